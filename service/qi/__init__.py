@@ -1,0 +1,1 @@
+"""Quality improvement: audit drafts and AHA T-CPR measures as pure functions over call state."""

@@ -1,0 +1,188 @@
+"""The audit draft of one call (DESIGN.md §5), a pure function of its state.
+
+Suggested reasons follow the published T-CPR barrier studies (Lewis et al. 2013, Resuscitation
+Academy QI toolkit): a transfer that takes more than 30 s, questions or address verification
+before the two script questions, slow moving of the patient to the floor, and for
+non-recognition the caller's description of agonal breathing as breathing or of signs of life.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+from service.triage import events as k
+from service.triage.intervals import benchmarks, intervals, seconds_between
+from service.triage.profiles import BenchmarkProfile
+from service.triage.state import CallState
+
+NONRECOGNITION_REASONS: Final = (
+    "agonal_breathing_reported_as_breathing",
+    "signs_of_life_reported",
+    "seizure_like_activity",
+    "caller_not_with_patient",
+    "language_barrier",
+    "protocol_deviation",
+)
+DELAY_REASONS: Final = (
+    "unnecessary_questions",
+    "address_verification",
+    "call_transfer",
+    "moving_patient_to_floor",
+    "caller_distress",
+    "speakerphone_problem",
+    "language_barrier",
+    "protocol_deviation",
+)
+TRANSFER_SUGGESTION_S: Final = 30.0
+FIRST_QUESTION_SUGGESTION_S: Final = 30.0
+TO_FLOOR_SUGGESTION_S: Final = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    reason: str
+    why: str
+
+
+def _iso(t: datetime | None) -> str | None:
+    return t.isoformat() if t is not None else None
+
+
+def ems_flags(state: CallState) -> tuple[bool, bool]:
+    """(in the AHA population, EMS said it was not an arrest) from the latest `ems.outcome`."""
+    ems = state.ems_outcome
+    if ems is None:
+        return False, False
+    ohca = ems.get("ohca") is True
+    in_population = (
+        ohca and ems.get("resuscitation_attempted") is True and ems.get("ems_witnessed") is not True
+    )
+    return in_population, ems.get("ohca") is False
+
+
+def suggestions(state: CallState) -> list[Suggestion]:
+    """Reasons a reviewer will probably want to look at first. Hints only; the reviewer decides."""
+    out: list[Suggestion] = []
+    t0 = state.t0
+    transfer = seconds_between(t0, state.corrected(k.CALL_ANSWERED))
+    if (
+        state.transferred_at is not None
+        and transfer is not None
+        and transfer > TRANSFER_SUGGESTION_S
+    ):
+        out.append(Suggestion("call_transfer", f"answered {transfer:.0f} s after connection"))
+    first_question = next(
+        (e.at for e in state.events if e.kind in (k.TRIAGE_CONSCIOUS, k.TRIAGE_BREATHING)), None
+    )
+    answered = state.corrected(k.CALL_ANSWERED) or t0
+    gap = seconds_between(answered, first_question)
+    if gap is not None and gap > FIRST_QUESTION_SUGGESTION_S:
+        out.append(
+            Suggestion(
+                "address_verification",
+                f"first script question answered {gap:.0f} s after the call was answered",
+            )
+        )
+    to_floor = seconds_between(
+        state.corrected(k.TCPR_STARTED), state.corrected(k.TCPR_FIRST_COMPRESSION)
+    )
+    if to_floor is not None and to_floor > TO_FLOOR_SUGGESTION_S:
+        out.append(
+            Suggestion(
+                "moving_patient_to_floor",
+                f"first compression {to_floor:.0f} s after T-CPR instructions began",
+            )
+        )
+    in_population, _ = ems_flags(state)
+    if in_population and not state.recognized:
+        if state.breathing == "yes":
+            out.append(
+                Suggestion(
+                    "agonal_breathing_reported_as_breathing",
+                    "EMS confirmed arrest but the caller said the patient was breathing",
+                )
+            )
+        if state.conscious == "yes":
+            out.append(
+                Suggestion(
+                    "signs_of_life_reported",
+                    "EMS confirmed arrest but the caller said the patient was awake",
+                )
+            )
+    return out
+
+
+def draft(state: CallState, profile: BenchmarkProfile) -> dict[str, Any]:
+    """The audit draft as a JSON-ready object; refreshed from scratch whenever events change."""
+    iv = intervals(state)
+    in_population, over_triage = ems_flags(state)
+    review = dict(state.review) if state.review is not None else None
+    original_times = {
+        k.CALL_RECEIVED: state.received_at or state.answered_at,
+        k.CALL_TRANSFERRED: state.transferred_at,
+        k.CALL_ANSWERED: state.answered_at,
+        k.OHCA_RECOGNIZED: state.recognized_at,
+        k.TCPR_STARTED: state.tcpr_started_at,
+        k.TCPR_FIRST_COMPRESSION: state.first_compression_at,
+        k.UNIT_DISPATCHED: state.dispatched_at,
+        k.UNIT_ON_SCENE: state.on_scene_at,
+        k.CALL_ENDED: state.ended_at,
+    }
+    originals = {kind: _iso(original_times[kind]) for kind in state.corrections}
+    return {
+        "agency": state.agency,
+        "call_id": state.call_id,
+        "benchmark_profile": profile.name,
+        "t0": _iso(state.t0),
+        "timestamps": {
+            "call_received": _iso(state.corrected(k.CALL_RECEIVED) or state.received_at),
+            "call_transferred": _iso(state.corrected(k.CALL_TRANSFERRED)),
+            "call_answered": _iso(state.corrected(k.CALL_ANSWERED)),
+            "recognized": _iso(state.recognition_time),
+            "tcpr_started": _iso(state.corrected(k.TCPR_STARTED)),
+            "first_compression": _iso(state.corrected(k.TCPR_FIRST_COMPRESSION)),
+            "unit_dispatched": _iso(state.corrected(k.UNIT_DISPATCHED)),
+            "unit_on_scene": _iso(state.corrected(k.UNIT_ON_SCENE)),
+            "call_ended": _iso(state.corrected(k.CALL_ENDED)),
+        },
+        "corrections": {kind: _iso(t) for kind, t in state.corrections.items()},
+        "original_times": originals,
+        "intervals": iv,
+        "benchmarks": benchmarks(state, profile),
+        "thresholds": {
+            "recognition_s": profile.recognition_s,
+            "first_compression_s": profile.first_compression_s,
+        },
+        "recognized": state.recognized,
+        "recognition_path": state.path,
+        "answers": {"conscious": state.conscious, "breathing": state.breathing},
+        "nature": {"code": state.nature_code, "text": state.nature_text},
+        "telecommunicator": state.telecommunicator,
+        "psap": state.psap,
+        "units": list(state.units),
+        "tcpr": {
+            "started": state.tcpr_started_at is not None,
+            "first_compression": state.first_compression_at is not None,
+            "not_given_reason": state.not_given_reason,
+            "not_given_note": state.not_given_note,
+        },
+        "alerts": list(state.alerts),
+        "live": state.live,
+        "ems_outcome": dict(state.ems_outcome) if state.ems_outcome is not None else None,
+        "in_population": in_population,
+        "over_triage": state.recognized and over_triage,
+        "suggested_reasons": [{"reason": s.reason, "why": s.why} for s in suggestions(state)],
+        "review": review,
+        "determination": {
+            "recognizable": review.get("recognizable") if review else None,
+            "nonrecognition_reasons": list(review.get("nonrecognition_reasons") or [])
+            if review
+            else [],
+            "delay_reasons": list(review.get("delay_reasons") or []) if review else [],
+            "notes": review.get("notes") if review else None,
+        },
+        "reviewed": review is not None,
+        "event_count": len(state.events),
+    }

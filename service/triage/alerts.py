@@ -1,0 +1,78 @@
+"""The elapsed-time alert schedule (DESIGN.md §4), as pure functions of state and a given `now`.
+
+- `recognition_due` / `recognition_overdue` while the call is neither recognised nor ruled out;
+- `compression_due` / `compression_overdue` while recognised, with no first compression and no
+  `tcpr.not_given`;
+each only while the call is live, each once per call, at T0 + the profile's offset.
+
+A deadline that passed more than `grace` before `now` is not fired late: that is a replayed or
+long-abandoned call, not one a telecommunicator is on. The grace is wide enough that a restart
+still fires whatever fell due while the service was down.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Final
+
+from service.triage.profiles import BenchmarkProfile
+from service.triage.state import CallState
+
+DEFAULT_GRACE: Final = timedelta(minutes=5)
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class RaiseAlert:
+    """Effect: persist `alert.raised` for this call and push it to its panels."""
+
+    deadline: datetime
+    alert: str
+    agency: str
+    call_id: str
+
+    @property
+    def event_id(self) -> str:
+        """Deterministic, so the store's unique key makes the alert exactly-once."""
+        return f"alert:{self.call_id}:{self.alert}"
+
+
+def applicable(state: CallState, profile: BenchmarkProfile) -> list[RaiseAlert]:
+    """Alerts the call's current state still calls for, not yet fired, with their deadlines."""
+    t0 = state.t0
+    if t0 is None or not state.live:
+        return []
+    offsets = profile.alert_offsets()
+    names: tuple[str, ...]
+    if not state.recognized and not state.ruled_out:
+        names = ("recognition_due", "recognition_overdue")
+    elif state.recognized and state.first_compression_at is None and not state.tcpr_not_given:
+        names = ("compression_due", "compression_overdue")
+    else:
+        names = ()
+    return sorted(
+        RaiseAlert(t0 + timedelta(seconds=offsets[n]), n, state.agency, state.call_id)
+        for n in names
+        if n not in state.alerts
+    )
+
+
+def due(
+    state: CallState,
+    profile: BenchmarkProfile,
+    now: datetime,
+    grace: timedelta = DEFAULT_GRACE,
+) -> list[RaiseAlert]:
+    """Alerts to fire at `now`."""
+    return [a for a in applicable(state, profile) if now - grace <= a.deadline <= now]
+
+
+def next_deadline(
+    state: CallState,
+    profile: BenchmarkProfile,
+    now: datetime,
+    grace: timedelta = DEFAULT_GRACE,
+) -> datetime | None:
+    """When the scheduler must look at this call again, or None if nothing more can fire."""
+    pending = [a.deadline for a in applicable(state, profile) if a.deadline >= now - grace]
+    return min(pending, default=None)

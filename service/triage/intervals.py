@@ -1,0 +1,47 @@
+"""Intervals from T0 by the source clock and the benchmarks they meet (DESIGN.md §4).
+
+A benchmark is met when its interval is strictly below the profile's threshold. Corrections from
+the latest `qi.review` win over the original times.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Final
+
+from service.triage import events as k
+from service.triage.profiles import BenchmarkProfile
+from service.triage.state import CallState
+
+INTERVALS: Final = {
+    "to_answer": k.CALL_ANSWERED,
+    "to_recognition": k.OHCA_RECOGNIZED,
+    "to_dispatch": k.UNIT_DISPATCHED,
+    "to_tcpr_start": k.TCPR_STARTED,
+    "to_first_compression": k.TCPR_FIRST_COMPRESSION,
+    "to_on_scene": k.UNIT_ON_SCENE,
+}
+
+
+def seconds_between(start: datetime | None, end: datetime | None) -> float | None:
+    if start is None or end is None:
+        return None
+    return round((end - start).total_seconds(), 3)
+
+
+def intervals(state: CallState) -> dict[str, float | None]:
+    """Seconds from T0 to each key moment, or None where it has not happened."""
+    t0 = state.t0
+    return {name: seconds_between(t0, state.corrected(kind)) for name, kind in INTERVALS.items()}
+
+
+def met(interval: float | None, threshold: float) -> bool | None:
+    return None if interval is None else interval < threshold
+
+
+def benchmarks(state: CallState, profile: BenchmarkProfile) -> dict[str, bool | None]:
+    iv = intervals(state)
+    return {
+        "recognition_met": met(iv["to_recognition"], profile.recognition_s),
+        "first_compression_met": met(iv["to_first_compression"], profile.first_compression_s),
+    }

@@ -1,0 +1,69 @@
+"""Benchmark profiles and per-agency triage configuration (DESIGN.md §3, §4).
+
+`aha-2020` encodes the AHA T-CPR program measures (2020 update): recognition of out-of-hospital
+cardiac arrest in under 90 s from call connection and the first directed compression in under
+150 s, with warnings 30 s before each. `ra-legacy` is the older Resuscitation Academy target
+(recognition 120 s, first compression 180 s). Every audit records the profile it was judged against.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Final
+
+
+@dataclass(frozen=True, slots=True)
+class BenchmarkProfile:
+    name: str
+    recognition_s: float
+    first_compression_s: float
+    recognition_warning_s: float
+    first_compression_warning_s: float
+
+    def alert_offsets(self) -> dict[str, float]:
+        """Seconds from T0 at which each alert of DESIGN.md §4 falls due."""
+        return {
+            "recognition_due": self.recognition_warning_s,
+            "recognition_overdue": self.recognition_s,
+            "compression_due": self.first_compression_warning_s,
+            "compression_overdue": self.first_compression_s,
+        }
+
+
+AHA_2020: Final = BenchmarkProfile("aha-2020", 90, 150, 60, 120)
+RA_LEGACY: Final = BenchmarkProfile("ra-legacy", 120, 180, 90, 150)
+PROFILES: Final = {p.name: p for p in (AHA_2020, RA_LEGACY)}
+
+# MPDS protocol 9 (Cardiac or Respiratory Arrest / Death) Echo and Delta determinants, written
+# the ways CADs print them: 09-E-01, 9E1, 09E01, 09-D-01A.
+DEFAULT_ARREST_NATURE_PATTERNS: Final = (r"^0?9[-\s]?[ED][-\s]?\d{1,2}[A-Z]?$",)
+
+
+@dataclass(frozen=True, slots=True)
+class AgencyConfig:
+    """What an agency configures: its benchmark profile and which nature codes mean arrest."""
+
+    profile: BenchmarkProfile = AHA_2020
+    arrest_nature_patterns: tuple[str, ...] = DEFAULT_ARREST_NATURE_PATTERNS
+    _compiled: tuple[re.Pattern[str], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        compiled = tuple(re.compile(p, re.IGNORECASE) for p in self.arrest_nature_patterns)
+        object.__setattr__(self, "_compiled", compiled)
+
+    def is_arrest_nature(self, code: object) -> bool:
+        if not isinstance(code, str):
+            return False
+        code = code.strip()
+        return any(p.search(code) for p in self._compiled)
+
+
+DEFAULT_CONFIG: Final = AgencyConfig()
+
+
+def profile_named(name: str) -> BenchmarkProfile:
+    try:
+        return PROFILES[name]
+    except KeyError:
+        raise ValueError(f"unknown benchmark profile {name!r}; known: {sorted(PROFILES)}") from None

@@ -1,0 +1,272 @@
+"""A call's state as a pure fold of its events (DESIGN.md §2, §3, §4).
+
+Recognition (AHA T-CPR script, DESIGN.md §3) happens at the earliest of:
+- a direct `ohca.recognized` declaration;
+- the first moment at which the latest answer to both "conscious?" and "breathing normally?" is
+  `no` or `unsure` ("unsure" counts as "no"), timed by the answer that completes the pair;
+- a `call.nature` whose code the agency configured as cardiac arrest (MPDS 9-E / 9-D).
+A `yes` to either question rules arrest out for now; a later `no` re-opens it.
+
+Events are folded in chronological order (source time, then arrival), so any arrival order of the
+same events gives the same state. Corrections from the latest `qi.review` win over the original
+times, and the originals stay available beside them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any, Final
+
+from service.triage import events as k
+from service.triage.events import Event, chronological
+from service.triage.profiles import DEFAULT_CONFIG, AgencyConfig
+
+NEGATIVE: Final = frozenset({"no", "unsure"})
+# Which first-occurrence time each `qi.review` correction key replaces.
+CORRECTABLE: Final = (
+    k.CALL_RECEIVED,
+    k.CALL_TRANSFERRED,
+    k.CALL_ANSWERED,
+    k.OHCA_RECOGNIZED,
+    k.TCPR_STARTED,
+    k.TCPR_FIRST_COMPRESSION,
+    k.UNIT_DISPATCHED,
+    k.UNIT_ON_SCENE,
+    k.CALL_ENDED,
+)
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class CallState:
+    """Everything the panels, the alert schedule and the audit need to know about one call."""
+
+    agency: str
+    call_id: str
+    events: tuple[Event, ...] = ()
+    # Source-clock times as reported (first occurrence of each kind).
+    received_at: datetime | None = None
+    transferred_at: datetime | None = None
+    answered_at: datetime | None = None
+    tcpr_started_at: datetime | None = None
+    first_compression_at: datetime | None = None
+    dispatched_at: datetime | None = None
+    on_scene_at: datetime | None = None
+    ended_at: datetime | None = None
+    # Recognition as computed from the events (before QI corrections).
+    recognized_at: datetime | None = None
+    recognition_path: str | None = None
+    conscious: str | None = None
+    breathing: str | None = None
+    ruled_out: bool = False
+    nature_code: str | None = None
+    nature_text: str | None = None
+    telecommunicator: str | None = None
+    psap: str | None = None
+    transferred_to: str | None = None
+    not_given_reason: str | None = None
+    not_given_note: str | None = None
+    units: tuple[str, ...] = ()
+    alerts: tuple[str, ...] = ()
+    ems_outcome: Mapping[str, Any] | None = None
+    review: Mapping[str, Any] | None = None
+    corrections: Mapping[str, datetime] = field(default_factory=lambda: _EMPTY)
+
+    # -- corrected view: what intervals and audits use -------------------------------------
+    def corrected(self, kind: str) -> datetime | None:
+        """The time of `kind` with the latest QI correction applied."""
+        if kind in self.corrections:
+            return self.corrections[kind]
+        return {
+            k.CALL_RECEIVED: self.received_at,
+            k.CALL_TRANSFERRED: self.transferred_at,
+            k.CALL_ANSWERED: self.answered_at,
+            k.OHCA_RECOGNIZED: self.recognized_at,
+            k.TCPR_STARTED: self.tcpr_started_at,
+            k.TCPR_FIRST_COMPRESSION: self.first_compression_at,
+            k.UNIT_DISPATCHED: self.dispatched_at,
+            k.UNIT_ON_SCENE: self.on_scene_at,
+            k.CALL_ENDED: self.ended_at,
+        }.get(kind)
+
+    @property
+    def t0(self) -> datetime | None:
+        """The clock's zero: earliest `call.received`, else earliest `call.answered`."""
+        if k.CALL_RECEIVED in self.corrections:
+            return self.corrections[k.CALL_RECEIVED]
+        return self.received_at or self.answered_at
+
+    @property
+    def recognition_time(self) -> datetime | None:
+        return self.corrected(k.OHCA_RECOGNIZED)
+
+    @property
+    def path(self) -> str | None:
+        """How recognition happened; a reviewer's correction alone counts as direct."""
+        if self.recognition_path is None and self.recognition_time is not None:
+            return "direct"
+        return self.recognition_path
+
+    @property
+    def recognized(self) -> bool:
+        return self.recognition_time is not None
+
+    @property
+    def live(self) -> bool:
+        return self.ended_at is None and self.t0 is not None
+
+    @property
+    def tcpr_not_given(self) -> bool:
+        return self.not_given_reason is not None
+
+
+def _parse_time(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.utcoffset() is not None else None
+
+
+def _corrections(review: Mapping[str, Any] | None) -> Mapping[str, datetime]:
+    if not review:
+        return _EMPTY
+    raw = review.get("corrections")
+    if not isinstance(raw, Mapping):
+        return _EMPTY
+    parsed = {kind: _parse_time(v) for kind, v in raw.items() if kind in CORRECTABLE}
+    return MappingProxyType({kind: t for kind, t in parsed.items() if t is not None})
+
+
+def _note_actor(values: dict[str, Any], e: Event) -> None:
+    if e.actor:
+        values.setdefault("telecommunicator", e.actor)
+
+
+def fold(
+    agency: str, call_id: str, events: Iterable[Event], config: AgencyConfig = DEFAULT_CONFIG
+) -> CallState:
+    """Fold a call's events, in any arrival order, into its state. Pure and total."""
+    ordered = tuple(chronological(events))
+    firsts: dict[str, datetime] = {}
+    latest: dict[str, str] = {}
+    recognized_at: datetime | None = None
+    path: str | None = None
+    values: dict[str, Any] = {}
+    units: list[str] = []
+    alerts: list[str] = []
+    seen_ids: set[str] = set()
+
+    for e in ordered:
+        if e.event_id in seen_ids:  # a duplicate delivery changes nothing
+            continue
+        seen_ids.add(e.event_id)
+        firsts.setdefault(e.kind, e.at)
+        data = e.data
+        match e.kind:
+            case k.TRIAGE_CONSCIOUS | k.TRIAGE_BREATHING:
+                answer = data.get("answer")
+                if answer in k.ANSWERS:
+                    latest[e.kind] = answer
+                    both = (latest.get(k.TRIAGE_CONSCIOUS), latest.get(k.TRIAGE_BREATHING))
+                    if recognized_at is None and all(a in NEGATIVE for a in both):
+                        recognized_at, path = e.at, "question"
+                _note_actor(values, e)
+            case k.OHCA_RECOGNIZED:
+                if recognized_at is None:
+                    recognized_at, path = e.at, "direct"
+                _note_actor(values, e)
+            case k.CALL_NATURE:
+                values["nature_code"] = data.get("code")
+                values["nature_text"] = data.get("text")
+                if recognized_at is None and config.is_arrest_nature(data.get("code")):
+                    recognized_at, path = e.at, "nature_code"
+            case k.CALL_ANSWERED:
+                if e.actor:
+                    values.setdefault("answered_by", e.actor)
+            case k.CALL_RECEIVED:
+                values.setdefault("psap", data.get("psap"))
+            case k.CALL_TRANSFERRED:
+                values.setdefault("transferred_to", data.get("to"))
+            case k.TCPR_NOT_GIVEN:
+                values.setdefault("not_given_reason", data.get("reason") or "other")
+                values.setdefault("not_given_note", data.get("note"))
+            case k.TCPR_STARTED | k.TCPR_FIRST_COMPRESSION:
+                _note_actor(values, e)
+            case k.UNIT_DISPATCHED:
+                unit = data.get("unit")
+                if isinstance(unit, str) and unit not in units:
+                    units.append(unit)
+            case k.ALERT_RAISED:
+                alert = data.get("alert")
+                if isinstance(alert, str) and alert not in alerts:
+                    alerts.append(alert)
+            case k.EMS_OUTCOME:
+                values["ems_outcome"] = MappingProxyType(dict(data))
+            case k.QI_REVIEW:
+                values["review"] = MappingProxyType(dict(data))
+
+    conscious = latest.get(k.TRIAGE_CONSCIOUS)
+    breathing = latest.get(k.TRIAGE_BREATHING)
+    review = values.get("review")
+    return CallState(
+        agency=agency,
+        call_id=call_id,
+        events=ordered,
+        received_at=firsts.get(k.CALL_RECEIVED),
+        transferred_at=firsts.get(k.CALL_TRANSFERRED),
+        answered_at=firsts.get(k.CALL_ANSWERED),
+        tcpr_started_at=firsts.get(k.TCPR_STARTED),
+        first_compression_at=firsts.get(k.TCPR_FIRST_COMPRESSION),
+        dispatched_at=firsts.get(k.UNIT_DISPATCHED),
+        on_scene_at=firsts.get(k.UNIT_ON_SCENE),
+        ended_at=firsts.get(k.CALL_ENDED),
+        recognized_at=recognized_at,
+        recognition_path=path,
+        conscious=conscious,
+        breathing=breathing,
+        ruled_out=recognized_at is None and "yes" in (conscious, breathing),
+        nature_code=values.get("nature_code"),
+        nature_text=values.get("nature_text"),
+        telecommunicator=values.get("answered_by") or values.get("telecommunicator"),
+        psap=values.get("psap"),
+        transferred_to=values.get("transferred_to"),
+        not_given_reason=values.get("not_given_reason"),
+        not_given_note=values.get("not_given_note"),
+        units=tuple(units),
+        alerts=tuple(alerts),
+        ems_outcome=values.get("ems_outcome"),
+        review=review,
+        corrections=_corrections(review),
+    )
+
+
+def step(state: CallState, event: Event, config: AgencyConfig = DEFAULT_CONFIG) -> CallState:
+    """Apply one more event. Re-folds so a late, out-of-order event lands in its place."""
+    return fold(state.agency, state.call_id, (*state.events, event), config)
+
+
+def phase(state: CallState) -> str:
+    """Where the call stands in the script, for the panel's big card."""
+    if state.ended_at is not None:
+        return "ended"
+    if state.recognized:
+        if state.not_given_reason is not None:
+            return "tcpr_not_given"
+        if state.first_compression_at is not None:
+            return "compressions"
+        if state.tcpr_started_at is not None:
+            return "tcpr_instructions"
+        return "recognized"
+    if state.ruled_out:
+        return "ruled_out"
+    if state.conscious is None:
+        return "ask_conscious"
+    if state.breathing is None:
+        return "ask_breathing"
+    return "triage"
