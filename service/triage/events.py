@@ -98,3 +98,35 @@ class Event:
 def chronological(events: Iterable[Event]) -> list[Event]:
     """Order by source time, then by arrival (DESIGN.md §2), then by id for a total order."""
     return sorted(events, key=lambda e: (e.at, e.arrival, e.event_id))
+
+
+def as_dict(e: Event) -> dict[str, Any]:
+    """The event's canonical JSON shape (DESIGN.md §2), with its sequence as `seq` when stored."""
+    out: dict[str, Any] = {
+        "event_id": e.event_id,
+        "call_id": e.call_id,
+        "agency": e.agency,
+        "kind": e.kind,
+        "at": e.at.isoformat(),
+        "source": e.source,
+        "actor": e.actor,
+        "data": dict(e.data),
+    }
+    if e.arrival:
+        out["seq"] = e.arrival
+    return out
+
+
+def from_dict(d: Mapping[str, Any]) -> Event:
+    """Inverse of `as_dict` for values this service wrote itself (already validated)."""
+    return Event(
+        event_id=d["event_id"],
+        call_id=d["call_id"],
+        agency=d["agency"],
+        kind=d["kind"],
+        at=datetime.fromisoformat(d["at"]),
+        source=d.get("source", "cad"),
+        actor=d.get("actor"),
+        data=d.get("data") or {},
+        arrival=int(d.get("seq", 0)),
+    )

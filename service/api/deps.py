@@ -1,0 +1,66 @@
+"""The services every route shares, and the authentication dependencies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+
+from service.broker import Broker
+from service.hub import Hub
+from service.live import LiveView
+from service.scheduler import AlertScheduler
+from service.settings import Settings
+from service.store.events import EventStore
+from service.store.rejects import RejectStore
+from service.store.tokens import Principal, TokenStore
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: EventStore
+    rejects: RejectStore
+    tokens: TokenStore
+    broker: Broker
+    live: LiveView
+    hub: Hub
+    scheduler: AlertScheduler
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+class Unauthorized(HTTPException):
+    def __init__(self, detail: str = "a valid bearer token is required") -> None:
+        super().__init__(status.HTTP_401_UNAUTHORIZED, detail, {"WWW-Authenticate": "Bearer"})
+
+
+async def current_principal(request: Request, services: ServicesDep) -> Principal:
+    token = bearer(request)
+    principal = await services.tokens.authenticate(token) if token else None
+    if principal is None:
+        raise Unauthorized()
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
+
+
+def require(principal: Principal, roles: frozenset[str], agency: str) -> None:
+    if principal.role not in roles:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"role {principal.role} may not do this")
+    if not principal.may_act_for(agency):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"token is not valid for agency {agency}")

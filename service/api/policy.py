@@ -1,0 +1,25 @@
+"""Who may do what (DESIGN.md §8), always within the token's agencies."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from service.triage import events as k
+
+ALL_KINDS: Final = frozenset(k.KINDS)
+# `alert.raised` is written only by the service itself, so it is nobody's to post.
+POST_KINDS: Final[dict[str, frozenset[str]]] = {
+    "adapter": ALL_KINDS - {k.QI_REVIEW, k.ALERT_RAISED},
+    "telecommunicator": k.CONSOLE_KINDS,
+    "supervisor": frozenset(),
+    "qi": frozenset({k.QI_REVIEW, k.EMS_OUTCOME}),
+    "admin": ALL_KINDS - {k.ALERT_RAISED},
+}
+READ_AUDITS: Final = frozenset({"supervisor", "qi", "admin"})
+READ_MEASURES: Final = frozenset({"qi", "admin"})
+READ_REJECTS: Final = frozenset({"admin"})
+WATCH: Final = frozenset({"telecommunicator", "supervisor", "qi", "admin"})
+
+
+def may_post(role: str, kind: str) -> bool:
+    return kind in POST_KINDS.get(role, frozenset())

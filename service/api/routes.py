@@ -1,0 +1,163 @@
+"""HTTP routes of DESIGN.md §8."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import JSONResponse
+
+from service import ingest
+from service.api import policy
+from service.api.deps import PrincipalDep, Services, ServicesDep, bearer, require
+from service.api.wire import parse_rfc3339
+from service.ingest import Refused
+from service.qi.audit import draft
+from service.qi.measures import measures
+from service.store.tokens import Principal
+from service.triage.state import fold
+
+router = APIRouter()
+
+EVENT_BODY_SCHEMA = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "oneOf": [
+                        {"$ref": "#/components/schemas/CanonicalEvent"},
+                        {"type": "array", "items": {"$ref": "#/components/schemas/CanonicalEvent"}},
+                    ]
+                }
+            }
+        },
+    }
+}
+
+
+@router.get("/healthz")
+async def healthz(request: Request) -> JSONResponse:
+    ready = getattr(request.app.state, "ready", False)
+    return JSONResponse(
+        {"status": "ok" if ready else "starting"}, status_code=200 if ready else 503
+    )
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise Refused(413, f"body of {declared} bytes is over the {limit}-byte limit", "body")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise Refused(413, f"body is over the {limit}-byte limit", "body")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def refuse(
+    services: Services,
+    request: Request,
+    refusal: Refused,
+    body: bytes,
+    principal: Principal | None,
+) -> JSONResponse:
+    agency = refusal.agency
+    if principal is not None and (agency is None or not principal.may_act_for(agency)):
+        agency = min(principal.agencies)
+    elif principal is None and agency is None:
+        agency = ingest.claimed_agency(body)
+    await services.rejects.keep(
+        refusal.status,
+        refusal.reason,
+        refusal.field,
+        body,
+        agency=agency,
+        endpoint=request.url.path,
+        principal=principal.label if principal else None,
+    )
+    headers = {"WWW-Authenticate": "Bearer"} if refusal.status == 401 else None
+    return JSONResponse(
+        {"detail": refusal.reason, "field": refusal.field},
+        status_code=refusal.status,
+        headers=headers,
+    )
+
+
+@router.post("/api/v1/events", openapi_extra=EVENT_BODY_SCHEMA)
+async def post_events(request: Request, services: ServicesDep) -> JSONResponse:
+    """Store one canonical event or an all-or-nothing batch; 200 only once durably committed."""
+    body = b""
+    principal: Principal | None = None
+    try:
+        body = await read_body(request, services.settings.max_body_bytes)
+        token = bearer(request)
+        principal = await services.tokens.authenticate(token) if token else None
+        if principal is None:
+            raise Refused(401, "a valid bearer token is required", "Authorization")
+        events, single = ingest.parse_events(body, services.settings.max_batch_events)
+        ingest.authorize(principal, events)
+        return JSONResponse(await ingest.store(services.store, events, single))
+    except Refused as refusal:
+        return await refuse(services, request, refusal, body, principal)
+
+
+@router.get("/api/v1/calls/{agency}/{call_id}/audit")
+async def get_audit(
+    agency: str, call_id: str, principal: PrincipalDep, services: ServicesDep
+) -> dict[str, Any]:
+    require(principal, policy.READ_AUDITS, agency)
+    events = await services.store.call_events(agency, call_id)
+    if not events:
+        raise HTTPException(404, f"no call {call_id} in agency {agency}")
+    config = services.settings.agency_config(agency)
+    return draft(fold(agency, call_id, events, config), config.profile)
+
+
+def period_bound(value: str | None, name: str) -> datetime | None:
+    """An RFC 3339 datetime with offset, or a date meaning midnight UTC."""
+    if value is None or value == "":
+        return None
+    try:
+        if len(value) == 10:
+            return datetime.combine(date.fromisoformat(value), time(0), UTC)
+        return parse_rfc3339(value)
+    except ValueError as exc:
+        raise HTTPException(422, {"field": name, "detail": f"{name}: {exc}"}) from None
+
+
+@router.get("/api/v1/measures")
+async def get_measures(
+    principal: PrincipalDep,
+    services: ServicesDep,
+    agency: Annotated[str, Query(min_length=1, max_length=32)],
+    start: Annotated[str | None, Query(alias="from")] = None,
+    end: Annotated[str | None, Query(alias="to")] = None,
+) -> dict[str, Any]:
+    require(principal, policy.READ_MEASURES, agency)
+    t1, t2 = period_bound(start, "from"), period_bound(end, "to")
+    if t1 is not None and t2 is not None and t2 <= t1:
+        raise HTTPException(422, {"field": "to", "detail": "to: must be after from"})
+    summaries = await services.store.summaries(agency, t1, t2)
+    result = measures(summaries, services.settings.agency_config(agency).profile)
+    return {
+        "agency": agency,
+        "from": t1.isoformat() if t1 else None,
+        "to": t2.isoformat() if t2 else None,
+        **result,
+    }
+
+
+@router.get("/api/v1/rejects")
+async def get_rejects(
+    principal: PrincipalDep,
+    services: ServicesDep,
+    agency: Annotated[str, Query(min_length=1, max_length=32)],
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    require(principal, policy.READ_REJECTS, agency)
+    return {"agency": agency, "rejects": await services.rejects.newest(agency, limit)}

@@ -1,0 +1,207 @@
+"""Pydantic models at the edge: the canonical event of DESIGN.md §2 as it arrives on the wire.
+
+Validation here is the contract's: RFC 3339 times with an offset (no naive times, no numbers),
+known kinds only, and the kind-specific `data` fields checked where the contract names values.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from service.triage import events as k
+from service.triage.events import Event
+
+RFC3339 = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?(?P<offset>[Zz]|[+-]\d{2}:\d{2})?$"
+)
+Id = Annotated[StrictStr, Field(min_length=1, max_length=128)]
+
+
+def parse_rfc3339(value: object) -> datetime:
+    """An RFC 3339 timestamp with its offset; anything else is refused with the reason."""
+    if not isinstance(value, str):
+        raise ValueError("must be an RFC 3339 timestamp string, e.g. 2026-01-15T14:00:00-05:00")
+    match = RFC3339.match(value.strip())
+    if match is None:
+        raise ValueError(f"{value!r} is not an RFC 3339 timestamp")
+    if match.group("offset") is None:
+        raise ValueError(f"{value!r} has no UTC offset; add Z or an offset such as -05:00")
+    text = value.strip()
+    if match.group(1) and len(match.group(1)) > 7:  # Python keeps microseconds only
+        text = text.replace(match.group(1), match.group(1)[:7])
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a valid date and time: {exc}") from None
+
+
+class TriageData(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    answer: Literal["yes", "no", "unsure"]
+
+
+class NotGivenData(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    reason: Literal[
+        "cpr_in_progress",
+        "caller_unable",
+        "cannot_position",
+        "caller_refused",
+        "unsafe",
+        "hung_up",
+        "other",
+    ]
+    note: StrictStr | None = None
+
+
+class NatureData(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    code: Annotated[StrictStr, Field(min_length=1, max_length=64)]
+    text: StrictStr | None = None
+
+
+class UnitData(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    unit: Annotated[StrictStr, Field(min_length=1, max_length=64)] | None = None
+
+
+class EmsOutcomeData(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    ohca: StrictBool
+    resuscitation_attempted: StrictBool
+    ems_witnessed: StrictBool
+    etiology: StrictStr | None = None
+    rosc: StrictBool | None = None
+    survived: StrictBool | None = None
+
+
+class QiReviewData(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    recognizable: StrictBool | None = None
+    nonrecognition_reasons: list[StrictStr] = Field(default_factory=list)
+    delay_reasons: list[StrictStr] = Field(default_factory=list)
+    corrections: dict[str, Any] = Field(default_factory=dict)
+    notes: StrictStr | None = None
+
+    @field_validator("corrections")
+    @classmethod
+    def _corrections(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for kind, when in value.items():
+            if kind not in k.KINDS:
+                raise ValueError(f"corrections.{kind}: not an event kind")
+            try:
+                parse_rfc3339(when)
+            except ValueError as exc:
+                raise ValueError(f"corrections.{kind}: {exc}") from None
+        return value
+
+
+class AlertData(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    alert: Literal[
+        "recognition_due", "recognition_overdue", "compression_due", "compression_overdue"
+    ]
+
+
+DATA_MODELS: dict[str, type[BaseModel]] = {
+    k.TRIAGE_CONSCIOUS: TriageData,
+    k.TRIAGE_BREATHING: TriageData,
+    k.TCPR_NOT_GIVEN: NotGivenData,
+    k.CALL_NATURE: NatureData,
+    k.UNIT_DISPATCHED: UnitData,
+    k.UNIT_ON_SCENE: UnitData,
+    k.EMS_OUTCOME: EmsOutcomeData,
+    k.QI_REVIEW: QiReviewData,
+    k.ALERT_RAISED: AlertData,
+}
+
+
+class CanonicalEvent(BaseModel):
+    """One event as posted. Unknown top-level fields are refused so typos do not pass silently."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    event_id: Id
+    call_id: Id
+    agency: Annotated[StrictStr, Field(min_length=1, max_length=32)]
+    kind: Literal[
+        "call.received",
+        "call.transferred",
+        "call.answered",
+        "call.nature",
+        "triage.conscious",
+        "triage.breathing",
+        "ohca.recognized",
+        "tcpr.started",
+        "tcpr.first_compression",
+        "tcpr.not_given",
+        "unit.dispatched",
+        "unit.on_scene",
+        "call.ended",
+        "ems.outcome",
+        "qi.review",
+        "alert.raised",
+    ]
+    at: datetime
+    source: Literal["cad", "console", "ems", "qi", "system"] = "cad"
+    actor: Annotated[StrictStr, Field(max_length=128)] | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("at", mode="before")
+    @classmethod
+    def _at(cls, value: object) -> datetime:
+        return parse_rfc3339(value)
+
+    @model_validator(mode="after")
+    def _data(self) -> CanonicalEvent:
+        model = DATA_MODELS.get(self.kind)
+        if model is not None:
+            try:
+                model.model_validate(self.data)
+            except ValidationError as exc:
+                err = exc.errors()[0]
+                where = ".".join(str(p) for p in err["loc"])
+                raise ValueError(f"data.{where}: {err['msg']}") from None
+        return self
+
+    def to_event(self) -> Event:
+        return Event(
+            event_id=self.event_id,
+            call_id=self.call_id,
+            agency=self.agency,
+            kind=self.kind,
+            at=self.at,
+            source=self.source,
+            actor=self.actor,
+            data=self.data,
+        )
+
+
+def first_error(exc: ValidationError, index: int | None) -> tuple[str, str]:
+    """(field, message) naming the offending field, e.g. ('at', "event 2: field 'at': ...")."""
+    err = exc.errors()[0]
+    loc = [str(p) for p in err["loc"]]
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    if msg.startswith("data.") and ":" in msg:  # a kind-specific data field
+        field, _, msg = msg.partition(": ")
+    elif loc:
+        field = ".".join(loc)
+    else:
+        field = "body"
+    if err["type"] == "missing":
+        msg = "field required"
+    prefix = f"event {index}: " if index is not None else ""
+    return field, f"{prefix}field '{field}': {msg}"

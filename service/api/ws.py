@@ -1,0 +1,139 @@
+"""`WS /ws`: first-message authentication, a snapshot, then live messages (DESIGN.md §8).
+
+Client messages:
+- `{"type": "auth", "token": "...", "since": 123}` first, within the time limit; `since` (the last
+  sequence the client saw) asks for a `missed` message with every event after it.
+- `{"type": "ping", "t": <client ms>}` answered by `pong` with the server's clock, so a panel
+  can measure its clock offset and draw the interval clocks itself.
+Server messages all carry `type` and the `seq` they reflect: `snapshot`, `missed`, `event`,
+`call`, `alert`, `pong`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from service.api import policy
+from service.api.deps import Services
+from service.hub import Panel
+from service.store.tokens import Principal
+from service.triage.events import as_dict
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+AUTH_FAILED = 4401
+FORBIDDEN = 4403
+BAD_MESSAGE = 4400
+MAX_MISSED = 10_000
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+async def _authenticate(
+    websocket: WebSocket, services: Services
+) -> tuple[Principal, int | None] | None:
+    try:
+        raw = await asyncio.wait_for(
+            websocket.receive_text(), timeout=services.settings.ws_auth_timeout_seconds
+        )
+        message = json.loads(raw)
+    except TimeoutError:
+        await websocket.close(AUTH_FAILED, "authenticate first: {type: auth, token}")
+        return None
+    except (json.JSONDecodeError, KeyError, TypeError):
+        await websocket.close(BAD_MESSAGE, "first message must be JSON {type: auth, token}")
+        return None
+    if not isinstance(message, dict) or message.get("type") != "auth":
+        await websocket.close(AUTH_FAILED, "first message must be {type: auth, token}")
+        return None
+    token = message.get("token")
+    principal = await services.tokens.authenticate(token) if isinstance(token, str) else None
+    if principal is None:
+        await websocket.close(AUTH_FAILED, "invalid token")
+        return None
+    if principal.role not in policy.WATCH:
+        await websocket.close(FORBIDDEN, f"role {principal.role} may not watch calls")
+        return None
+    since = message.get("since")
+    return principal, since if isinstance(since, int) and since >= 0 else None
+
+
+@router.websocket("/ws")
+async def panel_socket(websocket: WebSocket) -> None:
+    services: Services = websocket.app.state.services
+    await websocket.accept()
+    auth = await _authenticate(websocket, services)
+    if auth is None:
+        return
+    principal, since = auth
+    # Attach before the snapshot, with no await between: every update after the snapshot's
+    # sequence is queued for this panel, and none before it is lost.
+    panel = services.hub.attach(websocket, principal)
+    snapshot = services.live.snapshot(principal.agencies)
+    snapshot.update(
+        server_time=_now(),
+        agencies=sorted(principal.agencies),
+        role=principal.role,
+        profiles={a: services.settings.agency_config(a).profile.name for a in principal.agencies},
+    )
+    sender: asyncio.Task[None] | None = None
+    try:
+        # Live updates queue up meanwhile; the sender starts once these two are out.
+        await websocket.send_text(json.dumps(snapshot, separators=(",", ":")))
+        if since is not None:
+            await websocket.send_text(await _missed(services, principal, since, snapshot["seq"]))
+        sender = asyncio.create_task(panel.send_forever())
+        await _read(websocket, panel, sender)
+    except WebSocketDisconnect:
+        pass
+    finally:
+        services.hub.detach(panel)
+        if sender is not None:
+            sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await sender
+
+
+async def _missed(services: Services, principal: Principal, since: int, upto: int) -> str:
+    events = await services.store.events_since(
+        since, agencies=principal.agencies, limit=MAX_MISSED + 1
+    )
+    events = [e for e in events if e.arrival <= upto]
+    complete = len(events) <= MAX_MISSED
+    body: dict[str, Any] = {
+        "type": "missed",
+        "since": since,
+        "seq": upto,
+        "complete": complete,  # false: too far behind, rely on the snapshot
+        "events": [as_dict(e) for e in events[:MAX_MISSED]],
+    }
+    return json.dumps(body, separators=(",", ":"))
+
+
+async def _read(websocket: WebSocket, panel: Panel, sender: asyncio.Task[None]) -> None:
+    receive: asyncio.Task[str] | None = None
+    while True:
+        receive = asyncio.create_task(websocket.receive_text())
+        done, _ = await asyncio.wait({receive, sender}, return_when=asyncio.FIRST_COMPLETED)
+        if sender in done:  # cut off as too slow, or the socket failed
+            receive.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await receive
+            return
+        try:
+            message = json.loads(receive.result())
+        except json.JSONDecodeError:
+            continue
+        if isinstance(message, dict) and message.get("type") == "ping":
+            reply = {"type": "pong", "t": message.get("t"), "server_time": _now()}
+            panel.offer(json.dumps(reply))

@@ -1,0 +1,117 @@
+"""The one place that wires everything: `create_app(settings)` plus its lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+import ui
+from service import __version__
+from service.api import routes, ws
+from service.api.deps import Services
+from service.api.wire import CanonicalEvent
+from service.broker import broker_for
+from service.hub import Hub
+from service.live import LiveView
+from service.scheduler import AlertScheduler
+from service.settings import Settings
+from service.store.db import create_engine, is_sqlite, migrate, sessionmaker
+from service.store.events import EventStore
+from service.store.rejects import RejectStore
+from service.store.tokens import TokenStore
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.migrate_on_start:
+            await asyncio.to_thread(migrate, settings.database_url)
+        engine = create_engine(settings.database_url)
+        sessions = sessionmaker(engine)
+        store = EventStore(
+            sessions,
+            postgres=not is_sqlite(settings.database_url),
+            config_for=settings.agency_config,
+        )
+        broker = broker_for(settings.broker_url)
+        await broker.connect()
+        live = LiveView(store, broker, settings)
+        hub = Hub(settings)
+        scheduler = AlertScheduler(live, store, settings)
+        live.listen(hub.on_update)
+        live.listen(scheduler.on_update)
+        store.on_commit = live.publish
+        services = Services(
+            settings=settings,
+            store=store,
+            rejects=RejectStore(sessions),
+            tokens=TokenStore(sessions),
+            broker=broker,
+            live=live,
+            hub=hub,
+            scheduler=scheduler,
+        )
+        app.state.services = services
+        await live.start()
+        scheduler.start()
+        demo_task = None
+        if demo:
+            from service.demo import play_demo
+
+            demo_task = asyncio.create_task(play_demo(store), name="demo-feed")
+        app.state.ready = True
+        try:
+            yield
+        finally:
+            app.state.ready = False
+            if demo_task is not None:
+                demo_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await demo_task
+            await scheduler.stop()
+            await live.stop()
+            await broker.disconnect()
+            await engine.dispose()
+
+    app = FastAPI(
+        title="tcpr-assist",
+        version=__version__,
+        summary="Real-time telecommunicator CPR assist: CAD events in, prompts, alerts, audits.",
+        lifespan=lifespan,
+    )
+    app.state.ready = False
+    app.include_router(routes.router)
+    app.include_router(ws.router)
+    # The wire model is referenced by the hand-written request body schema of POST /events.
+    app.openapi_schema = None
+    _register_schema(app)
+    ui_dir = Path(ui.__file__).parent
+    app.mount("/ui", StaticFiles(directory=ui_dir, html=True), name="ui")
+    return app
+
+
+def _register_schema(app: FastAPI) -> None:
+    original = app.openapi
+
+    def openapi() -> dict[str, object]:
+        if app.openapi_schema is None:
+            schema = original()
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components["CanonicalEvent"] = CanonicalEvent.model_json_schema(
+                ref_template="#/components/schemas/{model}"
+            )
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,189 @@
+"""The `tcpr` command line (DESIGN.md §8): serve, token create, replay, migrate."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from service.settings import Settings
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from service.app import create_app
+
+    settings = Settings()
+    if args.no_migrate:
+        settings.migrate_on_start = False
+    if args.demo:
+        if settings.migrate_on_start:
+            from service.store.db import migrate
+
+            migrate(settings.database_url)
+        token = asyncio.run(_create_token(settings, "supervisor", ["DEMO"], "demo-supervisor"))
+        host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
+        print(
+            f"demo: agency DEMO, supervisor token {token}\n"
+            f"demo: open http://{host}:{args.port}/ui/#token={token}",
+            file=sys.stderr,
+            flush=True,
+        )
+    app = create_app(settings, demo=args.demo)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, ws="websockets")
+    return 0
+
+
+async def _create_token(
+    settings: Settings,
+    role: str,
+    agencies: list[str],
+    name: str | None,
+    ttl_days: float | None = None,
+) -> str:
+    from service.store.db import create_engine, sessionmaker
+    from service.store.tokens import TokenStore
+
+    engine = create_engine(settings.database_url)
+    try:
+        expires = datetime.now(UTC) + timedelta(days=ttl_days) if ttl_days else None
+        return await TokenStore(sessionmaker(engine)).create(role, agencies, name, expires)
+    finally:
+        await engine.dispose()
+
+
+def _token_create(args: argparse.Namespace) -> int:
+    from service.store.db import migrate
+
+    settings = Settings()
+    migrate(settings.database_url)
+    try:
+        token = asyncio.run(
+            _create_token(settings, args.role, args.agency, args.name, args.expires_days)
+        )
+    except ValueError as exc:
+        print(f"tcpr token create: {exc}", file=sys.stderr)
+        return 2
+    print(token)
+    return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from service.store.db import migrate
+
+    migrate(Settings().database_url, args.revision)
+    return 0
+
+
+def _replay(args: argparse.Namespace) -> int:
+    import httpx
+
+    from service.replay import RecordingError, load_jsonl, play, retime
+
+    token = args.token or os.environ.get("TCPR_TOKEN")
+    if not token:
+        print("tcpr replay: give --token or set TCPR_TOKEN (an adapter token)", file=sys.stderr)
+        return 2
+    try:
+        records = load_jsonl(Path(args.file))
+    except (OSError, RecordingError) as exc:
+        print(f"tcpr replay: {exc}", file=sys.stderr)
+        return 2
+    if args.retime:
+        suffix = datetime.now(UTC).strftime("-%Y%m%d%H%M%S") if args.unique else ""
+        records = retime(records, datetime.now(UTC), suffix)
+    refused = 0
+
+    async def run() -> int:
+        nonlocal refused
+        url = args.url.rstrip("/") + "/api/v1/events"
+        headers = {"Authorization": f"Bearer {token}"}
+        async with httpx.AsyncClient(timeout=30) as client:
+
+            async def send(batch: list[dict[str, object]]) -> None:
+                nonlocal refused
+                for attempt in range(10):
+                    try:
+                        response = await client.post(url, json=batch, headers=headers)
+                    except httpx.TransportError as exc:
+                        print(f"tcpr replay: {exc}; retrying", file=sys.stderr)
+                        await asyncio.sleep(min(2**attempt * 0.2, 5))
+                        continue
+                    if response.status_code >= 500:
+                        await asyncio.sleep(min(2**attempt * 0.2, 5))
+                        continue
+                    if response.status_code != 200:
+                        refused += len(batch)
+                        print(f"tcpr replay: refused {response.status_code}: {response.text}")
+                    return
+                raise SystemExit(f"tcpr replay: giving up on {url}")
+
+            return await play(records, send, args.speed)
+
+    sent = asyncio.run(run())
+    print(json.dumps({"sent": sent, "refused": refused}))
+    return 1 if refused else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tcpr", description="T-CPR call-taker assist service")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the service")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--demo", action="store_true", help="also play the recorded demo feed")
+    serve.add_argument(
+        "--no-migrate",
+        action="store_true",
+        help="do not migrate the database on start (replicas sharing a database)",
+    )
+    serve.add_argument("--log-level", default="info")
+    serve.set_defaults(run=_serve)
+
+    token = commands.add_parser("token", help="manage bearer tokens")
+    token_commands = token.add_subparsers(dest="token_command", required=True)
+    create = token_commands.add_parser("create", help="print a new bearer token")
+    create.add_argument(
+        "--role",
+        required=True,
+        choices=["telecommunicator", "supervisor", "qi", "admin", "adapter"],
+    )
+    create.add_argument("--agency", required=True, action="append", help="repeat for several")
+    create.add_argument("--name")
+    create.add_argument("--expires-days", type=float, default=None)
+    create.set_defaults(run=_token_create)
+
+    replay = commands.add_parser("replay", help="play a JSON-lines recording into a service")
+    replay.add_argument("file")
+    replay.add_argument("--url", default="http://127.0.0.1:8000")
+    replay.add_argument("--speed", type=float, default=1.0, help="recorded gaps divided by this")
+    replay.add_argument("--token", help="adapter token (default: $TCPR_TOKEN)")
+    replay.add_argument(
+        "--retime", action="store_true", help="shift times so the first event is now"
+    )
+    replay.add_argument(
+        "--unique", action="store_true", help="with --retime: suffix ids to make new calls"
+    )
+    replay.set_defaults(run=_replay)
+
+    mig = commands.add_parser("migrate", help="migrate the database (once, before replicas)")
+    mig.add_argument("revision", nargs="?", default="head")
+    mig.set_defaults(run=_migrate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    args = build_parser().parse_args(argv)
+    return int(args.run(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,111 @@
+"""The websocket hub: fans live updates out to the panels of each agency.
+
+Every panel has a bounded queue. A panel that stops reading is cut off when its queue fills,
+never buffered without bound; on reconnect it resumes from the last sequence it saw.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import WebSocket
+
+from service.live import Update
+from service.settings import Settings
+from service.store.tokens import Principal
+from service.triage import events as k
+from service.triage.events import as_dict
+from service.triage.view import call_view
+
+log = logging.getLogger(__name__)
+SLOW_CONSUMER = 4008  # application close code: queue overflow, reconnect and resume
+
+
+class Panel:
+    def __init__(self, websocket: WebSocket, principal: Principal, limit: int) -> None:
+        self.websocket = websocket
+        self.principal = principal
+        self.queue: asyncio.Queue[str | None] = asyncio.Queue(limit)
+        self.overflowed = False
+
+    def offer(self, message: str) -> None:
+        if self.overflowed:
+            return
+        try:
+            self.queue.put_nowait(message)
+        except asyncio.QueueFull:
+            self.overflowed = True
+            # Make room for the end marker; the sender closes the socket.
+            with contextlib.suppress(asyncio.QueueEmpty):
+                while True:
+                    self.queue.get_nowait()
+            self.queue.put_nowait(None)
+
+    async def send_forever(self) -> None:
+        while True:
+            message = await self.queue.get()
+            if message is None:
+                await self.websocket.close(SLOW_CONSUMER, "too slow: reconnect and resume")
+                return
+            await self.websocket.send_text(message)
+
+
+class Hub:
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._panels: dict[str, set[Panel]] = {}
+
+    @property
+    def panel_count(self) -> int:
+        return len({p for panels in self._panels.values() for p in panels})
+
+    def attach(self, websocket: WebSocket, principal: Principal) -> Panel:
+        panel = Panel(websocket, principal, self._settings.ws_queue_limit)
+        for agency in principal.agencies:
+            self._panels.setdefault(agency, set()).add(panel)
+        return panel
+
+    def detach(self, panel: Panel) -> None:
+        for agency in panel.principal.agencies:
+            self._panels.get(agency, set()).discard(panel)
+
+    def on_update(self, update: Update) -> None:
+        panels = self._panels.get(update.event.agency)
+        if not panels:
+            return
+        for message in self.messages(update):
+            for panel in list(panels):
+                panel.offer(message)
+
+    def messages(self, update: Update) -> list[str]:
+        e, state = update.event, update.state
+        profile = self._settings.agency_config(e.agency).profile
+        out: list[dict[str, Any]] = [
+            {"type": "event", "seq": update.seq, "call_id": e.call_id, "event": as_dict(e)},
+            {
+                "type": "call",
+                "seq": update.seq,
+                "call_id": e.call_id,
+                "agency": e.agency,
+                "call": call_view(state, profile),
+            },
+        ]
+        if e.kind == k.ALERT_RAISED:
+            out.append(
+                {
+                    "type": "alert",
+                    "seq": update.seq,
+                    "call_id": e.call_id,
+                    "agency": e.agency,
+                    "alert": e.data.get("alert"),
+                    "deadline": e.at.isoformat(),
+                    "fired_at": datetime.now(UTC).isoformat(),
+                    "telecommunicator": state.telecommunicator,
+                }
+            )
+        return [json.dumps(m, separators=(",", ":")) for m in out]

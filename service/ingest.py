@@ -1,0 +1,104 @@
+"""Ingest: raw body in, stored events or a precise refusal out.
+
+Order of checks: who is asking (401), is it well-formed (422, naming the field), may they post
+it (403), does it collide with what is stored (409). A batch is all-or-nothing. Every refusal is
+kept in the reject store with the raw body, by the route that calls this.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from service.api.policy import may_post
+from service.api.wire import CanonicalEvent, first_error
+from service.store.events import Appended, EventConflict, EventStore
+from service.store.tokens import Principal
+from service.triage.events import Event
+
+
+@dataclass
+class Refused(Exception):
+    status: int
+    reason: str
+    field: str | None = None
+    agency: str | None = None
+
+
+def parse_events(body: bytes, max_batch: int) -> tuple[list[Event], bool]:
+    """Validate a body of one event or an array of them; (events, was_single)."""
+    try:
+        payload = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise Refused(422, f"body is not valid JSON: {exc}", "body") from None
+    single = isinstance(payload, dict)
+    if single:
+        items = [payload]
+    elif isinstance(payload, list):
+        items = payload
+        if not items:
+            raise Refused(422, "body is an empty array: send at least one event", "body")
+        if len(items) > max_batch:
+            raise Refused(422, f"batch of {len(items)} events; at most {max_batch}", "body")
+    else:
+        raise Refused(422, "body must be one event object or an array of events", "body")
+    events: list[Event] = []
+    for i, item in enumerate(items):
+        index = None if single else i
+        if not isinstance(item, dict):
+            raise Refused(422, f"event {i} is not a JSON object", f"[{i}]")
+        try:
+            events.append(CanonicalEvent.model_validate(item).to_event())
+        except ValidationError as exc:
+            field, message = first_error(exc, index)
+            raise Refused(422, message, field, _claimed_agency(item)) from None
+    return events, single
+
+
+def authorize(principal: Principal, events: list[Event]) -> None:
+    for i, e in enumerate(events):
+        if not principal.may_act_for(e.agency):
+            raise Refused(403, f"event {i}: token is not valid for agency {e.agency}", "agency")
+        if not may_post(principal.role, e.kind):
+            raise Refused(403, f"event {i}: role {principal.role} may not post {e.kind}", "kind")
+
+
+async def store(store: EventStore, events: list[Event], single: bool) -> dict[str, Any]:
+    try:
+        appended = await store.append(events)
+    except EventConflict as exc:
+        where = "" if single else f"event {exc.index}: "
+        raise Refused(409, f"{where}{exc}", "event_id", events[exc.index].agency) from None
+    return acknowledgement(appended, single)
+
+
+def acknowledgement(appended: Appended, single: bool) -> dict[str, Any]:
+    results = [
+        {"event_id": o.event_id, "status": o.status, "seq": o.seq} for o in appended.outcomes
+    ]
+    body: dict[str, Any] = {
+        "results": results,
+        "accepted": sum(o.status == "accepted" for o in appended.outcomes),
+        "duplicates": sum(o.status == "duplicate" for o in appended.outcomes),
+    }
+    if single:
+        body.update(results[0])
+    return body
+
+
+def _claimed_agency(item: dict[str, Any]) -> str | None:
+    agency = item.get("agency")
+    return agency if isinstance(agency, str) and 0 < len(agency) <= 32 else None
+
+
+def claimed_agency(body: bytes) -> str | None:
+    """Best effort, for filing a refusal whose sender we could not authenticate."""
+    try:
+        payload = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    first = payload[0] if isinstance(payload, list) and payload else payload
+    return _claimed_agency(first) if isinstance(first, dict) else None

@@ -1,0 +1,176 @@
+"""The live view: every live call's state, applied in global sequence order.
+
+It is fed by the broker for latency and checks continuity against the log: a gap in the
+sequence, a dropped subscription or a quiet period sends it back to the store for whatever it
+missed, so panels are never left behind by a lost message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from service.broker import Broker, BrokerClosed
+from service.settings import Settings
+from service.store.events import EventStore
+from service.triage.events import Event, as_dict, from_dict
+from service.triage.state import CallState, fold, step
+from service.triage.view import call_view
+
+log = logging.getLogger(__name__)
+CHANNEL = "tcpr.events"
+
+
+@dataclass(frozen=True, slots=True)
+class Update:
+    """One stored event applied to its call; `state` is the call after it."""
+
+    seq: int
+    event: Event
+    state: CallState
+
+
+Listener = Callable[[Update], None]
+
+
+def encode_batch(events: Iterable[Event]) -> str:
+    return json.dumps({"events": [as_dict(e) for e in events]}, separators=(",", ":"))
+
+
+class LiveView:
+    def __init__(self, store: EventStore, broker: Broker, settings: Settings) -> None:
+        self._store = store
+        self._broker = broker
+        self._settings = settings
+        self.calls: dict[tuple[str, str], CallState] = {}
+        self.seq = 0
+        self._listeners: list[Listener] = []
+        self._apply_lock = asyncio.Lock()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def listen(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    # -- lifecycle --------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Rebuild the live calls from the store, then follow the broker and the log."""
+        self.seq = await self._store.high_water()
+        cutoff = datetime.now(UTC) - timedelta(seconds=self._settings.live_call_max_age_seconds)
+        by_call: dict[tuple[str, str], list[Event]] = {}
+        for e in await self._store.live_call_events(cutoff):
+            by_call.setdefault((e.agency, e.call_id), []).append(e)
+        for (agency, call_id), events in by_call.items():
+            state = fold(agency, call_id, events, self._settings.agency_config(agency))
+            self.calls[(agency, call_id)] = state
+            self._notify(Update(events[-1].arrival, events[-1], state))
+        subscribed = asyncio.Event()
+        self._tasks = [
+            asyncio.create_task(self._follow_broker(subscribed), name="live-broker"),
+            asyncio.create_task(self._poll_log(), name="live-poll"),
+        ]
+        await subscribed.wait()
+        await self.catch_up()  # anything committed between the rebuild and the subscription
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def publish(self, events: list[Event]) -> None:
+        """The store's commit hook: tell every replica's live view."""
+        await self._broker.publish(CHANNEL, encode_batch(events))
+
+    async def _follow_broker(self, subscribed: asyncio.Event) -> None:
+        while True:
+            try:
+                async with self._broker.subscribe(CHANNEL) as messages:
+                    subscribed.set()
+                    async for message in messages:
+                        batch = [from_dict(d) for d in json.loads(message)["events"]]
+                        await self.apply(batch)
+            except BrokerClosed:
+                log.warning("broker subscription closed; catching up from the log")
+                await self.catch_up()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("live view broker listener failed; retrying")
+                await asyncio.sleep(1)
+
+    async def _poll_log(self) -> None:
+        while True:
+            await asyncio.sleep(self._settings.catch_up_interval_seconds)
+            try:
+                await self.catch_up()
+            except Exception:
+                log.exception("catch-up from the log failed")
+
+    async def catch_up(self) -> None:
+        while True:
+            missed = await self._store.events_since(self.seq, limit=5000)
+            if not missed:
+                return
+            await self.apply(missed)
+
+    # -- applying events --------------------------------------------------------------------
+    async def apply(self, events: list[Event]) -> None:
+        async with self._apply_lock:
+            for e in sorted(events, key=lambda e: e.arrival):
+                if e.arrival <= self.seq:
+                    continue  # already applied
+                if e.arrival > self.seq + 1:
+                    # A gap: a message lost or reordered. The log has whatever is committed.
+                    for missed in await self._store.events_since(self.seq, limit=100_000):
+                        if missed.arrival >= e.arrival:
+                            break
+                        await self._apply_one(missed)
+                await self._apply_one(e)
+
+    async def _apply_one(self, e: Event) -> None:
+        key = (e.agency, e.call_id)
+        state = self.calls.get(key)
+        config = self._settings.agency_config(e.agency)
+        if state is None:
+            # New to this view: the log has the whole call (this event included).
+            events = await self._store.call_events(e.agency, e.call_id)
+            state = fold(e.agency, e.call_id, events or [e], config)
+        else:
+            state = step(state, e, config)
+        self.seq = max(self.seq, e.arrival)
+        if self._is_live(state):
+            self.calls[key] = state
+        else:
+            self.calls.pop(key, None)
+        self._notify(Update(e.arrival, e, state))
+
+    def _is_live(self, state: CallState) -> bool:
+        t0 = state.t0
+        if not state.live or t0 is None:
+            return False
+        age = datetime.now(UTC) - t0
+        return age <= timedelta(seconds=self._settings.live_call_max_age_seconds)
+
+    def _notify(self, update: Update) -> None:
+        for listener in self._listeners:
+            try:
+                listener(update)
+            except Exception:
+                log.exception("live view listener failed")
+
+    # -- reads ------------------------------------------------------------------------------
+    def snapshot(self, agencies: frozenset[str]) -> dict[str, Any]:
+        calls = [
+            call_view(state, self._settings.agency_config(agency).profile)
+            for (agency, _), state in self.calls.items()
+            if agency in agencies
+        ]
+        calls.sort(key=lambda c: c["t0"] or "")
+        return {"type": "snapshot", "seq": self.seq, "calls": calls}

@@ -1,0 +1,121 @@
+"""Alert timers: the shell around `service.triage.alerts`.
+
+Each live call's next deadline is derived from its state and the source clock, kept in a heap
+and re-derived whenever the call changes. A fired alert is appended to the log as `alert.raised`
+with a deterministic id, so the store's unique key makes it exactly-once; it reaches the panels
+through the same path as every other event. After a restart the live view replays the live
+calls into this scheduler, and whatever fell due meanwhile fires then (within the grace).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import logging
+from datetime import UTC, datetime, timedelta
+
+from service.live import LiveView, Update
+from service.settings import Settings
+from service.store.events import EventStore
+from service.triage import alerts
+from service.triage import events as k
+from service.triage.alerts import RaiseAlert
+from service.triage.events import Event
+
+log = logging.getLogger(__name__)
+
+
+class AlertScheduler:
+    def __init__(self, live: LiveView, store: EventStore, settings: Settings) -> None:
+        self._live = live
+        self._store = store
+        self._settings = settings
+        self._grace = timedelta(seconds=settings.alert_grace_seconds)
+        self._heap: list[tuple[datetime, str, str]] = []
+        self._scheduled: dict[tuple[str, str], datetime] = {}
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.fired = 0
+
+    def on_update(self, update: Update) -> None:
+        state = update.state
+        key = (state.agency, state.call_id)
+        profile = self._settings.agency_config(state.agency).profile
+        deadline = alerts.next_deadline(state, profile, datetime.now(UTC), self._grace)
+        if deadline is None:
+            self._scheduled.pop(key, None)
+            return
+        if self._scheduled.get(key) == deadline:
+            return
+        self._scheduled[key] = deadline
+        heapq.heappush(self._heap, (deadline, *key))
+        if self._heap[0][0] == deadline:
+            self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="alert-scheduler")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            if not self._heap:
+                await self._wake.wait()
+                continue
+            deadline, agency, call_id = self._heap[0]
+            delay = (deadline - datetime.now(UTC)).total_seconds()
+            if delay > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=delay)
+                continue
+            heapq.heappop(self._heap)
+            if self._scheduled.get((agency, call_id)) != deadline:
+                continue  # superseded by a newer deadline for this call
+            del self._scheduled[(agency, call_id)]
+            try:
+                await self.fire(agency, call_id)
+            except Exception:
+                log.exception("firing alerts for %s/%s failed; retrying", agency, call_id)
+                await asyncio.sleep(0.5)
+                self._reschedule(agency, call_id, deadline)
+
+    def _reschedule(self, agency: str, call_id: str, deadline: datetime) -> None:
+        self._scheduled[(agency, call_id)] = deadline
+        heapq.heappush(self._heap, (deadline, agency, call_id))
+
+    async def fire(self, agency: str, call_id: str) -> list[RaiseAlert]:
+        """Append whatever is due for the call now; the log's key keeps each alert single."""
+        state = self._live.calls.get((agency, call_id))
+        if state is None or state.t0 is None:
+            return []
+        profile = self._settings.agency_config(agency).profile
+        due = alerts.due(state, profile, datetime.now(UTC), self._grace)
+        if due:
+            offsets = profile.alert_offsets()
+            tz = state.t0.tzinfo
+            await self._store.append(
+                [
+                    Event(
+                        event_id=a.event_id,
+                        call_id=call_id,
+                        agency=agency,
+                        kind=k.ALERT_RAISED,
+                        at=a.deadline.astimezone(tz),
+                        source="system",
+                        data={
+                            "alert": a.alert,
+                            "threshold_s": offsets[a.alert],
+                            "benchmark_profile": profile.name,
+                        },
+                    )
+                    for a in due
+                ]
+            )
+            self.fired += len(due)
+        return due

@@ -1,0 +1,73 @@
+"""Service settings from the environment (prefix `TCPR_`), per DESIGN.md §8."""
+
+from __future__ import annotations
+
+import json
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from service.triage.profiles import DEFAULT_ARREST_NATURE_PATTERNS, AgencyConfig, profile_named
+
+
+def default_database_url() -> str:
+    return f"sqlite+aiosqlite:///{Path.cwd() / 'tcpr.db'}"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TCPR_", extra="ignore")
+
+    database_url: str = Field(default_factory=default_database_url)
+    broker_url: str = "memory://"
+    # Off where several replicas share a database and migrations run once, apart.
+    migrate_on_start: bool = True
+    # Per-agency configuration, JSON: {"AGENCY": {"profile": "ra-legacy",
+    #   "arrest_nature_patterns": ["^09-[ED]"]}}. Agencies not named get aha-2020 and MPDS 9-E/9-D.
+    agencies: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    # A deadline that passed longer ago than this is a replayed or abandoned call: no alert.
+    alert_grace_seconds: float = 300.0
+    # Calls with no `call.ended` whose T0 is older than this are no longer shown as live.
+    live_call_max_age_seconds: float = 4 * 3600.0
+    max_body_bytes: int = 1_048_576
+    max_batch_events: int = 5000
+    ws_auth_timeout_seconds: float = 5.0
+    ws_queue_limit: int = 1000
+    # How often the live view re-reads the log for anything the broker did not deliver.
+    catch_up_interval_seconds: float = 2.0
+
+    @field_validator("agencies", mode="before")
+    @classmethod
+    def _parse_agencies(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return json.loads(value) if value.strip() else {}
+        return value
+
+    @field_validator("agencies")
+    @classmethod
+    def _check_agencies(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        for agency, conf in value.items():
+            profile_named(conf.get("profile", "aha-2020"))
+            if not isinstance(conf.get("arrest_nature_patterns", []), list):
+                raise ValueError(f"agencies.{agency}.arrest_nature_patterns must be a list")
+        return value
+
+    @cached_property
+    def _configs(self) -> dict[str, AgencyConfig]:
+        return {
+            agency: AgencyConfig(
+                profile=profile_named(conf.get("profile", "aha-2020")),
+                arrest_nature_patterns=tuple(
+                    conf.get("arrest_nature_patterns", DEFAULT_ARREST_NATURE_PATTERNS)
+                ),
+            )
+            for agency, conf in self.agencies.items()
+        }
+
+    def agency_config(self, agency: str) -> AgencyConfig:
+        return self._configs.get(agency) or _DEFAULT
+
+
+_DEFAULT = AgencyConfig()

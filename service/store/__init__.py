@@ -1,0 +1,1 @@
+"""Persistence: the append-only event log, the per-call projection, rejects and tokens."""

@@ -1,0 +1,249 @@
+"""The append-only event log.
+
+`append` is all-or-nothing and idempotent: an event id already stored with the same content is a
+duplicate and changes nothing; with other content the whole batch is refused. Writers are
+serialized (an in-process lock, plus a transaction-scoped advisory lock on PostgreSQL) so that
+the global sequence is allocated in commit order: no event can become visible behind a sequence
+a reader has already passed. The per-call projection (`calls`) is rewritten in the same
+transaction, so measures never see an event without its call's summary.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import and_, func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from service.qi.measures import CallSummary, summarize
+from service.store.tables import CallRow, EventRow
+from service.triage.events import Event, as_dict
+from service.triage.profiles import AgencyConfig
+from service.triage.state import fold
+
+# Any constant works; it only has to be the same for every replica.
+_APPEND_LOCK_KEY = 0x7C9A_0911
+
+
+class EventConflict(Exception):
+    """An event id was reused with different content."""
+
+    def __init__(self, index: int, event_id: str) -> None:
+        super().__init__(f"event_id {event_id!r} was already stored with different content")
+        self.index = index
+        self.event_id = event_id
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    event_id: str
+    status: str  # "accepted" | "duplicate"
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class Appended:
+    outcomes: list[Outcome]
+    new: list[Event]  # as stored: `arrival` is the global sequence
+
+
+def content_hash(e: Event) -> str:
+    """Identity of an event's content: the same id re-sent with this hash is a duplicate."""
+    content = as_dict(e)
+    content.pop("seq", None)
+    blob = json.dumps(content, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def to_event(row: EventRow) -> Event:
+    return Event(
+        event_id=row.event_id,
+        call_id=row.call_id,
+        agency=row.agency,
+        kind=row.kind,
+        at=row.at.astimezone(timezone(timedelta(seconds=row.at_offset_s))),
+        source=row.source,
+        actor=row.actor,
+        data=row.data,
+        arrival=row.seq,
+    )
+
+
+def to_row(e: Event, digest: str, received_at: datetime) -> EventRow:
+    offset = e.at.utcoffset()
+    assert offset is not None
+    return EventRow(
+        agency=e.agency,
+        event_id=e.event_id,
+        call_id=e.call_id,
+        kind=e.kind,
+        at=e.at,
+        at_offset_s=int(offset.total_seconds()),
+        source=e.source,
+        actor=e.actor,
+        data=dict(e.data),
+        content_hash=digest,
+        received_at=received_at,
+    )
+
+
+def summary_from_json(raw: dict[str, Any]) -> CallSummary:
+    t0 = raw.get("t0")
+    return CallSummary(**{**raw, "t0": datetime.fromisoformat(t0) if t0 else None})
+
+
+OnCommit = Callable[[list[Event]], Awaitable[None]]
+
+
+class EventStore:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        postgres: bool,
+        config_for: Callable[[str], AgencyConfig],
+    ) -> None:
+        self._sessions = sessions
+        self._postgres = postgres
+        self._config_for = config_for
+        self._lock = asyncio.Lock()
+        self.on_commit: OnCommit | None = None
+
+    async def append(self, events: Sequence[Event]) -> Appended:
+        """Store the events atomically; raise EventConflict and store nothing on a reused id."""
+        digests = [content_hash(e) for e in events]
+        async with self._lock:
+            received_at = datetime.now(UTC)
+            async with self._sessions() as session, session.begin():
+                if self._postgres:
+                    await session.execute(
+                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": _APPEND_LOCK_KEY}
+                    )
+                known = await self._known(session, events)
+                outcomes: list[Outcome | None] = []
+                rows: list[tuple[int, EventRow]] = []
+                for i, (e, digest) in enumerate(zip(events, digests, strict=True)):
+                    key = (e.agency, e.event_id)
+                    if key in known:
+                        stored_digest, seq = known[key]
+                        if stored_digest != digest:
+                            raise EventConflict(i, e.event_id)
+                        outcomes.append(Outcome(e.event_id, "duplicate", seq))
+                        continue
+                    row = to_row(e, digest, received_at)
+                    rows.append((i, row))
+                    known[key] = (digest, -1)
+                    outcomes.append(None)
+                session.add_all(row for _, row in rows)
+                await session.flush()
+                for i, row in rows:
+                    outcomes[i] = Outcome(row.event_id, "accepted", row.seq)
+                # An in-batch repeat points at the row stored a moment ago.
+                by_key = {(r.agency, r.event_id): r.seq for _, r in rows}
+                final = [
+                    o
+                    if o.seq != -1
+                    else Outcome(o.event_id, o.status, by_key[(e.agency, o.event_id)])
+                    for o, e in zip(outcomes, events, strict=True)
+                    if o is not None
+                ]
+                new = [to_event(row) for _, row in rows]
+                await self._project(session, {(e.agency, e.call_id) for e in new}, received_at)
+            if new and self.on_commit is not None:
+                await self.on_commit(new)
+        return Appended(final, new)
+
+    async def _known(
+        self, session: AsyncSession, events: Sequence[Event]
+    ) -> dict[tuple[str, str], tuple[str, int]]:
+        by_agency: dict[str, set[str]] = {}
+        for e in events:
+            by_agency.setdefault(e.agency, set()).add(e.event_id)
+        known: dict[tuple[str, str], tuple[str, int]] = {}
+        for agency, ids in by_agency.items():
+            result = await session.execute(
+                select(EventRow.event_id, EventRow.content_hash, EventRow.seq).where(
+                    EventRow.agency == agency, EventRow.event_id.in_(ids)
+                )
+            )
+            for event_id, digest, seq in result:
+                known[(agency, event_id)] = (digest, seq)
+        return known
+
+    async def _project(
+        self, session: AsyncSession, calls: Iterable[tuple[str, str]], now: datetime
+    ) -> None:
+        for agency, call_id in calls:
+            events = await self._call_events(session, agency, call_id)
+            state = fold(agency, call_id, events, self._config_for(agency))
+            row = await session.get(CallRow, (agency, call_id))
+            if row is None:
+                row = CallRow(agency=agency, call_id=call_id)
+                session.add(row)
+            row.t0 = state.t0
+            row.ended = state.ended_at is not None
+            row.last_seq = max(e.arrival for e in events)
+            row.summary = summarize(state).to_json()
+            row.updated_at = now
+
+    @staticmethod
+    async def _call_events(session: AsyncSession, agency: str, call_id: str) -> list[Event]:
+        result = await session.scalars(
+            select(EventRow)
+            .where(EventRow.agency == agency, EventRow.call_id == call_id)
+            .order_by(EventRow.seq)
+        )
+        return [to_event(r) for r in result]
+
+    # -- reads ------------------------------------------------------------------------------
+    async def call_events(self, agency: str, call_id: str) -> list[Event]:
+        async with self._sessions() as session:
+            return await self._call_events(session, agency, call_id)
+
+    async def events_since(
+        self, seq: int, *, agencies: Iterable[str] | None = None, limit: int = 10_000
+    ) -> list[Event]:
+        query = select(EventRow).where(EventRow.seq > seq).order_by(EventRow.seq).limit(limit)
+        if agencies is not None:
+            query = query.where(EventRow.agency.in_(list(agencies)))
+        async with self._sessions() as session:
+            return [to_event(r) for r in await session.scalars(query)]
+
+    async def high_water(self) -> int:
+        async with self._sessions() as session:
+            return int(await session.scalar(select(func.coalesce(func.max(EventRow.seq), 0))) or 0)
+
+    async def live_call_events(self, since_t0: datetime) -> list[Event]:
+        """Every event of the calls not ended whose T0 is after `since_t0`, in sequence order."""
+        query = (
+            select(EventRow)
+            .join(
+                CallRow,
+                and_(CallRow.agency == EventRow.agency, CallRow.call_id == EventRow.call_id),
+            )
+            .where(CallRow.ended.is_(False), CallRow.t0 >= since_t0)
+            .order_by(EventRow.seq)
+        )
+        async with self._sessions() as session:
+            return [to_event(r) for r in await session.scalars(query)]
+
+    async def summaries(
+        self, agency: str, start: datetime | None, end: datetime | None
+    ) -> list[CallSummary]:
+        query = select(CallRow.summary).where(CallRow.agency == agency, CallRow.t0.is_not(None))
+        if start is not None:
+            query = query.where(CallRow.t0 >= start)
+        if end is not None:
+            query = query.where(CallRow.t0 < end)
+        async with self._sessions() as session:
+            return [summary_from_json(s) for s in await session.scalars(query)]
+
+    async def call_exists(self, agency: str, call_id: str) -> bool:
+        async with self._sessions() as session:
+            return await session.get(CallRow, (agency, call_id)) is not None

@@ -1,0 +1,67 @@
+"""The reject store: every refused input, kept as received, with the reason and the time."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from service.store.tables import RejectRow
+
+MAX_KEPT_BODY = 1_048_576
+
+
+class RejectStore:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def keep(
+        self,
+        status: int,
+        reason: str,
+        field: str | None,
+        body: bytes,
+        *,
+        agency: str | None,
+        endpoint: str,
+        principal: str | None,
+    ) -> None:
+        text = body[:MAX_KEPT_BODY].decode("utf-8", errors="replace")
+        async with self._sessions() as session, session.begin():
+            session.add(
+                RejectRow(
+                    agency=agency,
+                    received_at=datetime.now(UTC),
+                    status=status,
+                    reason=reason,
+                    field=field,
+                    endpoint=endpoint,
+                    principal=principal,
+                    body=text,
+                )
+            )
+
+    async def newest(self, agency: str, limit: int = 100) -> list[dict[str, Any]]:
+        query = (
+            select(RejectRow)
+            .where(RejectRow.agency == agency)
+            .order_by(RejectRow.id.desc())
+            .limit(limit)
+        )
+        async with self._sessions() as session:
+            rows = await session.scalars(query)
+            return [
+                {
+                    "id": r.id,
+                    "received_at": r.received_at.isoformat(),
+                    "status": r.status,
+                    "reason": r.reason,
+                    "field": r.field,
+                    "endpoint": r.endpoint,
+                    "principal": r.principal,
+                    "body": r.body,
+                }
+                for r in rows
+            ]

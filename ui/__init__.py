@@ -1,0 +1,1 @@
+"""Static browser panels served by the service at /ui/."""
