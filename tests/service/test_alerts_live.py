@@ -1,0 +1,130 @@
+"""Alert timers against the source clock: fire once, persisted, pushed, rebuilt after a restart."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from conftest import Panel, Server, at, event, start_server, service_settings
+
+from service.triage import events as k
+
+
+async def alerts_stored(server: Server, call_id: str = "C1") -> list[str]:
+    events = await server.services.store.call_events("A", call_id)
+    return [e.data["alert"] for e in events if e.kind == k.ALERT_RAISED]
+
+
+async def test_overdue_fires_when_the_source_clock_reaches_90_s(server: Server) -> None:
+    panel = await Panel.open(server, await server.token("telecommunicator", "A"))
+    try:
+        await panel.next(type="snapshot")
+        t0 = datetime.now(UTC) - timedelta(seconds=87)
+        async with await server.client() as client:
+            await client.post("/api/v1/events", json=event("e1", "call.received", t0.isoformat()))
+        due = await panel.next(type="alert", alert="recognition_due")
+        overdue = await panel.next(type="alert", alert="recognition_overdue", timeout=15)
+        pushed_at = datetime.now(UTC)
+    finally:
+        await panel.close()
+    # The warning was already past on arrival; the benchmark alert waited for its deadline.
+    assert datetime.fromisoformat(due["deadline"]) == t0 + timedelta(seconds=60)
+    assert datetime.fromisoformat(overdue["deadline"]) == t0 + timedelta(seconds=90)
+    assert pushed_at >= t0 + timedelta(seconds=90)
+    assert overdue["call_id"] == "C1"
+    assert await alerts_stored(server) == ["recognition_due", "recognition_overdue"]
+
+
+async def test_recognition_cancels_recognition_alerts_and_arms_compression(server: Server) -> None:
+    async with await server.client() as client:
+        recognized = [
+            event("e1", "call.received", at(118)),
+            event("e2", "call.nature", at(100), data={"code": "09-D-01"}),
+        ]
+        await client.post("/api/v1/events", json=recognized)
+    deadline = asyncio.get_running_loop().time() + 15
+    while await alerts_stored(server) != ["compression_due"]:
+        assert asyncio.get_running_loop().time() < deadline, await alerts_stored(server)
+        await asyncio.sleep(0.1)
+    async with await server.client("telecommunicator") as console:
+        await console.post("/api/v1/events", json=event("e3", "tcpr.first_compression", at(0), source="console"))
+    await asyncio.sleep(0.5)  # past the 150 s deadline of the overdue alert, had it stayed armed
+    assert await alerts_stored(server) == ["compression_due"]
+
+
+async def test_no_alerts_for_a_ruled_out_or_ended_call(server: Server) -> None:
+    async with await server.client() as client:
+        ruled_out = [
+            event("e1", "call.received", at(89.5), call_id="R"),
+            event("e2", "triage.conscious", at(50), call_id="R", data={"answer": "yes"}),
+        ]
+        ended = [
+            event("e3", "call.received", at(89.5), call_id="E"),
+            event("e4", "call.ended", at(50), call_id="E"),
+        ]
+        await client.post("/api/v1/events", json=ruled_out)
+        await client.post("/api/v1/events", json=ended)
+    await asyncio.sleep(1.5)
+    assert await alerts_stored(server, "R") == []
+    assert await alerts_stored(server, "E") == []
+
+
+async def test_replayed_old_call_fires_nothing(server: Server) -> None:
+    async with await server.client() as client:
+        await client.post("/api/v1/events", json=event("e1", "call.received", at(3 * 3600)))
+    await asyncio.sleep(1)
+    assert await alerts_stored(server) == []
+
+
+async def test_restart_neither_loses_nor_doubles_alerts(database_url: str) -> None:
+    settings = service_settings(database_url)
+    first = await start_server(settings)
+    t0 = datetime.now(UTC) - timedelta(seconds=88)
+    async with await first.client() as client:
+        await client.post("/api/v1/events", json=event("e1", "call.received", t0.isoformat()))
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    while await alerts_stored(first) != ["recognition_due"]:
+        assert loop.time() < deadline
+        await asyncio.sleep(0.05)
+    await first.stop()  # down across the 90 s deadline
+    await asyncio.sleep(max(0.0, (t0 + timedelta(seconds=90.3) - datetime.now(UTC)).total_seconds()))
+
+    second = await start_server(settings)
+    try:
+        deadline = loop.time() + 10
+        while "recognition_overdue" not in await alerts_stored(second):
+            assert loop.time() < deadline, "the alert due while the service was down never fired"
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)
+        assert await alerts_stored(second) == ["recognition_due", "recognition_overdue"]
+    finally:
+        await second.stop()
+    third = await start_server(settings)
+    try:
+        await asyncio.sleep(0.5)
+        assert await alerts_stored(third) == ["recognition_due", "recognition_overdue"]
+        audit_client = await third.client("supervisor")
+        async with audit_client:
+            audit = (await audit_client.get("/api/v1/calls/A/C1/audit")).json()
+        assert audit["alerts"] == ["recognition_due", "recognition_overdue"]
+    finally:
+        await third.stop()
+
+
+async def test_two_schedulers_on_one_log_fire_once(database_url: str) -> None:
+    """Two services sharing a database both time the call; the log's unique key keeps one alert."""
+    settings = service_settings(database_url)
+    a = await start_server(settings)
+    b = await start_server(settings.model_copy(update={"migrate_on_start": False}))
+    try:
+        async with await a.client() as client:
+            await client.post("/api/v1/events", json=event("e1", "call.received", at(89)))
+        await b.services.live.catch_up()  # b learns of the call from the log
+        await asyncio.sleep(2)
+        await a.services.live.catch_up()
+        assert await alerts_stored(a) == ["recognition_due", "recognition_overdue"]
+        assert a.services.scheduler.fired + b.services.scheduler.fired >= 2
+    finally:
+        await b.stop()
+        await a.stop()
