@@ -36,7 +36,9 @@ def _serve(args: argparse.Namespace) -> int:
             flush=True,
         )
     app = create_app(settings, demo=args.demo)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, ws="websockets-sansio")
+    uvicorn.run(
+        app, host=args.host, port=args.port, log_level=args.log_level, ws="websockets-sansio"
+    )
     return 0
 
 

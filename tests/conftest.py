@@ -106,7 +106,7 @@ def sqlite_url(tmp_path: Any) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / 'tcpr.db'}"
 
 
-def test_settings(database_url: str, **overrides: Any) -> Settings:
+def service_settings(database_url: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "database_url": database_url,
         "catch_up_interval_seconds": 0.5,
@@ -173,7 +173,7 @@ async def start_server(settings: Settings, *, demo: bool = False) -> Server:
 
 @pytest.fixture
 async def server(database_url: str) -> AsyncIterator[Server]:
-    running = await start_server(test_settings(database_url))
+    running = await start_server(service_settings(database_url))
     try:
         yield running
     finally:
@@ -189,7 +189,14 @@ def at(seconds_ago: float = 0.0, offset_hours: int = 0) -> str:
 def event(
     event_id: str, kind: str, when: str, call_id: str = "C1", agency: str = "A", **extra: Any
 ) -> dict[str, Any]:
-    return {"event_id": event_id, "call_id": call_id, "agency": agency, "kind": kind, "at": when, **extra}
+    return {
+        "event_id": event_id,
+        "call_id": call_id,
+        "agency": agency,
+        "kind": kind,
+        "at": when,
+        **extra,
+    }
 
 
 class Panel:

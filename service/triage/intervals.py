@@ -23,10 +23,16 @@ INTERVALS: Final = {
 }
 
 
-def seconds_between(start: datetime | None, end: datetime | None) -> float | None:
+def exact_seconds(start: datetime | None, end: datetime | None) -> float | None:
     if start is None or end is None:
         return None
-    return round((end - start).total_seconds(), 3)
+    return (end - start).total_seconds()
+
+
+def seconds_between(start: datetime | None, end: datetime | None) -> float | None:
+    """For display and reports: milliseconds are the finest a CAD clock means."""
+    exact = exact_seconds(start, end)
+    return None if exact is None else round(exact, 3)
 
 
 def intervals(state: CallState) -> dict[str, float | None]:
@@ -40,8 +46,12 @@ def met(interval: float | None, threshold: float) -> bool | None:
 
 
 def benchmarks(state: CallState, profile: BenchmarkProfile) -> dict[str, bool | None]:
-    iv = intervals(state)
+    """Judged on the exact interval, not the rounded one shown beside it."""
+    t0 = state.t0
     return {
-        "recognition_met": met(iv["to_recognition"], profile.recognition_s),
-        "first_compression_met": met(iv["to_first_compression"], profile.first_compression_s),
+        "recognition_met": met(exact_seconds(t0, state.recognition_time), profile.recognition_s),
+        "first_compression_met": met(
+            exact_seconds(t0, state.corrected(k.TCPR_FIRST_COMPRESSION)),
+            profile.first_compression_s,
+        ),
     }

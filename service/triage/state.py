@@ -95,9 +95,9 @@ class CallState:
     @property
     def t0(self) -> datetime | None:
         """The clock's zero: earliest `call.received`, else earliest `call.answered`."""
-        if k.CALL_RECEIVED in self.corrections:
-            return self.corrections[k.CALL_RECEIVED]
-        return self.received_at or self.answered_at
+        if self.received_at is not None or k.CALL_RECEIVED in self.corrections:
+            return self.corrected(k.CALL_RECEIVED)
+        return self.corrected(k.CALL_ANSWERED)
 
     @property
     def recognition_time(self) -> datetime | None:
@@ -143,6 +143,17 @@ def _corrections(review: Mapping[str, Any] | None) -> Mapping[str, datetime]:
     return MappingProxyType({kind: t for kind, t in parsed.items() if t is not None})
 
 
+def _distinct(ordered: Iterable[Event]) -> tuple[Event, ...]:
+    """Drop repeated deliveries of an id (the store already refused any with other content)."""
+    seen: set[str] = set()
+    out = []
+    for e in ordered:
+        if e.event_id not in seen:
+            seen.add(e.event_id)
+            out.append(e)
+    return tuple(out)
+
+
 def _note_actor(values: dict[str, Any], e: Event) -> None:
     if e.actor:
         values.setdefault("telecommunicator", e.actor)
@@ -152,7 +163,7 @@ def fold(
     agency: str, call_id: str, events: Iterable[Event], config: AgencyConfig = DEFAULT_CONFIG
 ) -> CallState:
     """Fold a call's events, in any arrival order, into its state. Pure and total."""
-    ordered = tuple(chronological(events))
+    ordered = _distinct(chronological(events))
     firsts: dict[str, datetime] = {}
     latest: dict[str, str] = {}
     recognized_at: datetime | None = None
@@ -160,12 +171,7 @@ def fold(
     values: dict[str, Any] = {}
     units: list[str] = []
     alerts: list[str] = []
-    seen_ids: set[str] = set()
-
     for e in ordered:
-        if e.event_id in seen_ids:  # a duplicate delivery changes nothing
-            continue
-        seen_ids.add(e.event_id)
         firsts.setdefault(e.kind, e.at)
         data = e.data
         match e.kind:

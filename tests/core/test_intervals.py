@@ -196,6 +196,20 @@ def test_correction_of_other_moments(tl):
     assert set(s.corrections) == {"tcpr.first_compression", "unit.dispatched"}
 
 
+def test_answered_correction_moves_t0_when_there_is_no_call_received(tl):
+    """§2: without call.received, T0 is the call.answered time; §4: corrections win over the
+    original time, so a corrected call.answered is the corrected T0 (to_answer stays 0)."""
+    tl.answered(0, tz=CEST)
+    tl.recognized(100)
+    tl.review(3600, corrections={"call.answered": "2024-03-01T09:59:50-05:00"})  # 10 s earlier
+    s = tl.fold()
+    assert s.t0 == tl.t(-10)
+    iv = intervals(s)
+    assert iv["to_answer"] == 0.0
+    assert iv["to_recognition"] == 110.0
+    assert benchmarks(s, AHA_2020)["recognition_met"] is False
+
+
 def test_correction_without_offset_is_ignored(tl):
     tl.received(0)
     tl.recognized(100)

@@ -71,6 +71,15 @@ KINDS = (
     "alert.raised",
 )
 
+LATEST_WINS = (
+    "triage.conscious",
+    "triage.breathing",
+    "call.nature",
+    "ems.outcome",
+    "qi.review",
+    "ohca.recognized",
+)
+
 
 @st.composite
 def calls(draw: st.DrawFn, call_id: str = "C1") -> list[Event]:
@@ -78,9 +87,10 @@ def calls(draw: st.DrawFn, call_id: str = "C1") -> list[Event]:
     base = draw(
         st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 1, 1))
     ).replace(tzinfo=UTC)
+    slots = draw(st.sampled_from((1, 3, 12, 30)))  # few slots: many same-instant ties
 
     def when() -> datetime:
-        seconds = draw(st.integers(0, 60)) * 5 + draw(st.sampled_from((0, 0, 0.25)))
+        seconds = draw(st.integers(0, slots)) * 10 + draw(st.sampled_from((0, 0, 0.25)))
         return (base + timedelta(seconds=seconds)).astimezone(draw(st.sampled_from(TZS)))
 
     kinds = []
@@ -88,7 +98,11 @@ def calls(draw: st.DrawFn, call_id: str = "C1") -> list[Event]:
         kinds.append("call.received")
     if draw(BOOL):
         kinds.append("call.answered")
-    kinds += draw(st.lists(st.sampled_from(KINDS), max_size=18))
+    # Sometimes a call made mostly of the kinds whose latest value matters (answers, nature,
+    # outcome, review): with few time slots those collide and arrival order decides.
+    dense = draw(BOOL)
+    pool = LATEST_WINS if dense else KINDS
+    kinds += draw(st.lists(st.sampled_from(pool), min_size=6 if dense else 0, max_size=18))
     events = []
     for i, kind in enumerate(kinds):
         if kind == "qi.review":
@@ -117,12 +131,17 @@ def calls(draw: st.DrawFn, call_id: str = "C1") -> list[Event]:
 
 @st.composite
 def redeliveries(draw: st.DrawFn, events: list[Event], max_size: int) -> list[Event]:
-    """Copies of some events: the very same object, or a re-delivery that the store would have
-    numbered later (same id and content, a later arrival)."""
+    """Copies of events already delivered: the very same objects, re-deliveries the store would
+    have numbered later (same id and content, a later arrival), or the whole feed replayed."""
     if not events:
         return []
-    picked = draw(st.lists(st.sampled_from(events), max_size=max_size))
-    return [replace(e, arrival=e.arrival + draw(st.integers(0, 6))) for e in picked]
+    last = max(e.arrival for e in events)
+    if draw(BOOL):  # the feed replayed after the fact
+        return [replace(e, arrival=last + 1 + e.arrival) for e in events]
+    picked = draw(st.lists(st.sampled_from(events), min_size=1, max_size=max_size))
+    return [
+        replace(e, arrival=draw(st.sampled_from((e.arrival, last + 1, last + 5)))) for e in picked
+    ]
 
 
 def _fold(events: list[Event], call_id: str = "C1") -> CallState:

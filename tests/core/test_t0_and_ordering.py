@@ -113,13 +113,20 @@ def test_duplicate_event_changes_no_state_field(tl):
 
 def test_duplicate_redelivery_with_later_arrival_changes_nothing(tl):
     tl.received(0)
-    tl.conscious(20, "no")
+    no = tl.conscious(20, "no", tz=CEST)  # arrival 2
+    tl.conscious(20, "yes", tz=UTC)  # same instant, arrival 3: the latest answer is "yes"
     tl.breathing(30, "no")
-    redelivered = replace(tl.events[2], arrival=99)
+    tl.nature(40, "09-E-01")  # arrival 5
+    tl.nature(40, "26-A-01")  # arrival 6
     base = tl.fold()
-    again = tl.fold(events=[*tl.events, redelivered])
-    assert again.recognition_time == base.recognition_time == tl.t(30)
-    assert again.breathing == "no"
+    assert base.conscious == "yes"
+    assert base.path == "nature_code"
+    assert base.nature_code == "26-A-01"
+    # the store numbers a re-sent event later; the copy must not become "the latest answer"
+    again = tl.fold(events=[*tl.events, replace(no, arrival=99), replace(tl.events[4], arrival=98)])
+    assert again.conscious == "yes"
+    assert again.nature_code == "26-A-01"
+    assert again.recognition_time == base.recognition_time == tl.t(40)
 
 
 def test_duplicate_event_changes_nothing_in_the_audit_draft(tl):

@@ -47,7 +47,9 @@ async def test_recognition_cancels_recognition_alerts_and_arms_compression(serve
         assert asyncio.get_running_loop().time() < deadline, await alerts_stored(server)
         await asyncio.sleep(0.1)
     async with await server.client("telecommunicator") as console:
-        await console.post("/api/v1/events", json=event("e3", "tcpr.first_compression", at(0), source="console"))
+        await console.post(
+            "/api/v1/events", json=event("e3", "tcpr.first_compression", at(0), source="console")
+        )
     await asyncio.sleep(0.5)  # past the 150 s deadline of the overdue alert, had it stayed armed
     assert await alerts_stored(server) == ["compression_due"]
 
@@ -88,7 +90,9 @@ async def test_restart_neither_loses_nor_doubles_alerts(database_url: str) -> No
         assert loop.time() < deadline
         await asyncio.sleep(0.05)
     await first.stop()  # down across the 90 s deadline
-    await asyncio.sleep(max(0.0, (t0 + timedelta(seconds=90.3) - datetime.now(UTC)).total_seconds()))
+    await asyncio.sleep(
+        max(0.0, (t0 + timedelta(seconds=90.3) - datetime.now(UTC)).total_seconds())
+    )
 
     second = await start_server(settings)
     try:

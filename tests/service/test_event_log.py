@@ -18,7 +18,9 @@ T0 = datetime(2026, 1, 15, 14, 0, tzinfo=UTC)
 
 def store_for(url: str) -> tuple[EventStore, object]:
     engine = create_engine(url)
-    store = EventStore(sessionmaker(engine), postgres=not is_sqlite(url), config_for=lambda _: AgencyConfig())
+    store = EventStore(
+        sessionmaker(engine), postgres=not is_sqlite(url), config_for=lambda _: AgencyConfig()
+    )
     return store, engine
 
 
@@ -53,7 +55,13 @@ async def test_no_event_becomes_visible_behind_a_passed_sequence(database_url: s
         nonlocal written
         for i in range(40):
             batch = [
-                Event(f"{name}-{i}-{j}", f"C{rng.randrange(10)}", "A", "call.received", T0 + timedelta(seconds=i))
+                Event(
+                    f"{name}-{i}-{j}",
+                    f"C{rng.randrange(10)}",
+                    "A",
+                    "call.received",
+                    T0 + timedelta(seconds=i),
+                )
                 for j in range(rng.randint(1, 3))
             ]
             await store.append(batch)

@@ -79,7 +79,11 @@ async def test_batch_is_all_or_nothing(server: Server) -> None:
 
         accepted = await client.post("/api/v1/events", json=good)
     assert accepted.status_code == 200
-    assert [r["status"] for r in accepted.json()["results"]] == ["duplicate", "accepted", "accepted"]
+    assert [r["status"] for r in accepted.json()["results"]] == [
+        "duplicate",
+        "accepted",
+        "accepted",
+    ]
     assert await stored_count(server) == 3
 
 
@@ -173,7 +177,9 @@ async def test_missing_or_wrong_token_is_401_and_kept(server: Server) -> None:
 
 async def test_other_agency_is_403_and_kept_for_the_senders_agency(server: Server) -> None:
     async with await server.client("adapter", "A") as client:
-        response = await client.post("/api/v1/events", json=event("e1", "call.received", at(5), agency="B"))
+        response = await client.post(
+            "/api/v1/events", json=event("e1", "call.received", at(5), agency="B")
+        )
     assert response.status_code == 403
     assert response.json()["field"] == "agency"
     assert await stored_count(server) == 0
@@ -192,6 +198,8 @@ async def test_body_over_the_limit_is_413(server: Server) -> None:
 
 async def test_source_offset_is_kept(server: Server) -> None:
     async with await server.client() as client:
-        await client.post("/api/v1/events", json=event("e1", "call.received", "2026-01-15T14:00:00.250-05:00"))
+        await client.post(
+            "/api/v1/events", json=event("e1", "call.received", "2026-01-15T14:00:00.250-05:00")
+        )
     events = await server.services.store.call_events("A", "C1")
     assert events[0].at.isoformat() == "2026-01-15T14:00:00.250000-05:00"

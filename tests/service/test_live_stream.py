@@ -25,7 +25,9 @@ async def test_snapshot_then_live_updates(server: Server) -> None:
         async with await server.client("telecommunicator") as console:
             await console.post(
                 "/api/v1/events",
-                json=event("e2", "triage.conscious", at(10), source="console", data={"answer": "no"}),
+                json=event(
+                    "e2", "triage.conscious", at(10), source="console", data={"answer": "no"}
+                ),
             )
         update = await panel.next(type="call", call_id="C1")
         assert update["seq"] > snapshot["seq"]
@@ -42,8 +44,12 @@ async def test_agency_boundary_on_the_socket(server: Server) -> None:
     try:
         await panel.next(type="snapshot")
         async with await server.client("adapter", "A", "B") as client:
-            await client.post("/api/v1/events", json=event("b1", "call.received", at(5), call_id="B1", agency="B"))
-            await client.post("/api/v1/events", json=event("a1", "call.received", at(5), call_id="A1", agency="A"))
+            await client.post(
+                "/api/v1/events", json=event("b1", "call.received", at(5), call_id="B1", agency="B")
+            )
+            await client.post(
+                "/api/v1/events", json=event("a1", "call.received", at(5), call_id="A1", agency="A")
+            )
         update = await panel.next(type="call")
         assert update["call_id"] == "A1"  # B1 was never sent to this panel
         assert all(m.get("call_id") != "B1" for m in panel.messages)
@@ -105,7 +111,9 @@ async def test_reconnect_with_last_sequence_receives_what_was_missed(server: Ser
         await panel.close()
         # While the panel is away:
         await client.post("/api/v1/events", json=event("e2", "call.answered", at(25), actor="tc-1"))
-        await client.post("/api/v1/events", json=event("e3", "call.nature", at(20), data={"code": "09-E-01"}))
+        await client.post(
+            "/api/v1/events", json=event("e3", "call.nature", at(20), data={"code": "09-E-01"})
+        )
     panel = await Panel.open(server, token, since=seen)
     try:
         snapshot = await panel.next(type="snapshot")
