@@ -23,8 +23,8 @@ import pytest
 import uvicorn
 import websockets
 
-from service.app import create_app
 from service.api.deps import Services
+from service.app import create_app
 from service.settings import Settings
 
 POSTGRES_URL = os.environ.get(
@@ -215,13 +215,13 @@ class Panel:
         await connection.send(json.dumps(auth))
         return cls(connection)
 
-    async def next(self, timeout: float = 10.0, **match: Any) -> dict[str, Any]:
+    async def next(self, wait: float = 10.0, **match: Any) -> dict[str, Any]:
         """The next message (kept or new) whose fields equal `match`."""
         for message in self.messages:
             if all(message.get(k) == v for k, v in match.items()) and not message.get("_seen"):
                 message["_seen"] = True
                 return message
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(wait):
             while True:
                 message = json.loads(await self.connection.recv())
                 self.messages.append(message)

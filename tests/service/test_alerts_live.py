@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from conftest import Panel, Server, at, event, start_server, service_settings
+from conftest import Panel, Server, at, event, service_settings, start_server
 
 from service.triage import events as k
 
@@ -23,7 +23,7 @@ async def test_overdue_fires_when_the_source_clock_reaches_90_s(server: Server) 
         async with await server.client() as client:
             await client.post("/api/v1/events", json=event("e1", "call.received", t0.isoformat()))
         due = await panel.next(type="alert", alert="recognition_due")
-        overdue = await panel.next(type="alert", alert="recognition_overdue", timeout=15)
+        overdue = await panel.next(type="alert", alert="recognition_overdue", wait=15)
         pushed_at = datetime.now(UTC)
     finally:
         await panel.close()

@@ -1,4 +1,4 @@
-"""POST /api/v1/events: acknowledgement, idempotency, all-or-nothing batches, validation, rejects."""
+"""POST /api/v1/events: acknowledgement, idempotency, all-or-nothing batches, rejects."""
 
 from __future__ import annotations
 
