@@ -120,9 +120,18 @@ def _replay(args: argparse.Namespace) -> int:
                     if response.status_code >= 500:
                         await asyncio.sleep(min(2**attempt * 0.2, 5))
                         continue
+                    if response.status_code != 200 and len(batch) > 1:
+                        # A batch is all-or-nothing: send its events one by one so only the
+                        # bad one is refused (and kept by the service) and the feed goes on.
+                        for one in batch:
+                            await send([one])
+                        return
                     if response.status_code != 200:
                         refused += len(batch)
-                        print(f"tcpr replay: refused {response.status_code}: {response.text}")
+                        print(
+                            f"tcpr replay: refused {response.status_code}: {response.text}",
+                            file=sys.stderr,
+                        )
                     return
                 raise SystemExit(f"tcpr replay: giving up on {url}")
 
@@ -131,6 +140,13 @@ def _replay(args: argparse.Namespace) -> int:
     sent = asyncio.run(run())
     print(json.dumps({"sent": sent, "refused": refused}))
     return 1 if refused else 0
+
+
+def _positive(value: str) -> float:
+    number = float(value)
+    if number <= 0:
+        raise argparse.ArgumentTypeError("must be a positive number")
+    return number
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -165,7 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
     replay = commands.add_parser("replay", help="play a JSON-lines recording into a service")
     replay.add_argument("file")
     replay.add_argument("--url", default="http://127.0.0.1:8000")
-    replay.add_argument("--speed", type=float, default=1.0, help="recorded gaps divided by this")
+    replay.add_argument(
+        "--speed", type=_positive, default=1.0, help="recorded gaps divided by this"
+    )
     replay.add_argument("--token", help="adapter token (default: $TCPR_TOKEN)")
     replay.add_argument(
         "--retime", action="store_true", help="shift times so the first event is now"

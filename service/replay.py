@@ -36,16 +36,51 @@ def _at(record: Record) -> datetime:
     return datetime.fromisoformat(record["at"])
 
 
+def _aware(record: Record) -> datetime | None:
+    try:
+        at = _at(record)
+    except ValueError:
+        return None
+    return at if at.utcoffset() is not None else None
+
+
+def _timeline(records: list[Record]) -> list[tuple[datetime, Record]]:
+    """Records with the time to play them at. One whose time is missing its offset or is not a
+    time at all plays beside the record before it: it is still sent, so the service refuses it
+    and keeps it in the reject store, rather than the replay failing or dropping it."""
+    out: list[tuple[datetime, Record]] = []
+    previous: datetime | None = None
+    pending: list[Record] = []
+    for r in records:
+        when = _aware(r)
+        if when is None:
+            if previous is None:
+                pending.append(r)
+            else:
+                out.append((previous, r))
+            continue
+        previous = when
+        out.extend((when, p) for p in pending)
+        pending.clear()
+        out.append((when, r))
+    if pending:  # nothing in the file had a usable time
+        now = datetime.now().astimezone()
+        out.extend((now, p) for p in pending)
+    out.sort(key=lambda pair: pair[0])
+    return out
+
+
 def retime(records: list[Record], start: datetime, suffix: str = "") -> list[Record]:
     """Shift every time so the first event happens at `start` (each keeps its own UTC offset),
     and make call and event ids unique with `suffix`, so a recording can play again as new calls."""
-    if not records:
-        return []
-    shift = start - min(_at(r) for r in records)
+    times = [t for t in map(_aware, records) if t is not None]
+    if not times:
+        return [dict(r) for r in records]
+    shift = start - min(times)
     out = []
     for r in records:
-        at = _at(r)
-        moved = dict(r, at=(at + shift).astimezone(at.tzinfo).isoformat())
+        at = _aware(r)
+        moved = dict(r) if at is None else dict(r, at=(at + shift).isoformat())
         if suffix:
             moved["call_id"] = f"{r['call_id']}{suffix}"
             moved["event_id"] = f"{r['event_id']}{suffix}"
@@ -58,16 +93,14 @@ async def play(records: list[Record], send: Send, speed: float = 1.0) -> int:
     a time go together. Returns how many were sent."""
     if speed <= 0:
         raise ValueError("speed must be positive")
-    ordered = sorted(records, key=_at)
+    ordered = _timeline(records)
     loop = asyncio.get_running_loop()
     began = loop.time()
-    first = _at(ordered[0]) if ordered else None
     i = 0
     while i < len(ordered):
-        at = _at(ordered[i])
-        batch = [r for r in ordered[i:] if _at(r) == at]
-        assert first is not None
-        due = began + (at - first).total_seconds() / speed
+        at = ordered[i][0]
+        batch = [r for when, r in ordered[i:] if when == at]
+        due = began + (at - ordered[0][0]).total_seconds() / speed
         await asyncio.sleep(max(0.0, due - loop.time()))
         await send(batch)
         i += len(batch)
@@ -75,7 +108,7 @@ async def play(records: list[Record], send: Send, speed: float = 1.0) -> int:
 
 
 def gap_seconds(records: list[Record]) -> float:
-    if not records:
+    times = [t for t in map(_aware, records) if t is not None]
+    if not times:
         return 0.0
-    times = [_at(r) for r in records]
     return (max(times) - min(times)) / timedelta(seconds=1)

@@ -26,7 +26,7 @@ async def play_demo(store: EventStore, recording: Path = RECORDING) -> None:
 
     while True:
         start = datetime.now(UTC)
-        suffix = start.strftime("-%H%M%S")
+        suffix = start.strftime("-%y%m%d%H%M%S")
         log.info("demo loop %s: %d events over %.0f s", suffix, len(records), gap_seconds(records))
         try:
             await play(retime(records, start, suffix), send)

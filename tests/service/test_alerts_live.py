@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from conftest import Panel, Server, at, event, service_settings, start_server
+from harness import Panel, Server, at, event, service_settings, start_server
 
 from service.triage import events as k
 

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from conftest import Server, at, event
+from harness import Server, at, event
 from sqlalchemy import func, select
 
 from service.store.tables import EventRow

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 import websockets
-from conftest import Panel, Server, at, event
+from harness import Panel, Server, at, event
 
 
 async def test_snapshot_then_live_updates(server: Server) -> None:
@@ -140,7 +140,7 @@ async def test_ended_call_leaves_the_snapshot(server: Server) -> None:
 
 
 async def test_a_panel_that_stops_reading_is_cut_off_not_buffered(database_url: str) -> None:
-    from conftest import service_settings, start_server
+    from harness import service_settings, start_server
 
     running = await start_server(service_settings(database_url, ws_queue_limit=5))
     try:

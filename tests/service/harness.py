@@ -1,4 +1,4 @@
-"""Shared fixtures: databases (SQLite and PostgreSQL, each test on its own fresh database with the
+"""Shared test harness: databases (SQLite and PostgreSQL, a fresh database per test, with the
 real Alembic migrations), a real uvicorn server on a free loopback port, tokens, clients.
 
 PostgreSQL tests run wherever `TCPR_TEST_POSTGRES_URL` (default: this machine's 127.0.0.1:5432,
@@ -12,7 +12,6 @@ import asyncio
 import json
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -87,25 +86,6 @@ def _drop_postgres_database(name: str) -> None:
     asyncio.run(drop())
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
-    """A fresh, empty database: every test that uses it runs once on SQLite, once on PostgreSQL."""
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'tcpr.db'}"
-        return
-    require_postgres()
-    url, name = _fresh_postgres_database()
-    try:
-        yield url
-    finally:
-        _drop_postgres_database(name)
-
-
-@pytest.fixture
-def sqlite_url(tmp_path: Any) -> str:
-    return f"sqlite+aiosqlite:///{tmp_path / 'tcpr.db'}"
-
-
 def service_settings(database_url: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "database_url": database_url,
@@ -169,15 +149,6 @@ async def start_server(settings: Settings, *, demo: bool = False) -> Server:
     assert server.started, "server did not start"
     port = server.servers[0].sockets[0].getsockname()[1]
     return Server(f"http://127.0.0.1:{port}", settings, app, server, task)
-
-
-@pytest.fixture
-async def server(database_url: str) -> AsyncIterator[Server]:
-    running = await start_server(service_settings(database_url))
-    try:
-        yield running
-    finally:
-        await running.stop()
 
 
 def at(seconds_ago: float = 0.0, offset_hours: int = 0) -> str:

@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m bench [--quick]`. Load comes from separate processes over loopback."""

@@ -1,0 +1,44 @@
+"""Fixtures for the service tests; the helpers they use live in harness.py."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+from harness import (
+    Server,
+    _drop_postgres_database,
+    _fresh_postgres_database,
+    require_postgres,
+    service_settings,
+    start_server,
+)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
+    """A fresh, empty database: every test that uses it runs once on SQLite, once on PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'tcpr.db'}"
+        return
+    require_postgres()
+    url, name = _fresh_postgres_database()
+    try:
+        yield url
+    finally:
+        _drop_postgres_database(name)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Any) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'tcpr.db'}"
+
+
+@pytest.fixture
+async def server(database_url: str) -> AsyncIterator[Server]:
+    running = await start_server(service_settings(database_url))
+    try:
+        yield running
+    finally:
+        await running.stop()
