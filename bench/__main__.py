@@ -72,9 +72,10 @@ def service(database_url: str):  # type: ignore[no-untyped-def]
     env = {**os.environ, "TCPR_DATABASE_URL": database_url}
     tcpr = [sys.executable, "-m", "service.cli"]
 
-    def token(role: str) -> str:
+    def token(role: str, *agencies: str) -> str:
+        scope = [arg for agency in agencies for arg in ("--agency", agency)]
         out = subprocess.run(
-            [*tcpr, "token", "create", "--role", role, "--agency", "BENCH"],
+            [*tcpr, "token", "create", "--role", role, *scope],
             env=env,
             check=True,
             capture_output=True,
@@ -82,7 +83,8 @@ def service(database_url: str):  # type: ignore[no-untyped-def]
         )
         return out.stdout.strip()
 
-    adapter, supervisor = token("adapter"), token("supervisor")
+    # Panels watch PUSH only: the ingest load (BENCH) is not theirs to receive.
+    adapter, supervisor = token("adapter", "BENCH", "PUSH"), token("supervisor", "PUSH")
     port = free_port()
     proc = subprocess.Popen(
         [*tcpr, "serve", "--port", str(port), "--log-level", "warning"],
@@ -135,17 +137,23 @@ def ingest(url: str, token: str, total: int, batch: int, concurrency: int) -> di
     return result  # type: ignore[no-any-return]
 
 
-def push(url: str, token: str, panels: int, rate: float, total: int) -> list[float]:
+def push(
+    url: str, post_token: str, watch_token: str, panels: int, rate: float, total: int
+) -> list[float]:
     ctx = mp.get_context("spawn")
     out, ready = ctx.Queue(), ctx.Queue()
     ws_url = url.replace("http://", "ws://") + "/ws"
-    listener = ctx.Process(target=panels_process, args=(ws_url, token, panels, total, ready, out))
+    listener = ctx.Process(
+        target=panels_process, args=(ws_url, watch_token, panels, total, ready, out)
+    )
     listener.start()
     for _ in range(panels):
         ready.get(timeout=60)
-    poster = ctx.Process(target=paced_poster, args=(url, token, rate, total))
+    poster = ctx.Process(target=paced_poster, args=(url, post_token, rate, total))
     poster.start()
     poster.join()
+    if poster.exitcode != 0:
+        raise RuntimeError(f"the poster failed (exit {poster.exitcode}); see its output above")
     latencies = out.get(timeout=120)
     listener.join()
     return latencies  # type: ignore[no-any-return]
@@ -173,10 +181,14 @@ def main() -> int:
         with service(db) as (url, adapter, supervisor):
             single = ingest(url, adapter, size["single"], 1, 16)
             batched = ingest(url, adapter, size["batch_total"], 500, 4)
-            service_push = push(url, supervisor, size["panels"], size["rate"], size["push_events"])
+            service_push = push(
+                url, adapter, supervisor, size["panels"], size["rate"], size["push_events"]
+            )
         with relay() as (relay_url, _, _):
             relay_single = ingest(relay_url, "none", size["single"], 1, 16)
-            relay_push = push(relay_url, "none", size["panels"], size["rate"], size["push_events"])
+            relay_push = push(
+                relay_url, "none", "none", size["panels"], size["rate"], size["push_events"]
+            )
 
     results.update(
         ingest_single_eps=single["events_per_s"],

@@ -37,7 +37,14 @@ def _serve(args: argparse.Namespace) -> int:
         )
     app = create_app(settings, demo=args.demo)
     uvicorn.run(
-        app, host=args.host, port=args.port, log_level=args.log_level, ws="websockets-sansio"
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        ws="websockets-sansio",
+        # Panel messages are small and go to many sockets: compressing each one per socket
+        # costs more CPU than it saves on a LAN.
+        ws_per_message_deflate=False,
     )
     return 0
 

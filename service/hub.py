@@ -85,13 +85,14 @@ class Hub:
     def messages(self, update: Update) -> list[str]:
         e, state = update.event, update.state
         profile = self._settings.agency_config(e.agency).profile
+        # One message per stored event: the event itself and its call as it now stands.
         out: list[dict[str, Any]] = [
-            {"type": "event", "seq": update.seq, "call_id": e.call_id, "event": as_dict(e)},
             {
                 "type": "call",
                 "seq": update.seq,
                 "call_id": e.call_id,
                 "agency": e.agency,
+                "event": as_dict(e),
                 "call": call_view(state, profile),
             },
         ]

@@ -39,8 +39,11 @@ class Update:
 Listener = Callable[[Update], None]
 
 
-def encode_batch(events: Iterable[Event]) -> str:
-    return json.dumps({"events": [as_dict(e) for e in events]}, separators=(",", ":"))
+def encode_batch(events: Iterable[Event], new_calls: Iterable[tuple[str, str]] = ()) -> str:
+    """A broker message: stored events, and which calls they created (so no replica needs to
+    read those calls' history from the log)."""
+    body = {"events": [as_dict(e) for e in events], "new_calls": [list(c) for c in new_calls]}
+    return json.dumps(body, separators=(",", ":"))
 
 
 class LiveView:
@@ -84,9 +87,9 @@ class LiveView:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    async def publish(self, events: list[Event]) -> None:
+    async def publish(self, events: list[Event], new_calls: set[tuple[str, str]]) -> None:
         """The store's commit hook: tell every replica's live view."""
-        await self._broker.publish(CHANNEL, encode_batch(events))
+        await self._broker.publish(CHANNEL, encode_batch(events, new_calls))
 
     async def _follow_broker(self, subscribed: asyncio.Event) -> None:
         while True:
@@ -94,8 +97,9 @@ class LiveView:
                 async with self._broker.subscribe(CHANNEL) as messages:
                     subscribed.set()
                     async for message in messages:
-                        batch = [from_dict(d) for d in json.loads(message)["events"]]
-                        await self.apply(batch)
+                        body = json.loads(message)
+                        batch = [from_dict(d) for d in body["events"]]
+                        await self.apply(batch, {(a, c) for a, c in body.get("new_calls", ())})
             except BrokerClosed:
                 log.warning("broker subscription closed; catching up from the log")
                 await self.catch_up()
@@ -121,7 +125,11 @@ class LiveView:
             await self.apply(missed)
 
     # -- applying events --------------------------------------------------------------------
-    async def apply(self, events: list[Event]) -> None:
+    async def apply(
+        self, events: list[Event], new_calls: set[tuple[str, str]] | None = None
+    ) -> None:
+        """Apply stored events in sequence order; `new_calls` have no history before these."""
+        new_calls = new_calls or set()
         async with self._apply_lock:
             for e in sorted(events, key=lambda e: e.arrival):
                 if e.arrival <= self.seq:
@@ -131,14 +139,17 @@ class LiveView:
                     for missed in await self._store.events_since(self.seq, limit=100_000):
                         if missed.arrival >= e.arrival:
                             break
-                        await self._apply_one(missed)
-                await self._apply_one(e)
+                        await self._apply_one(missed, new_calls)
+                await self._apply_one(e, new_calls)
 
-    async def _apply_one(self, e: Event) -> None:
+    async def _apply_one(self, e: Event, new_calls: set[tuple[str, str]]) -> None:
         key = (e.agency, e.call_id)
         state = self.calls.get(key)
         config = self._settings.agency_config(e.agency)
-        if state is None:
+        if state is None and key in new_calls:
+            new_calls.discard(key)  # its later events either find it here or in the log
+            state = fold(e.agency, e.call_id, [e], config)
+        elif state is None:
             # New to this view: the log has the whole call (this event included).
             events = await self._store.call_events(e.agency, e.call_id)
             state = fold(e.agency, e.call_id, events or [e], config)

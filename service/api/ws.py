@@ -5,8 +5,8 @@ Client messages:
   sequence the client saw) asks for a `missed` message with every event after it.
 - `{"type": "ping", "t": <client ms>}` answered by `pong` with the server's clock, so a panel
   can measure its clock offset and draw the interval clocks itself.
-Server messages all carry `type` and the `seq` they reflect: `snapshot`, `missed`, `event`,
-`call`, `alert`, `pong`.
+Server messages all carry `type` and the `seq` they reflect: `snapshot`, `missed`, `call` (one
+per stored event: the event and its call's new view), `alert`, `pong`.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import and_, func, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.qi.measures import CallSummary, summarize
@@ -93,15 +94,48 @@ def to_row(e: Event, digest: str, received_at: datetime) -> EventRow:
     )
 
 
+def _plan(
+    request: _Request, known: dict[tuple[str, str], tuple[str, int]]
+) -> list[tuple[str, Event, str]] | EventConflict:
+    """Each event of a request as accepted or duplicate, against what is stored and what earlier
+    requests of the same transaction add; a reused id with other content refuses the request."""
+    plan: list[tuple[str, Event, str]] = []
+    mine: dict[tuple[str, str], str] = {}
+    for i, (e, digest) in enumerate(zip(request.events, request.digests, strict=True)):
+        key = (e.agency, e.event_id)
+        stored = mine.get(key) or (known[key][0] if key in known else None)
+        if stored is None:
+            plan.append(("accepted", e, digest))
+            mine[key] = digest
+        elif stored != digest:
+            return EventConflict(i, e.event_id)
+        else:
+            plan.append(("duplicate", e, digest))
+    return plan
+
+
 def summary_from_json(raw: dict[str, Any]) -> CallSummary:
     t0 = raw.get("t0")
     return CallSummary(**{**raw, "t0": datetime.fromisoformat(t0) if t0 else None})
 
 
-OnCommit = Callable[[list[Event]], Awaitable[None]]
+OnCommit = Callable[[list[Event], set[tuple[str, str]]], Awaitable[None]]
+# How many append requests one transaction may carry.
+MAX_GROUP = 256
+
+
+@dataclass
+class _Request:
+    events: Sequence[Event]
+    digests: list[str]
+    done: asyncio.Future[Appended]
 
 
 class EventStore:
+    """Group commit: appends that arrive while a transaction is being written wait, and go
+    together in the next one, so one commit (one fsync) acknowledges them all. Each request
+    stays all-or-nothing on its own: a conflict refuses that request, not its neighbours."""
+
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
@@ -112,52 +146,90 @@ class EventStore:
         self._sessions = sessions
         self._postgres = postgres
         self._config_for = config_for
-        self._lock = asyncio.Lock()
+        self._queue: list[_Request] = []
+        self._committer: asyncio.Task[None] | None = None
+        # Called after each commit with the new events and the calls they created.
         self.on_commit: OnCommit | None = None
 
     async def append(self, events: Sequence[Event]) -> Appended:
-        """Store the events atomically; raise EventConflict and store nothing on a reused id."""
-        digests = [content_hash(e) for e in events]
-        async with self._lock:
-            received_at = datetime.now(UTC)
-            async with self._sessions() as session, session.begin():
-                if self._postgres:
-                    await session.execute(
-                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": _APPEND_LOCK_KEY}
-                    )
-                known = await self._known(session, events)
-                outcomes: list[Outcome | None] = []
-                rows: list[tuple[int, EventRow]] = []
-                for i, (e, digest) in enumerate(zip(events, digests, strict=True)):
-                    key = (e.agency, e.event_id)
-                    if key in known:
-                        stored_digest, seq = known[key]
-                        if stored_digest != digest:
-                            raise EventConflict(i, e.event_id)
-                        outcomes.append(Outcome(e.event_id, "duplicate", seq))
-                        continue
-                    row = to_row(e, digest, received_at)
-                    rows.append((i, row))
-                    known[key] = (digest, -1)
-                    outcomes.append(None)
-                session.add_all(row for _, row in rows)
-                await session.flush()
-                for i, row in rows:
-                    outcomes[i] = Outcome(row.event_id, "accepted", row.seq)
-                # An in-batch repeat points at the row stored a moment ago.
-                by_key = {(r.agency, r.event_id): r.seq for _, r in rows}
-                final = [
-                    o
-                    if o.seq != -1
-                    else Outcome(o.event_id, o.status, by_key[(e.agency, o.event_id)])
-                    for o, e in zip(outcomes, events, strict=True)
-                    if o is not None
-                ]
-                new = [to_event(row) for _, row in rows]
-                await self._project(session, {(e.agency, e.call_id) for e in new}, received_at)
-            if new and self.on_commit is not None:
-                await self.on_commit(new)
-        return Appended(final, new)
+        """Store the events atomically; raise EventConflict and store nothing on a reused id.
+        Returns only once the transaction holding them has committed."""
+        request = _Request(events, [content_hash(e) for e in events], asyncio.Future())
+        self._queue.append(request)
+        if self._committer is None or self._committer.done():
+            self._committer = asyncio.create_task(self._commit_queued(), name="event-committer")
+        return await request.done
+
+    async def _commit_queued(self) -> None:
+        while self._queue:
+            group, self._queue = self._queue[:MAX_GROUP], self._queue[MAX_GROUP:]
+            try:
+                try:
+                    results, new, created = await self._write(group)
+                except IntegrityError:
+                    # Another process stored one of these ids between our read and our write
+                    # (SQLite shared by two services); a second pass sees it.
+                    results, new, created = await self._write(group)
+                if new and self.on_commit is not None:
+                    await self.on_commit(new, created)
+            except Exception as exc:
+                for request in group:
+                    if not request.done.done():
+                        request.done.set_exception(exc)
+                continue
+            for request, result in zip(group, results, strict=True):
+                if request.done.done():
+                    continue
+                if isinstance(result, EventConflict):
+                    request.done.set_exception(result)
+                else:
+                    request.done.set_result(result)
+
+    async def _write(
+        self, group: list[_Request]
+    ) -> tuple[list[Appended | EventConflict], list[Event], set[tuple[str, str]]]:
+        received_at = datetime.now(UTC)
+        async with self._sessions() as session, session.begin():
+            if self._postgres:
+                # Commit order = sequence order across every replica sharing the database.
+                await session.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _APPEND_LOCK_KEY}
+                )
+            known = await self._known(session, [e for r in group for e in r.events])
+            plans: list[list[tuple[str, Event, str]] | EventConflict] = []
+            rows: dict[tuple[str, str], EventRow] = {}
+            for request in group:
+                plan = _plan(request, known)
+                plans.append(plan)
+                if isinstance(plan, EventConflict):
+                    continue
+                for status, e, digest in plan:
+                    if status == "accepted":
+                        rows[(e.agency, e.event_id)] = to_row(e, digest, received_at)
+                        known[(e.agency, e.event_id)] = (digest, 0)
+            session.add_all(rows.values())
+            await session.flush()
+            seqs = {key: seq for key, (_, seq) in known.items()}
+            seqs.update({key: row.seq for key, row in rows.items()})
+            new = [to_event(row) for row in rows.values()]
+            created = await self._project(
+                session, {(e.agency, e.call_id) for e in new}, received_at
+            )
+        results: list[Appended | EventConflict] = []
+        for plan in plans:
+            if isinstance(plan, EventConflict):
+                results.append(plan)
+                continue
+            outcomes = [
+                Outcome(e.event_id, status, seqs[(e.agency, e.event_id)]) for status, e, _ in plan
+            ]
+            fresh = [
+                to_event(rows[(e.agency, e.event_id)])
+                for status, e, _ in plan
+                if status == "accepted"
+            ]
+            results.append(Appended(outcomes, fresh))
+        return results, new, created
 
     async def _known(
         self, session: AsyncSession, events: Sequence[Event]
@@ -177,20 +249,42 @@ class EventStore:
         return known
 
     async def _project(
-        self, session: AsyncSession, calls: Iterable[tuple[str, str]], now: datetime
-    ) -> None:
+        self, session: AsyncSession, calls: set[tuple[str, str]], now: datetime
+    ) -> set[tuple[str, str]]:
+        """Rewrite the calls' projection rows; returns the calls that had none before."""
+        created: set[tuple[str, str]] = set()
+        by_agency: dict[str, set[str]] = {}
         for agency, call_id in calls:
-            events = await self._call_events(session, agency, call_id)
-            state = fold(agency, call_id, events, self._config_for(agency))
-            row = await session.get(CallRow, (agency, call_id))
-            if row is None:
-                row = CallRow(agency=agency, call_id=call_id)
-                session.add(row)
-            row.t0 = state.t0
-            row.ended = state.ended_at is not None
-            row.last_seq = max(e.arrival for e in events)
-            row.summary = summarize(state).to_json()
-            row.updated_at = now
+            by_agency.setdefault(agency, set()).add(call_id)
+        for agency, call_ids in by_agency.items():
+            events: dict[str, list[Event]] = {c: [] for c in call_ids}
+            rows = await session.scalars(
+                select(EventRow)
+                .where(EventRow.agency == agency, EventRow.call_id.in_(call_ids))
+                .order_by(EventRow.seq)
+            )
+            for row in rows:
+                events[row.call_id].append(to_event(row))
+            existing = {
+                r.call_id: r
+                for r in await session.scalars(
+                    select(CallRow).where(CallRow.agency == agency, CallRow.call_id.in_(call_ids))
+                )
+            }
+            config = self._config_for(agency)
+            for call_id, call_events in events.items():
+                state = fold(agency, call_id, call_events, config)
+                projection = existing.get(call_id)
+                if projection is None:
+                    projection = CallRow(agency=agency, call_id=call_id)
+                    session.add(projection)
+                    created.add((agency, call_id))
+                projection.t0 = state.t0
+                projection.ended = state.ended_at is not None
+                projection.last_seq = max(e.arrival for e in call_events)
+                projection.summary = summarize(state).to_json()
+                projection.updated_at = now
+        return created
 
     @staticmethod
     async def _call_events(session: AsyncSession, agency: str, call_id: str) -> list[Event]:

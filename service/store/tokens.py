@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -36,8 +37,15 @@ def digest(token: str) -> str:
 
 
 class TokenStore:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    """Tokens are checked on every request; a verified one is remembered for a few seconds, so
+    a revocation or expiry takes effect within `cache_seconds` on every replica."""
+
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], cache_seconds: float = 5.0
+    ) -> None:
         self._sessions = sessions
+        self._cache_seconds = cache_seconds
+        self._cache: dict[str, tuple[float, Principal | None, datetime | None]] = {}
 
     async def create(
         self,
@@ -67,10 +75,22 @@ class TokenStore:
     async def authenticate(self, token: str) -> Principal | None:
         if not token.startswith(PREFIX) or len(token) > 256:
             return None
-        async with self._sessions() as session:
-            row = await session.scalar(select(TokenRow).where(TokenRow.token_hash == digest(token)))
-        if row is None or row.revoked_at is not None:
+        key = digest(token)
+        now = time.monotonic()
+        cached = self._cache.get(key)
+        if cached is None or cached[0] <= now:
+            async with self._sessions() as session:
+                row = await session.scalar(select(TokenRow).where(TokenRow.token_hash == key))
+            principal = (
+                Principal(row.id, row.role, frozenset(row.agencies), row.name)
+                if row is not None and row.revoked_at is None
+                else None
+            )
+            if len(self._cache) > 10_000:
+                self._cache.clear()
+            cached = (now + self._cache_seconds, principal, row.expires_at if row else None)
+            self._cache[key] = cached
+        _, principal, expires_at = cached
+        if expires_at is not None and expires_at <= datetime.now(UTC):
             return None
-        if row.expires_at is not None and row.expires_at <= datetime.now(UTC):
-            return None
-        return Principal(row.id, row.role, frozenset(row.agencies), row.name)
+        return principal
