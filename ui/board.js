@@ -13,11 +13,11 @@ function fmt(seconds) {
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
 }
 
-function clockCell(call, doneAt, warnKey, lateKey) {
+function clockCell(call, doneAt, warnKey, lateKey, running = true) {
   const t0 = Date.parse(call.t0);
   const td = document.createElement("td");
   td.className = "clock";
-  if (Number.isNaN(t0)) { td.textContent = "—"; return td; }
+  if (Number.isNaN(t0) || !running) { td.textContent = "—"; return td; }
   const end = doneAt ? Date.parse(doneAt) : (call.live ? serverNow() : null);
   if (end == null) { td.textContent = "—"; return td; }
   td.textContent = fmt((end - t0) / 1000);
@@ -53,7 +53,8 @@ function render() {
     tr.append(
       cell(call.call_id), cell(call.telecommunicator), cell(call.phase.replaceAll("_", " ")),
       clockCell(call, call.recognized_at, "recognition_due", "recognition_overdue"),
-      clockCell(call, call.first_compression_at, "compression_due", "compression_overdue"),
+      // The compression clock matters once arrest is recognised (it still counts from T0).
+      clockCell(call, call.first_compression_at, "compression_due", "compression_overdue", call.recognized),
       alerts,
     );
     return tr;

@@ -356,3 +356,44 @@ async def test_replay_of_a_bad_file_exits_2_naming_the_line(tmp_path: Path) -> N
     )
     assert code == 2
     assert f"{path}:2" in err
+
+
+# -- tcpr watch -------------------------------------------------------------------------------
+
+
+async def test_watch_prints_the_snapshot_then_each_update(server: Server, tmp_path: Path) -> None:
+    token = await server.token("supervisor", "A")
+    proc = await asyncio.create_subprocess_exec(
+        *tcpr_command(),
+        "watch",
+        "--url",
+        server.url,
+        "--token",
+        token,
+        env=cli_env(),
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    try:
+        async with asyncio.timeout(20):
+            snapshot = json.loads(await proc.stdout.readline())
+            assert snapshot["type"] == "snapshot"
+            async with await server.client() as client:
+                when = datetime.now().astimezone().isoformat()
+                await client.post("/api/v1/events", json=event("w1", "call.received", when))
+            update = json.loads(await proc.stdout.readline())
+        assert update["type"] == "call"
+        assert update["event"]["event_id"] == "w1"
+        assert update["seq"] > snapshot["seq"]
+    finally:
+        proc.terminate()
+        await proc.wait()
+
+
+async def test_watch_with_a_bad_token_exits_1(server: Server, tmp_path: Path) -> None:
+    code, _, err, _ = await run_tcpr(
+        "watch", "--url", server.url, "--token", "tcpr_nope", env=cli_env(), cwd=tmp_path
+    )
+    assert code == 1
+    assert "invalid token" in err
