@@ -178,10 +178,7 @@ class LiveView:
 
     # -- reads ------------------------------------------------------------------------------
     def snapshot(self, agencies: frozenset[str]) -> dict[str, Any]:
-        calls = [
-            call_view(state, self._settings.agency_config(agency).profile)
-            for (agency, _), state in self.calls.items()
-            if agency in agencies
-        ]
-        calls.sort(key=lambda c: c["t0"] or "")
+        states = [s for (agency, _), s in self.calls.items() if agency in agencies]
+        states.sort(key=lambda s: (s.t0 is None, s.t0 or datetime.min.replace(tzinfo=UTC)))
+        calls = [call_view(s, self._settings.agency_config(s.agency).profile) for s in states]
         return {"type": "snapshot", "seq": self.seq, "calls": calls}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
@@ -28,6 +29,7 @@ from service.triage.events import Event, as_dict
 from service.triage.profiles import AgencyConfig
 from service.triage.state import fold
 
+log = logging.getLogger(__name__)
 # Any constant works; it only has to be the same for every replica.
 _APPEND_LOCK_KEY = 0x7C9A_0911
 
@@ -154,7 +156,8 @@ class EventStore:
     async def append(self, events: Sequence[Event]) -> Appended:
         """Store the events atomically; raise EventConflict and store nothing on a reused id.
         Returns only once the transaction holding them has committed."""
-        request = _Request(events, [content_hash(e) for e in events], asyncio.Future())
+        done: asyncio.Future[Appended] = asyncio.get_running_loop().create_future()
+        request = _Request(events, [content_hash(e) for e in events], done)
         self._queue.append(request)
         if self._committer is None or self._committer.done():
             self._committer = asyncio.create_task(self._commit_queued(), name="event-committer")
@@ -171,7 +174,7 @@ class EventStore:
                     # (SQLite shared by two services); a second pass sees it.
                     results, new, created = await self._write(group)
                 if new and self.on_commit is not None:
-                    await self.on_commit(new, created)
+                    await self._announce(new, created)
             except Exception as exc:
                 for request in group:
                     if not request.done.done():
@@ -184,6 +187,15 @@ class EventStore:
                     request.done.set_exception(result)
                 else:
                     request.done.set_result(result)
+
+    async def _announce(self, new: list[Event], created: set[tuple[str, str]]) -> None:
+        """Tell the live views. The events are committed whatever happens here: a failed
+        announcement must not refuse them, and the live views catch up from the log."""
+        assert self.on_commit is not None
+        try:
+            await self.on_commit(new, created)
+        except Exception:
+            log.exception("announcing %d committed events failed; readers catch up", len(new))
 
     async def _write(
         self, group: list[_Request]

@@ -203,3 +203,24 @@ async def test_source_offset_is_kept(server: Server) -> None:
         )
     events = await server.services.store.call_events("A", "C1")
     assert events[0].at.isoformat() == "2026-01-15T14:00:00.250000-05:00"
+
+
+async def test_a_failed_announcement_does_not_refuse_committed_events(server: Server) -> None:
+    """The broker carries latency only: if telling the live views fails after the commit, the
+    events are still acknowledged, and the live view catches up from the log."""
+    store = server.services.store
+    announce = store.on_commit
+
+    async def broken(*_: object) -> None:
+        raise ConnectionError("broker down")
+
+    store.on_commit = broken
+    try:
+        async with await server.client() as client:
+            response = await client.post("/api/v1/events", json=event("e1", "call.received", at(5)))
+        assert response.status_code == 200
+        assert response.json()["status"] == "accepted"
+    finally:
+        store.on_commit = announce
+    await server.services.live.catch_up()
+    assert ("A", "C1") in server.services.live.calls

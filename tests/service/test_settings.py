@@ -1,0 +1,41 @@
+"""Settings from the environment, and what a misconfiguration says."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from service.settings import Settings
+from service.triage.profiles import AHA_2020, RA_LEGACY
+
+
+def test_per_agency_profile_and_nature_codes_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(
+        "TCPR_AGENCIES",
+        '{"RA": {"profile": "ra-legacy", "arrest_nature_patterns": ["^ARREST$"]}}',
+    )
+    settings = Settings()
+    ra = settings.agency_config("RA")
+    assert ra.profile == RA_LEGACY
+    assert ra.is_arrest_nature("ARREST")
+    assert not ra.is_arrest_nature("09-E-01")  # the agency replaced the MPDS default
+    other = settings.agency_config("ELSEWHERE")
+    assert other.profile == AHA_2020
+    assert other.is_arrest_nature("09-E-01")
+
+
+def test_unknown_profile_is_refused_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TCPR_AGENCIES", '{"X": {"profile": "aha-1999"}}')
+    with pytest.raises(ValidationError, match="aha-1999"):
+        Settings()
+
+
+def test_database_defaults_to_sqlite_in_the_working_directory(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: object
+) -> None:
+    monkeypatch.delenv("TCPR_DATABASE_URL", raising=False)
+    monkeypatch.chdir(tmp_path)  # type: ignore[arg-type]
+    assert Settings().database_url == f"sqlite+aiosqlite:///{tmp_path}/tcpr.db"
+    assert Settings().broker_url == "memory://"
