@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -48,22 +49,39 @@ def parse_rfc3339(value: object) -> datetime:
         raise ValueError(f"{value!r} is not a valid date and time: {exc}") from None
 
 
+def _one_of(allowed: tuple[str, ...], what: str) -> AfterValidator:
+    """Accept a string from one of the core's own lists; refuse anything else by name."""
+
+    def check(value: str) -> str:
+        if value not in allowed:
+            raise ValueError(f"unknown {what} {value!r}; one of: {', '.join(allowed)}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _enum(allowed: tuple[str, ...]) -> Any:
+    return Field(json_schema_extra={"enum": list(allowed)})
+
+
+# The core's constants are the single list of each; the wire checks against them.
+Kind = Annotated[StrictStr, _one_of(k.KINDS, "kind"), _enum(k.KINDS)]
+Source = Annotated[StrictStr, _one_of(k.SOURCES, "source"), _enum(k.SOURCES)]
+Answer = Annotated[StrictStr, _one_of(k.ANSWERS, "answer"), _enum(k.ANSWERS)]
+NotGivenReason = Annotated[
+    StrictStr, _one_of(k.NOT_GIVEN_REASONS, "reason"), _enum(k.NOT_GIVEN_REASONS)
+]
+AlertName = Annotated[StrictStr, _one_of(k.ALERTS, "alert"), _enum(k.ALERTS)]
+
+
 class TriageData(BaseModel):
     model_config = ConfigDict(extra="allow")
-    answer: Literal["yes", "no", "unsure"]
+    answer: Answer
 
 
 class NotGivenData(BaseModel):
     model_config = ConfigDict(extra="allow")
-    reason: Literal[
-        "cpr_in_progress",
-        "caller_unable",
-        "cannot_position",
-        "caller_refused",
-        "unsafe",
-        "hung_up",
-        "other",
-    ]
+    reason: NotGivenReason
     note: StrictStr | None = None
 
 
@@ -111,9 +129,7 @@ class QiReviewData(BaseModel):
 
 class AlertData(BaseModel):
     model_config = ConfigDict(extra="allow")
-    alert: Literal[
-        "recognition_due", "recognition_overdue", "compression_due", "compression_overdue"
-    ]
+    alert: AlertName
 
 
 DATA_MODELS: dict[str, type[BaseModel]] = {
@@ -137,26 +153,9 @@ class CanonicalEvent(BaseModel):
     event_id: Id
     call_id: Id
     agency: Annotated[StrictStr, Field(min_length=1, max_length=32)]
-    kind: Literal[
-        "call.received",
-        "call.transferred",
-        "call.answered",
-        "call.nature",
-        "triage.conscious",
-        "triage.breathing",
-        "ohca.recognized",
-        "tcpr.started",
-        "tcpr.first_compression",
-        "tcpr.not_given",
-        "unit.dispatched",
-        "unit.on_scene",
-        "call.ended",
-        "ems.outcome",
-        "qi.review",
-        "alert.raised",
-    ]
+    kind: Kind
     at: datetime
-    source: Literal["cad", "console", "ems", "qi", "system"] = "cad"
+    source: Source = "cad"
     actor: Annotated[StrictStr, Field(max_length=128)] | None = None
     data: dict[str, Any] = Field(default_factory=dict)
 
