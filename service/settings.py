@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     alert_grace_seconds: float = 300.0
     # Calls with no `call.ended` whose T0 is older than this are no longer shown as live.
     live_call_max_age_seconds: float = 4 * 3600.0
+    # A folder of the agency's own prompt files (en.json, es.json, ...) over the shipped ones.
+    prompts_dir: Path | None = None
     max_body_bytes: int = 1_048_576
     max_batch_events: int = 5000
     ws_auth_timeout_seconds: float = 5.0

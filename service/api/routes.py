@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
 
+import ui
 from service import ingest
 from service.api import policy
 from service.api.deps import PrincipalDep, Services, ServicesDep, bearer, require
 from service.api.wire import parse_rfc3339
 from service.ingest import Refused
 from service.qi.audit import draft
-from service.qi.measures import measures
+from service.qi.measures import measures, running_figures
 from service.store.tokens import Principal
 from service.triage.state import fold
 
 router = APIRouter()
+BUILTIN_PROMPTS = Path(ui.__file__).parent / "prompts"
+LANGUAGE = re.compile(r"^[a-z]{2}(-[A-Z]{2})?$")
 
 EVENT_BODY_SCHEMA = {
     "requestBody": {
@@ -161,3 +166,35 @@ async def get_rejects(
 ) -> dict[str, Any]:
     require(principal, policy.READ_REJECTS, agency)
     return {"agency": agency, "rejects": await services.rejects.newest(agency, limit)}
+
+
+@router.get("/api/v1/summary")
+async def get_running_figures(
+    principal: PrincipalDep,
+    services: ServicesDep,
+    agency: Annotated[str, Query(min_length=1, max_length=32)],
+    start: Annotated[str, Query(alias="from")],
+    end: Annotated[str | None, Query(alias="to")] = None,
+) -> dict[str, Any]:
+    """The supervisor board's running figures for calls with from <= T0 < to (e.g. today)."""
+    require(principal, policy.READ_AUDITS, agency)
+    t1, t2 = period_bound(start, "from"), period_bound(end, "to")
+    summaries = await services.store.summaries(agency, t1, t2)
+    profile = services.settings.agency_config(agency).profile
+    return {
+        "agency": agency,
+        "from": t1.isoformat() if t1 else None,
+        "to": t2.isoformat() if t2 else None,
+        **running_figures(summaries, profile),
+    }
+
+
+@router.get("/ui/prompts/{language}.json", include_in_schema=False)
+async def get_prompts(language: str, services: ServicesDep) -> FileResponse:
+    """Prompt texts: the agency's own file (medical director's sign-off) over the shipped one."""
+    if not LANGUAGE.match(language):
+        raise HTTPException(404, "no such language")
+    for folder in (services.settings.prompts_dir, BUILTIN_PROMPTS):
+        if folder is not None and (folder / f"{language}.json").is_file():
+            return FileResponse(folder / f"{language}.json", media_type="application/json")
+    raise HTTPException(404, f"no prompts for language {language}")

@@ -84,6 +84,7 @@ async def panel_socket(websocket: WebSocket) -> None:
         server_time=_now(),
         agencies=sorted(principal.agencies),
         role=principal.role,
+        name=principal.name,
         profiles={a: services.settings.agency_config(a).profile.name for a in principal.agencies},
     )
     sender: asyncio.Task[None] | None = None

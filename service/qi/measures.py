@@ -154,3 +154,27 @@ def _outside_reason(c: CallSummary) -> str | None:
     if c.resuscitation_attempted is not True:
         return "no_resuscitation_attempted"
     return "other"
+
+
+def running_figures(summaries: Iterable[CallSummary], profile: BenchmarkProfile) -> dict[str, Any]:
+    """A supervisor's figures for the day so far: no EMS outcome is known yet, so these count
+    what the floor did, not the AHA population."""
+    calls = list(summaries)
+    recognized = [c for c in calls if c.recognized and c.to_recognition is not None]
+    compressions = [c.to_first_compression for c in calls if c.to_first_compression is not None]
+    return {
+        "calls": len(calls),
+        "recognized": len(recognized),
+        "recognized_in_time": sum(
+            c.to_recognition is not None and c.to_recognition < profile.recognition_s
+            for c in recognized
+        ),
+        "first_compressions": len(compressions),
+        "first_compressions_in_time": sum(t < profile.first_compression_s for t in compressions),
+        "tcpr_not_given": sum(c.not_given_reason is not None for c in calls),
+        "median_seconds_to_recognition": median(
+            (c.to_recognition for c in recognized if c.to_recognition is not None),
+            profile.recognition_s,
+        ),
+        "median_seconds_to_first_compression": median(compressions, profile.first_compression_s),
+    }

@@ -1,0 +1,190 @@
+// Shared by the panels: the websocket connection with resume, the server-clock offset, and the
+// console outbox. Clocks are drawn from each call's T0 plus the measured offset, never from
+// server ticks. Console actions get their event ids here, in the browser, so an action re-sent
+// after a lost connection is a harmless duplicate, never a second answer.
+"use strict";
+
+class Live {
+  constructor({ onChange = () => {}, onAlert = () => {}, onStatus = () => {}, onSignedOut = () => {} } = {}) {
+    this.calls = new Map();
+    this.seq = 0;
+    this.offsetMs = 0;
+    this.me = null;
+    this.token = null;
+    this.socket = null;
+    this.backoff = 250;
+    this.handlers = { onChange, onAlert, onStatus, onSignedOut };
+    this.syncTimer = null;
+  }
+
+  serverNow() { return Date.now() + this.offsetMs; }
+
+  start(token) {
+    this.token = token;
+    sessionStorage.setItem("tcpr-token", token);
+    this.connect();
+  }
+
+  connect() {
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    const socket = new WebSocket(`${scheme}://${location.host}/ws`);
+    this.socket = socket;
+    socket.onopen = () => {
+      const auth = { type: "auth", token: this.token };
+      if (this.seq) auth.since = this.seq;
+      socket.send(JSON.stringify(auth));
+      this.ping();
+    };
+    socket.onmessage = (e) => this.receive(JSON.parse(e.data));
+    socket.onclose = (e) => {
+      clearInterval(this.syncTimer);
+      if (this.socket !== socket) return;
+      if (e.code === 4401 || e.code === 4403) {
+        sessionStorage.removeItem("tcpr-token");
+        this.handlers.onStatus("signed-out", e.reason);
+        this.handlers.onSignedOut(e.reason);
+        return;
+      }
+      this.handlers.onStatus("reconnecting");
+      setTimeout(() => this.connect(), this.backoff);
+      this.backoff = Math.min(this.backoff * 2, 5000);
+    };
+  }
+
+  // For tests and for a supervisor who wants to force a resync.
+  drop() { if (this.socket) this.socket.close(); }
+
+  ping() {
+    if (this.socket && this.socket.readyState === WebSocket.OPEN) {
+      this.socket.send(JSON.stringify({ type: "ping", t: Date.now() }));
+    }
+  }
+
+  receive(msg) {
+    switch (msg.type) {
+      case "snapshot":
+        // A fresh picture of the live calls: the only state the panel shows is the store's.
+        this.calls = new Map(msg.calls.map((c) => [c.call_id, { ...c, _seq: msg.seq }]));
+        this.seq = msg.seq;
+        this.offsetMs = Date.parse(msg.server_time) - Date.now();
+        this.me = { role: msg.role, name: msg.name, agencies: msg.agencies, profiles: msg.profiles };
+        this.backoff = 250;
+        this.handlers.onStatus("live");
+        clearInterval(this.syncTimer);
+        this.syncTimer = setInterval(() => this.ping(), 30000);
+        break;
+      case "pong": {
+        const now = Date.now();
+        const rtt = now - msg.t;
+        this.offsetMs = Date.parse(msg.server_time) + rtt / 2 - now;
+        break;
+      }
+      case "call": {
+        // Each call message is the call's whole view; an older one (queued before a snapshot)
+        // never overwrites a newer one. Ended calls stay, marked, until the next snapshot.
+        const known = this.calls.get(msg.call_id);
+        if (!known || msg.seq >= known._seq) this.calls.set(msg.call_id, { ...msg.call, _seq: msg.seq });
+        this.seq = Math.max(this.seq, msg.seq);
+        break;
+      }
+      case "missed":
+        this.seq = Math.max(this.seq, msg.seq);
+        break;
+      case "alert":
+        this.handlers.onAlert(msg);
+        break;
+    }
+    this.handlers.onChange(msg);
+  }
+
+  liveCalls() { return [...this.calls.values()].filter((c) => c.live); }
+}
+
+// Console actions wait here until the store has them. Kept in sessionStorage, so a reload or a
+// lost connection does not lose an answer; sent in order, one at a time.
+class Outbox {
+  constructor(live, { onChange = () => {}, onRefused = () => {} } = {}) {
+    this.live = live;
+    this.items = JSON.parse(sessionStorage.getItem("tcpr-outbox") || "[]");
+    this.sending = false;
+    this.handlers = { onChange, onRefused };
+    setInterval(() => this.flush(), 2000);
+  }
+
+  save() { sessionStorage.setItem("tcpr-outbox", JSON.stringify(this.items)); this.handlers.onChange(); }
+
+  post(call, kind, data) {
+    const event = {
+      event_id: `con-${crypto.randomUUID()}`,
+      call_id: call.call_id,
+      agency: call.agency,
+      kind,
+      at: new Date(this.live.serverNow()).toISOString(),
+      source: "console",
+      actor: (this.live.me && this.live.me.name) || undefined,
+      data: data || {},
+    };
+    this.items.push(event);
+    this.save();
+    this.flush();
+    return event;
+  }
+
+  pendingFor(callId) { return this.items.filter((e) => e.call_id === callId); }
+
+  async flush() {
+    if (this.sending || !this.items.length || !this.live.token) return;
+    this.sending = true;
+    try {
+      while (this.items.length) {
+        const event = this.items[0];
+        let response;
+        try {
+          response = await fetch("/api/v1/events", {
+            method: "POST",
+            headers: { "Content-Type": "application/json", Authorization: `Bearer ${this.live.token}` },
+            body: JSON.stringify(event),
+          });
+        } catch (err) {
+          return; // offline: try again later, same id
+        }
+        if (response.status >= 500 || response.status === 401) return;
+        if (response.status !== 200) {
+          const body = await response.json().catch(() => ({}));
+          this.handlers.onRefused(event, body.detail || response.statusText);
+        }
+        this.items.shift();
+        this.save();
+      }
+    } finally {
+      this.sending = false;
+    }
+  }
+}
+
+function fmtClock(seconds) {
+  if (seconds == null || Number.isNaN(seconds)) return "—";
+  const s = Math.max(0, Math.floor(seconds));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+}
+
+// One interval clock: elapsed from T0 to `doneAt` (or now), classed warn / late / met.
+function clockState(live, call, doneAt, warnKey, lateKey) {
+  const t0 = Date.parse(call.t0);
+  if (Number.isNaN(t0)) return { text: "—", cls: "" };
+  const end = doneAt ? Date.parse(doneAt) : (call.live ? live.serverNow() : null);
+  if (end == null) return { text: "—", cls: "" };
+  const warn = Date.parse(call.deadlines[warnKey]);
+  const late = Date.parse(call.deadlines[lateKey]);
+  let cls = "";
+  if (doneAt) cls = end < late ? "met" : "late";
+  else if (end >= late) cls = "late";
+  else if (end >= warn) cls = "warn";
+  return { text: fmtClock((end - t0) / 1000), cls };
+}
+
+function savedToken() {
+  const fromHash = new URLSearchParams(location.hash.slice(1)).get("token");
+  if (fromHash) history.replaceState(null, "", location.pathname + location.search);
+  return fromHash || sessionStorage.getItem("tcpr-token");
+}
