@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test check lint bench bench-quick clean
+.PHONY: run test check lint browser bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,19 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint
+# The UI tests drive Debian's chromium through Playwright (never a Playwright browser download).
+# As root (CI) a missing chromium is installed with apt; otherwise the UI tests skip outside CI.
+browser:
+	@if command -v chromium >/dev/null 2>&1; then \
+		:; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		echo "chromium missing: installing it with apt-get"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else \
+		echo "chromium not found and not root: run 'sudo apt-get install chromium' to run the UI tests (they skip without it)"; \
+	fi
+
+test: lint browser
 	$(BIN)/python -m pytest
 
 check: test

@@ -177,7 +177,10 @@ function clockState(live, call, doneAt, warnKey, lateKey) {
   const warn = Date.parse(call.deadlines[warnKey]);
   const late = Date.parse(call.deadlines[lateKey]);
   let cls = "";
+  // A ruled-out call still counts from T0 (arrest may yet come) but is racing no benchmark.
+  const racing = !(warnKey.startsWith("recognition") && call.ruled_out);
   if (doneAt) cls = end < late ? "met" : "late";
+  else if (!racing) cls = "";
   else if (end >= late) cls = "late";
   else if (end >= warn) cls = "warn";
   return { text: fmtClock((end - t0) / 1000), cls };

