@@ -19,6 +19,7 @@ const live = new Live({
     const el = $("#status");
     el.className = `status ${status === "live" ? "live" : "down"}`;
     el.textContent = status === "live" ? "live" : status === "reconnecting" ? "reconnecting…" : `signed out ${reason || ""}`;
+    $("#connection").hidden = status !== "reconnecting";
   },
   onSignedOut: () => { $("#signin").hidden = false; },
 });

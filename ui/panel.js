@@ -46,6 +46,9 @@ function status_(status, reason) {
   const el = $("#status");
   el.className = `status ${status}`;
   el.textContent = status === "live" ? t("live") : status === "reconnecting" ? t("reconnecting") : `signed out ${reason || ""}`;
+  const lost = $("#connection");
+  lost.hidden = status !== "reconnecting";
+  lost.textContent = t("connection_lost");
 }
 
 // -- which call -------------------------------------------------------------------------------

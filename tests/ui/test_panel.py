@@ -238,14 +238,15 @@ async def test_dropped_socket_resyncs_and_unsent_actions_are_replayed_once(
     assert [e.kind for e in await console_events(ui_server)] == [k.TRIAGE_CONSCIOUS]
 
     # The socket drops; meanwhile the CAD records the breathing answer.
-    status = await page.evaluate(
+    shown = await page.evaluate(
         """async () => {
             window.tcpr.live.drop();
             await new Promise((r) => setTimeout(r, 100));
-            return document.querySelector('#status').className;
+            return [document.querySelector('#status').className,
+                    document.querySelector('#connection').hidden];
         }"""
     )
-    assert status == "status reconnecting"
+    assert shown == ["status reconnecting", False]  # the loss is shown, not hidden
     async with await ui_server.client("adapter", "A") as client:
         await client.post(
             "/api/v1/events",
@@ -259,6 +260,7 @@ async def test_dropped_socket_resyncs_and_unsent_actions_are_replayed_once(
             },
         )
     await expect(page.locator("#status")).to_have_class("status live")
+    await expect(page.locator("#connection")).to_be_hidden()
     await expect(card).to_have_attribute("data-phase", "recognized")
     # The only errors are the requests this test cut off; the page itself threw nothing.
     unexpected = [e for e in console_errors if not ("ERR_FAILED" in e and "/api/v1/events" in e)]
