@@ -24,7 +24,6 @@ from service.triage.state import CallState, fold, step
 from service.triage.view import call_view
 
 log = logging.getLogger(__name__)
-CHANNEL = "tcpr.events"
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,12 +88,12 @@ class LiveView:
 
     async def publish(self, events: list[Event], new_calls: set[tuple[str, str]]) -> None:
         """The store's commit hook: tell every replica's live view."""
-        await self._broker.publish(CHANNEL, encode_batch(events, new_calls))
+        await self._broker.publish(self._settings.broker_channel, encode_batch(events, new_calls))
 
     async def _follow_broker(self, subscribed: asyncio.Event) -> None:
         while True:
             try:
-                async with self._broker.subscribe(CHANNEL) as messages:
+                async with self._broker.subscribe(self._settings.broker_channel) as messages:
                     subscribed.set()
                     async for message in messages:
                         body = json.loads(message)

@@ -22,6 +22,9 @@ class Settings(BaseSettings):
 
     database_url: str = Field(default_factory=default_database_url)
     broker_url: str = "memory://"
+    # One channel per installation: replicas sharing a database share it; another installation
+    # on the same Redis or NATS must use its own.
+    broker_channel: str = "tcpr.events"
     # Off where several replicas share a database and migrations run once, apart.
     migrate_on_start: bool = True
     # Per-agency configuration, JSON: {"AGENCY": {"profile": "ra-legacy",

@@ -28,6 +28,15 @@ def broker_for(url: str) -> Broker:
         from service.broker.memory import MemoryBroker
 
         return MemoryBroker()
+    if scheme in ("redis", "rediss", "unix"):
+        from service.broker.redis import RedisBroker
+
+        return RedisBroker(url)
+    if scheme in ("nats", "tls"):
+        from service.broker.nats import NatsBroker
+
+        return NatsBroker(url)
     raise ValueError(
-        f"TCPR_BROKER_URL {url!r}: unsupported scheme {scheme!r} (supported: memory://)"
+        f"TCPR_BROKER_URL {url!r}: unsupported scheme {scheme!r}"
+        " (supported: memory://, redis://, rediss://, nats://)"
     )
