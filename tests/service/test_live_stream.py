@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 import websockets
@@ -156,3 +157,55 @@ async def test_a_panel_that_stops_reading_is_cut_off_not_buffered(database_url: 
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 4008
     finally:
         await running.stop()
+
+
+async def test_a_lost_broker_message_is_filled_from_the_log_in_order(server: Server) -> None:
+    """The first announcement is lost; the next one shows a gap in the sequence, and the live
+    view reads the missing event from the log before applying the later one."""
+    panel = await Panel.open(server, await server.token("supervisor", "A"))
+    store = server.services.store
+    announce = store.on_commit
+    lost = True
+
+    async def lossy(events: list[Any], created: set[tuple[str, str]]) -> None:
+        nonlocal lost
+        if lost:
+            lost = False
+            return
+        assert announce is not None
+        await announce(events, created)
+
+    store.on_commit = lossy
+    try:
+        await panel.next(type="snapshot")
+        async with await server.client() as client:
+            await client.post("/api/v1/events", json=event("e1", "call.received", at(30)))
+            await client.post("/api/v1/events", json=event("e2", "call.answered", at(25)))
+        first = await panel.next(type="call", wait=5)
+        second = await panel.next(type="call", wait=5)
+    finally:
+        store.on_commit = announce
+        await panel.close()
+    assert [first["event"]["event_id"], second["event"]["event_id"]] == ["e1", "e2"]
+    assert second["seq"] == first["seq"] + 1
+
+
+async def test_a_lost_last_message_arrives_through_the_log_poll(server: Server) -> None:
+    panel = await Panel.open(server, await server.token("supervisor", "A"))
+    store = server.services.store
+    announce = store.on_commit
+
+    async def silent(*_: object) -> None:
+        return None
+
+    store.on_commit = silent
+    try:
+        await panel.next(type="snapshot")
+        async with await server.client() as client:
+            await client.post("/api/v1/events", json=event("e1", "call.received", at(30)))
+        # Nothing follows it on the broker; the periodic read of the log delivers it.
+        update = await panel.next(type="call", wait=5)
+    finally:
+        store.on_commit = announce
+        await panel.close()
+    assert update["event"]["event_id"] == "e1"
