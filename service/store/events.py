@@ -15,11 +15,11 @@ import hashlib
 import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import and_, func, select, text
+from sqlalchemy import and_, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -64,7 +64,8 @@ def content_hash(e: Event) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def to_event(row: EventRow) -> Event:
+def to_event(row: Any) -> Event:
+    """An event from a stored row (an `EventRow` or a Core row of the events table)."""
     return Event(
         event_id=row.event_id,
         call_id=row.call_id,
@@ -78,22 +79,26 @@ def to_event(row: EventRow) -> Event:
     )
 
 
-def to_row(e: Event, digest: str, received_at: datetime) -> EventRow:
+def row_values(e: Event, digest: str, received_at: datetime) -> dict[str, Any]:
     offset = e.at.utcoffset()
     assert offset is not None
-    return EventRow(
-        agency=e.agency,
-        event_id=e.event_id,
-        call_id=e.call_id,
-        kind=e.kind,
-        at=e.at,
-        at_offset_s=int(offset.total_seconds()),
-        source=e.source,
-        actor=e.actor,
-        data=dict(e.data),
-        content_hash=digest,
-        received_at=received_at,
-    )
+    return {
+        "agency": e.agency,
+        "event_id": e.event_id,
+        "call_id": e.call_id,
+        "kind": e.kind,
+        "at": e.at,
+        "at_offset_s": int(offset.total_seconds()),
+        "source": e.source,
+        "actor": e.actor,
+        "data": dict(e.data),
+        "content_hash": digest,
+        "received_at": received_at,
+    }
+
+
+# Core rows of the events table: reading them skips building ORM objects on the hot path.
+EVENT_COLUMNS = select(*EventRow.__table__.c)
 
 
 def _plan(
@@ -209,7 +214,7 @@ class EventStore:
                 )
             known = await self._known(session, [e for r in group for e in r.events])
             plans: list[list[tuple[str, Event, str]] | EventConflict] = []
-            rows: dict[tuple[str, str], EventRow] = {}
+            accepted: dict[tuple[str, str], tuple[Event, str]] = {}
             for request in group:
                 plan = _plan(request, known)
                 plans.append(plan)
@@ -217,13 +222,19 @@ class EventStore:
                     continue
                 for status, e, digest in plan:
                     if status == "accepted":
-                        rows[(e.agency, e.event_id)] = to_row(e, digest, received_at)
+                        accepted[(e.agency, e.event_id)] = (e, digest)
                         known[(e.agency, e.event_id)] = (digest, 0)
-            session.add_all(rows.values())
-            await session.flush()
+            stored: dict[tuple[str, str], Event] = {}
+            if accepted:
+                returned = await session.execute(
+                    insert(EventRow).returning(EventRow.seq, sort_by_parameter_order=True),
+                    [row_values(e, digest, received_at) for e, digest in accepted.values()],
+                )
+                for key, seq in zip(accepted, returned.scalars(), strict=True):
+                    stored[key] = replace(accepted[key][0], arrival=seq)
             seqs = {key: seq for key, (_, seq) in known.items()}
-            seqs.update({key: row.seq for key, row in rows.items()})
-            new = [to_event(row) for row in rows.values()]
+            seqs.update({key: e.arrival for key, e in stored.items()})
+            new = list(stored.values())
             created = await self._project(
                 session, {(e.agency, e.call_id) for e in new}, received_at
             )
@@ -236,9 +247,7 @@ class EventStore:
                 Outcome(e.event_id, status, seqs[(e.agency, e.event_id)]) for status, e, _ in plan
             ]
             fresh = [
-                to_event(rows[(e.agency, e.event_id)])
-                for status, e, _ in plan
-                if status == "accepted"
+                stored[(e.agency, e.event_id)] for status, e, _ in plan if status == "accepted"
             ]
             results.append(Appended(outcomes, fresh))
         return results, new, created
@@ -270,10 +279,10 @@ class EventStore:
             by_agency.setdefault(agency, set()).add(call_id)
         for agency, call_ids in by_agency.items():
             events: dict[str, list[Event]] = {c: [] for c in call_ids}
-            rows = await session.scalars(
-                select(EventRow)
-                .where(EventRow.agency == agency, EventRow.call_id.in_(call_ids))
-                .order_by(EventRow.seq)
+            rows = await session.execute(
+                EVENT_COLUMNS.where(
+                    EventRow.agency == agency, EventRow.call_id.in_(call_ids)
+                ).order_by(EventRow.seq)
             )
             for row in rows:
                 events[row.call_id].append(to_event(row))
@@ -300,10 +309,10 @@ class EventStore:
 
     @staticmethod
     async def _call_events(session: AsyncSession, agency: str, call_id: str) -> list[Event]:
-        result = await session.scalars(
-            select(EventRow)
-            .where(EventRow.agency == agency, EventRow.call_id == call_id)
-            .order_by(EventRow.seq)
+        result = await session.execute(
+            EVENT_COLUMNS.where(EventRow.agency == agency, EventRow.call_id == call_id).order_by(
+                EventRow.seq
+            )
         )
         return [to_event(r) for r in result]
 
@@ -315,11 +324,11 @@ class EventStore:
     async def events_since(
         self, seq: int, *, agencies: Iterable[str] | None = None, limit: int = 10_000
     ) -> list[Event]:
-        query = select(EventRow).where(EventRow.seq > seq).order_by(EventRow.seq).limit(limit)
+        query = EVENT_COLUMNS.where(EventRow.seq > seq).order_by(EventRow.seq).limit(limit)
         if agencies is not None:
             query = query.where(EventRow.agency.in_(list(agencies)))
         async with self._sessions() as session:
-            return [to_event(r) for r in await session.scalars(query)]
+            return [to_event(r) for r in await session.execute(query)]
 
     async def high_water(self) -> int:
         async with self._sessions() as session:
@@ -328,8 +337,7 @@ class EventStore:
     async def live_call_events(self, since_t0: datetime) -> list[Event]:
         """Every event of the calls not ended whose T0 is after `since_t0`, in sequence order."""
         query = (
-            select(EventRow)
-            .join(
+            EVENT_COLUMNS.join(
                 CallRow,
                 and_(CallRow.agency == EventRow.agency, CallRow.call_id == EventRow.call_id),
             )
@@ -337,7 +345,7 @@ class EventStore:
             .order_by(EventRow.seq)
         )
         async with self._sessions() as session:
-            return [to_event(r) for r in await session.scalars(query)]
+            return [to_event(r) for r in await session.execute(query)]
 
     async def summaries(
         self, agency: str, start: datetime | None, end: datetime | None
