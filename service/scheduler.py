@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 from service.live import LiveView, Update
 from service.settings import Settings
-from service.store.events import EventStore
+from service.store.events import EventConflict, EventStore
 from service.triage import alerts
 from service.triage import events as k
 from service.triage.alerts import RaiseAlert
@@ -80,6 +80,10 @@ class AlertScheduler:
             del self._scheduled[(agency, call_id)]
             try:
                 await self.fire(agency, call_id)
+            except EventConflict as exc:
+                # Another replica recorded this alert with other content (replicas configured
+                # with different profiles): it is recorded once all the same; do not retry.
+                log.error("alert for %s/%s already recorded differently: %s", agency, call_id, exc)
             except Exception:
                 log.exception("firing alerts for %s/%s failed; retrying", agency, call_id)
                 await asyncio.sleep(0.5)

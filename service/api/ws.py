@@ -50,6 +50,8 @@ async def _authenticate(
     except TimeoutError:
         await websocket.close(AUTH_FAILED, "authenticate first: {type: auth, token}")
         return None
+    except WebSocketDisconnect:
+        return None  # gone before saying who it was
     except (json.JSONDecodeError, KeyError, TypeError):
         await websocket.close(BAD_MESSAGE, "first message must be JSON {type: auth, token}")
         return None

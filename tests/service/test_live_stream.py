@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
@@ -209,3 +210,17 @@ async def test_a_lost_last_message_arrives_through_the_log_poll(server: Server) 
         store.on_commit = announce
         await panel.close()
     assert update["event"]["event_id"] == "e1"
+
+
+async def test_a_client_gone_before_authenticating_is_no_error(
+    server: Server, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.ERROR):
+        async with websockets.connect(server.ws_url):
+            pass  # connects and leaves without a word
+        panel = await Panel.open(server, await server.token("supervisor", "A"))
+        try:
+            assert (await panel.next(type="snapshot"))["type"] == "snapshot"
+        finally:
+            await panel.close()
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
