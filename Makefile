@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test check lint browser bench bench-quick clean
+.PHONY: run test check lint browser bench bench-quick bench-replicas clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,9 @@ bench-quick: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+bench-replicas: $(STAMP)
+	$(BIN)/python -m bench.replicas
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info
