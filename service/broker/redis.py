@@ -8,6 +8,7 @@ from the log and subscribes again.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -24,7 +25,9 @@ class RedisBroker:
 
     async def connect(self) -> None:
         self._redis = Redis.from_url(self._url, health_check_interval=10)
-        await self._redis.ping()  # type: ignore[misc]  # redis-py types ping for sync and async
+        pong = self._redis.ping()  # typed for the sync and async clients alike
+        if inspect.isawaitable(pong):
+            await pong
 
     async def disconnect(self) -> None:
         if self._redis is not None:
