@@ -212,6 +212,11 @@ class EventStore:
                 await session.execute(
                     text("SELECT pg_advisory_xact_lock(:key)"), {"key": _APPEND_LOCK_KEY}
                 )
+            else:
+                # Take SQLite's write lock before the first read: a WAL reader whose snapshot
+                # another process has moved past cannot upgrade to a writer (it fails at once,
+                # whatever the busy timeout), and this transaction reads before it writes.
+                await session.execute(text("BEGIN IMMEDIATE"))
             known = await self._known(session, [e for r in group for e in r.events])
             plans: list[list[tuple[str, Event, str]] | EventConflict] = []
             accepted: dict[tuple[str, str], tuple[Event, str]] = {}
