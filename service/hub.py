@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import logging
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,7 +21,6 @@ from service.triage import events as k
 from service.triage.events import as_dict
 from service.triage.view import call_view
 
-log = logging.getLogger(__name__)
 SLOW_CONSUMER = 4008  # application close code: queue overflow, reconnect and resume
 
 
@@ -59,10 +57,6 @@ class Hub:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._panels: dict[str, set[Panel]] = {}
-
-    @property
-    def panel_count(self) -> int:
-        return len({p for panels in self._panels.values() for p in panels})
 
     def attach(self, websocket: WebSocket, principal: Principal) -> Panel:
         panel = Panel(websocket, principal, self._settings.ws_queue_limit)

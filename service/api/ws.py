@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import logging
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,7 +25,6 @@ from service.hub import Panel
 from service.store.tokens import Principal
 from service.triage.events import as_dict
 
-log = logging.getLogger(__name__)
 router = APIRouter()
 
 AUTH_FAILED = 4401

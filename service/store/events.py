@@ -53,7 +53,6 @@ class Outcome:
 @dataclass(frozen=True, slots=True)
 class Appended:
     outcomes: list[Outcome]
-    new: list[Event]  # as stored: `arrival` is the global sequence
 
 
 def content_hash(e: Event) -> str:
@@ -251,10 +250,7 @@ class EventStore:
             outcomes = [
                 Outcome(e.event_id, status, seqs[(e.agency, e.event_id)]) for status, e, _ in plan
             ]
-            fresh = [
-                stored[(e.agency, e.event_id)] for status, e, _ in plan if status == "accepted"
-            ]
-            results.append(Appended(outcomes, fresh))
+            results.append(Appended(outcomes))
         return results, new, created
 
     async def _known(
@@ -362,7 +358,3 @@ class EventStore:
             query = query.where(CallRow.t0 < end)
         async with self._sessions() as session:
             return [summary_from_json(s) for s in await session.scalars(query)]
-
-    async def call_exists(self, agency: str, call_id: str) -> bool:
-        async with self._sessions() as session:
-            return await session.get(CallRow, (agency, call_id)) is not None
