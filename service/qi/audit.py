@@ -9,10 +9,10 @@ non-recognition the caller's description of agonal breathing as breathing or of 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Final
 
 from service.triage import events as k
+from service.triage.events import iso
 from service.triage.intervals import benchmarks, intervals, seconds_between
 from service.triage.profiles import BenchmarkProfile
 from service.triage.state import CallState
@@ -44,10 +44,6 @@ TO_FLOOR_SUGGESTION_S: Final = 30.0
 class Suggestion:
     reason: str
     why: str
-
-
-def _iso(t: datetime | None) -> str | None:
-    return t.isoformat() if t is not None else None
 
 
 def ems_flags(state: CallState) -> tuple[bool, bool]:
@@ -119,35 +115,26 @@ def draft(state: CallState, profile: BenchmarkProfile) -> dict[str, Any]:
     iv = intervals(state)
     in_population, over_triage = ems_flags(state)
     review = dict(state.review) if state.review is not None else None
-    original_times = {
-        k.CALL_RECEIVED: state.received_at or state.answered_at,
-        k.CALL_TRANSFERRED: state.transferred_at,
-        k.CALL_ANSWERED: state.answered_at,
-        k.OHCA_RECOGNIZED: state.recognized_at,
-        k.TCPR_STARTED: state.tcpr_started_at,
-        k.TCPR_FIRST_COMPRESSION: state.first_compression_at,
-        k.UNIT_DISPATCHED: state.dispatched_at,
-        k.UNIT_ON_SCENE: state.on_scene_at,
-        k.CALL_ENDED: state.ended_at,
-    }
-    originals = {kind: _iso(original_times[kind]) for kind in state.corrections}
+    originals = {kind: iso(state.original(kind)) for kind in state.corrections}
+    if k.CALL_RECEIVED in state.corrections:  # what a T0 correction replaced: the T0 as reported
+        originals[k.CALL_RECEIVED] = iso(state.received_at or state.answered_at)
     return {
         "agency": state.agency,
         "call_id": state.call_id,
         "benchmark_profile": profile.name,
-        "t0": _iso(state.t0),
+        "t0": iso(state.t0),
         "timestamps": {
-            "call_received": _iso(state.corrected(k.CALL_RECEIVED) or state.received_at),
-            "call_transferred": _iso(state.corrected(k.CALL_TRANSFERRED)),
-            "call_answered": _iso(state.corrected(k.CALL_ANSWERED)),
-            "recognized": _iso(state.recognition_time),
-            "tcpr_started": _iso(state.corrected(k.TCPR_STARTED)),
-            "first_compression": _iso(state.corrected(k.TCPR_FIRST_COMPRESSION)),
-            "unit_dispatched": _iso(state.corrected(k.UNIT_DISPATCHED)),
-            "unit_on_scene": _iso(state.corrected(k.UNIT_ON_SCENE)),
-            "call_ended": _iso(state.corrected(k.CALL_ENDED)),
+            "call_received": iso(state.corrected(k.CALL_RECEIVED)),
+            "call_transferred": iso(state.corrected(k.CALL_TRANSFERRED)),
+            "call_answered": iso(state.corrected(k.CALL_ANSWERED)),
+            "recognized": iso(state.recognition_time),
+            "tcpr_started": iso(state.corrected(k.TCPR_STARTED)),
+            "first_compression": iso(state.corrected(k.TCPR_FIRST_COMPRESSION)),
+            "unit_dispatched": iso(state.corrected(k.UNIT_DISPATCHED)),
+            "unit_on_scene": iso(state.corrected(k.UNIT_ON_SCENE)),
+            "call_ended": iso(state.corrected(k.CALL_ENDED)),
         },
-        "corrections": {kind: _iso(t) for kind, t in state.corrections.items()},
+        "corrections": {kind: iso(t) for kind, t in state.corrections.items()},
         "original_times": originals,
         "intervals": iv,
         "benchmarks": benchmarks(state, profile),

@@ -100,6 +100,11 @@ def chronological(events: Iterable[Event]) -> list[Event]:
     return sorted(events, key=lambda e: (e.at, e.arrival, e.event_id))
 
 
+def iso(t: datetime | None) -> str | None:
+    """RFC 3339 with the source's own offset, or None."""
+    return t.isoformat() if t is not None else None
+
+
 def as_dict(e: Event) -> dict[str, Any]:
     """The event's canonical JSON shape (DESIGN.md §2), with its sequence as `seq` when stored."""
     out: dict[str, Any] = {

@@ -80,6 +80,10 @@ class CallState:
         """The time of `kind` with the latest QI correction applied."""
         if kind in self.corrections:
             return self.corrections[kind]
+        return self.original(kind)
+
+    def original(self, kind: str) -> datetime | None:
+        """The first time of `kind` as the events reported it, before any correction."""
         return {
             k.CALL_RECEIVED: self.received_at,
             k.CALL_TRANSFERRED: self.transferred_at,
