@@ -4,50 +4,14 @@ and the day's running figures."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
+from calls import call, post_calls
 from harness import Server
 from playwright.async_api import Page, expect
 
 NewPage = Callable[..., Awaitable[Page]]
 Screenshot = Callable[[Page, str], Awaitable[Path]]
-
-
-def call(
-    call_id: str, age_s: float, actor: str, *extra: tuple[str, float, dict[str, Any]]
-) -> list[dict[str, Any]]:
-    t0 = datetime.now(UTC) - timedelta(seconds=age_s)
-    events = [
-        {
-            "event_id": f"{call_id}-r",
-            "call_id": call_id,
-            "agency": "A",
-            "kind": "call.received",
-            "at": t0.isoformat(),
-        },
-        {
-            "event_id": f"{call_id}-a",
-            "call_id": call_id,
-            "agency": "A",
-            "kind": "call.answered",
-            "at": (t0 + timedelta(seconds=4)).isoformat(),
-            "actor": actor,
-        },
-    ]
-    for i, (kind, at_s, data) in enumerate(extra):
-        events.append(
-            {
-                "event_id": f"{call_id}-{i}",
-                "call_id": call_id,
-                "agency": "A",
-                "kind": kind,
-                "at": (t0 + timedelta(seconds=at_s)).isoformat(),
-                "data": data,
-            }
-        )
-    return events
 
 
 async def seed(server: Server) -> None:
@@ -65,9 +29,7 @@ async def seed(server: Server) -> None:
         ),
         call("2026-000105", 60, "tc-425", ("triage.conscious", 25, {"answer": "yes"})),
     ]
-    async with await server.client("adapter", "A") as client:
-        for events in calls:
-            assert (await client.post("/api/v1/events", json=events)).status_code == 200
+    await post_calls(server, *calls)
 
 
 async def test_board_orders_by_urgency_and_marks_breaches(

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from calls import call, post_calls
 from harness import Server
 from playwright.async_api import Page, Route, expect
 
@@ -19,29 +20,9 @@ Screenshot = Callable[[Page, str], Awaitable[Path]]
 ME = "test-telecommunicator"  # the name the harness gives this role's token
 
 
-async def open_call(server: Server, call_id: str = "C1", age_s: float = 20) -> datetime:
+async def open_call(server: Server, call_id: str = "C1", age_s: float = 20) -> None:
     """A call connected `age_s` ago and answered by this telecommunicator."""
-    t0 = datetime.now(UTC) - timedelta(seconds=age_s)
-    events = [
-        {
-            "event_id": f"{call_id}-r",
-            "call_id": call_id,
-            "agency": "A",
-            "kind": "call.received",
-            "at": t0.isoformat(),
-        },
-        {
-            "event_id": f"{call_id}-a",
-            "call_id": call_id,
-            "agency": "A",
-            "kind": "call.answered",
-            "at": (t0 + timedelta(seconds=3)).isoformat(),
-            "actor": ME,
-        },
-    ]
-    async with await server.client("adapter", "A") as client:
-        assert (await client.post("/api/v1/events", json=events)).status_code == 200
-    return t0
+    await post_calls(server, call(call_id, age_s, ME))
 
 
 async def open_panel(

@@ -1,0 +1,49 @@
+"""Calls for the browser tests: received, answered by a telecommunicator, then whatever else."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from harness import Server
+
+
+def call(
+    call_id: str, age_s: float, actor: str, *extra: tuple[str, float, dict[str, Any]]
+) -> list[dict[str, Any]]:
+    t0 = datetime.now(UTC) - timedelta(seconds=age_s)
+    events = [
+        {
+            "event_id": f"{call_id}-r",
+            "call_id": call_id,
+            "agency": "A",
+            "kind": "call.received",
+            "at": t0.isoformat(),
+        },
+        {
+            "event_id": f"{call_id}-a",
+            "call_id": call_id,
+            "agency": "A",
+            "kind": "call.answered",
+            "at": (t0 + timedelta(seconds=4)).isoformat(),
+            "actor": actor,
+        },
+    ]
+    for i, (kind, at_s, data) in enumerate(extra):
+        events.append(
+            {
+                "event_id": f"{call_id}-{i}",
+                "call_id": call_id,
+                "agency": "A",
+                "kind": kind,
+                "at": (t0 + timedelta(seconds=at_s)).isoformat(),
+                "data": data,
+            }
+        )
+    return events
+
+
+async def post_calls(server: Server, *calls: list[dict[str, Any]]) -> None:
+    async with await server.client("adapter", "A") as client:
+        for events in calls:
+            assert (await client.post("/api/v1/events", json=events)).status_code == 200
