@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 import ui
 from service import __version__
-from service.api import routes, ws
+from service.api import audits, ems, reports, routes, ws
 from service.api.deps import Services
 from service.api.wire import CanonicalEvent
 from service.broker import broker_for
@@ -92,6 +92,9 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
     )
     app.state.ready = False
     app.include_router(routes.router)
+    app.include_router(audits.router)
+    app.include_router(reports.router)
+    app.include_router(ems.router)
     app.include_router(ws.router)
     # The wire model is referenced by the hand-written request body schema of POST /events.
     app.openapi_schema = None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Final
@@ -43,12 +43,8 @@ class CallSummary:
     not_given_reason: str | None
     reviewed: bool
     recognizable: bool | None
+    signed_off: bool
     telecommunicator: str | None
-
-    def to_json(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["t0"] = self.t0.isoformat() if self.t0 else None
-        return out
 
 
 def summarize(state: CallState) -> CallSummary:
@@ -72,6 +68,7 @@ def summarize(state: CallState) -> CallSummary:
         not_given_reason=state.not_given_reason,
         reviewed=review is not None,
         recognizable=recognizable if isinstance(recognizable, bool) else None,
+        signed_off=review is not None and review.get("signed_off") is True,
         telecommunicator=state.telecommunicator,
     )
 

@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.qi.measures import CallSummary, summarize
-from service.store.tables import CallRow, EventRow
+from service.store.tables import SUMMARY_COLUMNS, CallRow, EventRow
 from service.triage.events import Event, as_dict
 from service.triage.profiles import AgencyConfig
 from service.triage.state import fold
@@ -120,9 +120,11 @@ def _plan(
     return plan
 
 
-def summary_from_json(raw: dict[str, Any]) -> CallSummary:
-    t0 = raw.get("t0")
-    return CallSummary(**{**raw, "t0": datetime.fromisoformat(t0) if t0 else None})
+SUMMARY_SELECT = select(CallRow.call_id, *(getattr(CallRow, c) for c in SUMMARY_COLUMNS))
+
+
+def summary_from_row(row: Any) -> CallSummary:
+    return CallSummary(**row._mapping)
 
 
 OnCommit = Callable[[list[Event], set[tuple[str, str]]], Awaitable[None]]
@@ -301,10 +303,11 @@ class EventStore:
                     projection = CallRow(agency=agency, call_id=call_id)
                     session.add(projection)
                     created.add((agency, call_id))
-                projection.t0 = state.t0
                 projection.ended = state.ended_at is not None
                 projection.last_seq = max(e.arrival for e in call_events)
-                projection.summary = summarize(state).to_json()
+                summary = summarize(state)
+                for column in SUMMARY_COLUMNS:
+                    setattr(projection, column, getattr(summary, column))
                 projection.updated_at = now
         return created
 
@@ -351,10 +354,10 @@ class EventStore:
     async def summaries(
         self, agency: str, start: datetime | None, end: datetime | None
     ) -> list[CallSummary]:
-        query = select(CallRow.summary).where(CallRow.agency == agency, CallRow.t0.is_not(None))
+        query = SUMMARY_SELECT.where(CallRow.agency == agency, CallRow.t0.is_not(None))
         if start is not None:
             query = query.where(CallRow.t0 >= start)
         if end is not None:
             query = query.where(CallRow.t0 < end)
         async with self._sessions() as session:
-            return [summary_from_json(s) for s in await session.scalars(query)]
+            return [summary_from_row(r) for r in await session.execute(query)]

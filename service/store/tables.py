@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     Index,
     Integer,
     MetaData,
@@ -81,18 +82,82 @@ class EventRow(Base):
 
 
 class CallRow(Base):
-    """Projection: each call's T0 and measure summary, rewritten in the event's transaction."""
+    """Projection: each call's T0 and its measure summary (`CallSummary`, one column per field,
+    so measures and audit lists aggregate and filter in SQL), rewritten in the event's
+    transaction."""
 
     __tablename__ = "calls"
-    __table_args__ = (Index("ix_calls_agency_t0", "agency", "t0"),)
+    __table_args__ = (
+        Index("ix_calls_agency_t0", "agency", "t0"),
+        Index("ix_calls_agency_telecommunicator_t0", "agency", "telecommunicator", "t0"),
+    )
 
     agency: Mapped[str] = mapped_column(String(32), primary_key=True)
     call_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     t0: Mapped[datetime | None] = mapped_column(UTCDateTime())
     ended: Mapped[bool] = mapped_column(Boolean, default=False)
     last_seq: Mapped[int] = mapped_column(BigInteger)
-    summary: Mapped[dict[str, Any]] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    in_population: Mapped[bool] = mapped_column(Boolean, default=False)
+    has_ems_outcome: Mapped[bool] = mapped_column(Boolean, default=False)
+    ems_says_not_arrest: Mapped[bool] = mapped_column(Boolean, default=False)
+    ems_witnessed: Mapped[bool] = mapped_column(Boolean, default=False)
+    resuscitation_attempted: Mapped[bool | None] = mapped_column(Boolean)
+    recognized: Mapped[bool] = mapped_column(Boolean, default=False)
+    to_recognition: Mapped[float | None] = mapped_column(Float)
+    to_first_compression: Mapped[float | None] = mapped_column(Float)
+    not_given_reason: Mapped[str | None] = mapped_column(String(32))
+    reviewed: Mapped[bool] = mapped_column(Boolean, default=False)
+    recognizable: Mapped[bool | None] = mapped_column(Boolean)
+    signed_off: Mapped[bool] = mapped_column(Boolean, default=False)
+    telecommunicator: Mapped[str | None] = mapped_column(String(128))
+
+
+# The CallRow columns that hold a CallSummary's fields (all but the key and bookkeeping).
+SUMMARY_COLUMNS = (
+    "t0",
+    "in_population",
+    "has_ems_outcome",
+    "ems_says_not_arrest",
+    "ems_witnessed",
+    "resuscitation_attempted",
+    "recognized",
+    "to_recognition",
+    "to_first_compression",
+    "not_given_reason",
+    "reviewed",
+    "recognizable",
+    "signed_off",
+    "telecommunicator",
+)
+
+
+class EmsReportRow(Base):
+    """One imported EMS patient care report (NEMSIS `PatientCareReport`) and its match.
+
+    `call_id` is null while the report is unmatched: such reports wait here for a person to link
+    them (`linked_by`), and are never dropped. Re-importing the same report (same `pcr_key`, the
+    NEMSIS `eRecord.01` or the report's UUID) updates its row instead of adding another."""
+
+    __tablename__ = "ems_reports"
+    __table_args__ = (
+        UniqueConstraint("agency", "pcr_key", name="uq_ems_reports_agency_pcr_key"),
+        Index("ix_ems_reports_agency_call", "agency", "call_id"),
+    )
+
+    id: Mapped[int] = mapped_column(SequenceKey, primary_key=True, autoincrement=True)
+    agency: Mapped[str] = mapped_column(String(32))
+    pcr_key: Mapped[str] = mapped_column(String(128))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    cad_record_id: Mapped[str | None] = mapped_column(String(128))  # eDispatch.06
+    incident_number: Mapped[str | None] = mapped_column(String(128))  # eResponse.03
+    psap_call_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # eTimes.01
+    outcome: Mapped[dict[str, Any]] = mapped_column(JSON)  # the ems.outcome data it implies
+    call_id: Mapped[str | None] = mapped_column(String(128))
+    match: Mapped[str] = mapped_column(String(32))  # how: eDispatch.06 | eResponse.03 | ...
+    linked_by: Mapped[str | None] = mapped_column(String(128))
+    linked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    document: Mapped[str] = mapped_column(Text)  # the report's XML as received
 
 
 class RejectRow(Base):
