@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
             live=live,
             hub=hub,
             scheduler=scheduler,
+            sessions=sessions,
         )
         app.state.services = services
         await live.start()

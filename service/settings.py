@@ -6,6 +6,7 @@ import json
 from functools import cached_property
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -28,7 +29,8 @@ class Settings(BaseSettings):
     # Off where several replicas share a database and migrations run once, apart.
     migrate_on_start: bool = True
     # Per-agency configuration, JSON: {"AGENCY": {"profile": "ra-legacy",
-    #   "arrest_nature_patterns": ["^09-[ED]"]}}. Agencies not named get aha-2020 and MPDS 9-E/9-D.
+    #   "arrest_nature_patterns": ["^09-[ED]"], "zone": "America/Chicago"}}. Agencies not named get
+    # aha-2020, MPDS 9-E/9-D and UTC.
     agencies: dict[str, dict[str, Any]] = Field(default_factory=dict)
     # A deadline that passed longer ago than this is a replayed or abandoned call: no alert.
     alert_grace_seconds: float = 300.0
@@ -57,6 +59,10 @@ class Settings(BaseSettings):
             profile_named(conf.get("profile", "aha-2020"))
             if not isinstance(conf.get("arrest_nature_patterns", []), list):
                 raise ValueError(f"agencies.{agency}.arrest_nature_patterns must be a list")
+            try:
+                ZoneInfo(str(conf.get("zone", "UTC")))
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"agencies.{agency}.zone: unknown time zone") from None
         return value
 
     @cached_property
@@ -67,6 +73,7 @@ class Settings(BaseSettings):
                 arrest_nature_patterns=tuple(
                     conf.get("arrest_nature_patterns", DEFAULT_ARREST_NATURE_PATTERNS)
                 ),
+                zone=str(conf.get("zone", "UTC")),
             )
             for agency, conf in self.agencies.items()
         }

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.broker import Broker
 from service.hub import Hub
@@ -27,6 +28,8 @@ class Services:
     live: LiveView
     hub: Hub
     scheduler: AlertScheduler
+    # For the QI read models (audit lists, measures, EMS reports) that query beside the log.
+    sessions: async_sessionmaker[AsyncSession]
 
 
 async def get_services(request: Request) -> Services:

@@ -42,10 +42,12 @@ DEFAULT_ARREST_NATURE_PATTERNS: Final = (r"^0?9[-\s]?[ED][-\s]?\d{1,2}[A-Z]?$",)
 
 @dataclass(frozen=True, slots=True)
 class AgencyConfig:
-    """What an agency configures: its benchmark profile and which nature codes mean arrest."""
+    """What an agency configures: its benchmark profile, which nature codes mean arrest, and its
+    IANA time zone (months and years of QI reports are the agency's local ones)."""
 
     profile: BenchmarkProfile = AHA_2020
     arrest_nature_patterns: tuple[str, ...] = DEFAULT_ARREST_NATURE_PATTERNS
+    zone: str = "UTC"
     _compiled: tuple[re.Pattern[str], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
