@@ -68,9 +68,9 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
         scheduler.start()
         demo_task = None
         if demo:
-            from service.demo import play_demo
+            from service.demo import run_demo
 
-            demo_task = asyncio.create_task(play_demo(store), name="demo-feed")
+            demo_task = asyncio.create_task(run_demo(store), name="demo-feed")
         app.state.ready = True
         try:
             yield

@@ -30,12 +30,15 @@ def _serve(args: argparse.Namespace) -> int:
         token = asyncio.run(_create_token(settings, "supervisor", ["DEMO"], "demo-supervisor"))
         # The demo's calls are answered by tc-114, tc-207...: this console is tc-114's.
         console = asyncio.run(_create_token(settings, "telecommunicator", ["DEMO"], "tc-114"))
+        reviewer = asyncio.run(_create_token(settings, "qi", ["DEMO"], "demo-qi"))
         host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
         print(
             f"demo: agency DEMO, supervisor token {token}\n"
             f"demo: open http://{host}:{args.port}/ui/#token={token} (supervisor board)\n"
             f"demo: open http://{host}:{args.port}/ui/panel.html#token={console} "
-            "(telecommunicator tc-114)",
+            "(telecommunicator tc-114)\n"
+            f"demo: open http://{host}:{args.port}/ui/qi.html#token={reviewer} "
+            "(QI review and measures)",
             file=sys.stderr,
             flush=True,
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,9 @@ from harness import event, service_settings, start_server
 
 import service.demo as demo
 from service.api.wire import CanonicalEvent
+from service.demo.history import history
 from service.qi.audit import draft
+from service.qi.measures import measures, summarize
 from service.replay import Record, RecordingError, gap_seconds, load_jsonl, play, retime
 from service.triage.events import Event
 from service.triage.profiles import AHA_2020, DEFAULT_CONFIG
@@ -284,3 +286,58 @@ async def test_each_demo_loop_makes_new_calls(
     assert first.call_id != second.call_id
     assert first.event_id != second.event_id
     assert second.at - first.at >= timedelta(seconds=1)
+
+
+# -- the demo's past calls (service.demo.history) ---------------------------------------------
+
+
+def _history_states(end: datetime) -> dict[str, CallState]:
+    calls: dict[str, list[Event]] = defaultdict(list)
+    for record in history(end):
+        e = CanonicalEvent.model_validate(record).to_event()
+        assert e.agency == "DEMO" and e.at < end + timedelta(days=4), record
+        calls[e.call_id].append(e)
+    return {c: fold("DEMO", c, es, DEFAULT_CONFIG) for c, es in calls.items()}
+
+
+def test_history_is_seeded_and_repeatable() -> None:
+    end = datetime(2026, 11, 23, 12, tzinfo=UTC)
+    assert list(history(end)) == list(history(end))
+    assert list(history(end)) != list(history(end, seed=1))
+    # Another day's history never reuses this one's ids (a re-seed would be refused as 409).
+    ids = {r["event_id"] for r in history(end)}
+    assert ids.isdisjoint(r["event_id"] for r in history(end + timedelta(days=1)))
+
+
+def test_history_resembles_published_programme_figures() -> None:
+    """Loose bands, not exact values: the demo should look like a real centre's year."""
+    end = datetime(2026, 11, 23, 12, tzinfo=UTC)
+    states = _history_states(end)
+    m = measures([summarize(s) for s in states.values()], AHA_2020)
+    assert m["calls_in_period"] == 12 * 22
+    assert 0.6 < m["population"] / m["calls_in_period"] < 0.95
+    assert 70 <= m["recognition_rate"]["percent"] <= 95
+    assert 55 <= m["median_seconds_to_recognition"]["value"] <= 90
+    assert 110 <= m["median_seconds_to_first_compression"]["value"] <= 170
+    assert m["over_triage"] > 0 and m["tcpr_exclusions"]
+    # Every recognition by question or code, T0 first, the last week still unreviewed.
+    paths = Counter(s.path for s in states.values() if s.recognized)
+    assert set(paths) <= {"question", "nature_code"} and paths["question"] > 0
+    recent = [s for s in states.values() if s.t0 and s.t0 > end - timedelta(days=7)]
+    assert recent and all(s.review is None for s in recent)
+    assert all(s.t0 == s.received_at for s in states.values())
+
+
+async def test_seed_history_once_into_an_empty_demo_agency(sqlite_url: str) -> None:
+    running = await start_server(service_settings(sqlite_url))
+    try:
+        store = running.services.store
+        now = datetime.now(UTC)
+        stored = await demo.seed_history(store, now)
+        assert stored > 1000
+        year = await store.summaries("DEMO", now - timedelta(days=400), now)
+        assert len(year) == 12 * 22
+        assert await demo.seed_history(store, now + timedelta(days=2)) == 0  # already has a past
+        assert len(await store.summaries("DEMO", None, None)) == 12 * 22
+    finally:
+        await running.stop()
