@@ -18,10 +18,13 @@ from pydantic import (
     StrictBool,
     StrictStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
+from service.qi.audit import DELAY_REASONS, NONRECOGNITION_REASONS
+from service.qi.review import reason_problem
 from service.triage import events as k
 from service.triage.events import Event
 
@@ -113,6 +116,20 @@ class QiReviewData(BaseModel):
     delay_reasons: list[StrictStr] = Field(default_factory=list)
     corrections: dict[str, Any] = Field(default_factory=dict)
     notes: StrictStr | None = None
+    feedback: StrictStr | None = None  # for the telecommunicator
+    signed_off: StrictBool | None = None
+
+    @field_validator("nonrecognition_reasons", "delay_reasons")
+    @classmethod
+    def _reasons(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        coded = (
+            NONRECOGNITION_REASONS if info.field_name == "nonrecognition_reasons" else DELAY_REASONS
+        )
+        for i, reason in enumerate(value):
+            problem = reason_problem(reason, coded)
+            if problem is not None:
+                raise ValueError(f"{info.field_name}.{i}: {problem}")
+        return value
 
     @field_validator("corrections")
     @classmethod

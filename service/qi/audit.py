@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Final
 
+from service.qi.review import determination
+from service.qi.timeline import timeline
 from service.triage import events as k
 from service.triage.events import iso
 from service.triage.intervals import benchmarks, intervals, seconds_between
@@ -162,14 +164,9 @@ def draft(state: CallState, profile: BenchmarkProfile) -> dict[str, Any]:
         "over_triage": state.recognized and over_triage,
         "suggested_reasons": [{"reason": s.reason, "why": s.why} for s in suggestions(state)],
         "review": review,
-        "determination": {
-            "recognizable": review.get("recognizable") if review else None,
-            "nonrecognition_reasons": list(review.get("nonrecognition_reasons") or [])
-            if review
-            else [],
-            "delay_reasons": list(review.get("delay_reasons") or []) if review else [],
-            "notes": review.get("notes") if review else None,
-        },
+        "determination": determination(state),
         "reviewed": review is not None,
+        "signed_off": review is not None and review.get("signed_off") is True,
+        "timeline": timeline(state),
         "event_count": len(state.events),
     }

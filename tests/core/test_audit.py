@@ -70,7 +70,12 @@ def test_contract_keys_and_golden_values(tl):
         "nonrecognition_reasons": [],
         "delay_reasons": [],
         "notes": None,
+        "feedback": None,
+        "signed_off": False,
+        "reviewer": None,
+        "reviewed_at": None,
     }
+    assert d["signed_off"] is False
     assert d["suggested_reasons"] == []
     json.dumps(d)  # JSON-ready
 
@@ -145,6 +150,10 @@ def test_review_determination_in_draft(tl):
         "nonrecognition_reasons": ["caller_not_with_patient"],
         "delay_reasons": ["language_barrier"],
         "notes": "third-party caller",
+        "feedback": None,
+        "signed_off": False,
+        "reviewer": "qi1",
+        "reviewed_at": "2024-03-01T11:00:00-05:00",
     }
 
 

@@ -1,0 +1,167 @@
+"""The audit draft as one flat CSV row per call (DESIGN.md §5 exports), pure.
+
+One column per key timestamp (with the original beside it when a reviewer corrected it), interval,
+benchmark, path, outcome and determination field, so a spreadsheet or a registry import needs no
+JSON. Lists are joined with `;`. Text typed by people (notes, feedback, free-text reasons) is
+neutralised against spreadsheet formula injection: a leading `=`, `+`, `-`, `@` gets a `'`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping
+from typing import Any, Final
+
+from service.triage import events as k
+
+# Draft timestamp name -> the event kind a `qi.review` correction of it names.
+TIMESTAMP_KINDS: Final = {
+    "call_received": k.CALL_RECEIVED,
+    "call_transferred": k.CALL_TRANSFERRED,
+    "call_answered": k.CALL_ANSWERED,
+    "recognized": k.OHCA_RECOGNIZED,
+    "tcpr_started": k.TCPR_STARTED,
+    "first_compression": k.TCPR_FIRST_COMPRESSION,
+    "unit_dispatched": k.UNIT_DISPATCHED,
+    "unit_on_scene": k.UNIT_ON_SCENE,
+    "call_ended": k.CALL_ENDED,
+}
+INTERVAL_NAMES: Final = (
+    "to_answer",
+    "to_recognition",
+    "to_dispatch",
+    "to_tcpr_start",
+    "to_first_compression",
+    "to_on_scene",
+)
+EMS_FIELDS: Final = (
+    "ohca",
+    "resuscitation_attempted",
+    "ems_witnessed",
+    "etiology",
+    "rosc",
+    "survived",
+)
+COLUMNS: Final = (
+    "agency",
+    "call_id",
+    "telecommunicator",
+    "psap",
+    "benchmark_profile",
+    "t0",
+    *(c for name in TIMESTAMP_KINDS for c in (name, f"{name}_original")),
+    *(f"{name}_s" for name in INTERVAL_NAMES),
+    "recognition_threshold_s",
+    "first_compression_threshold_s",
+    "recognition_met",
+    "first_compression_met",
+    "recognized",
+    "recognition_path",
+    "conscious",
+    "breathing",
+    "nature_code",
+    "units",
+    "tcpr_started",
+    "first_compression",
+    "tcpr_not_given_reason",
+    "tcpr_not_given_note",
+    "alerts",
+    *(f"ems_{name}" for name in EMS_FIELDS),
+    "in_population",
+    "over_triage",
+    "suggested_reasons",
+    "reviewed",
+    "recognizable",
+    "nonrecognition_reasons",
+    "delay_reasons",
+    "notes",
+    "feedback",
+    "signed_off",
+    "reviewer",
+    "reviewed_at",
+    "live",
+)
+FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(value: object) -> str:
+    """A CSV cell: booleans as true/false, None as empty, lists joined with `;`."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value) if isinstance(value, float) else str(value)
+    if isinstance(value, list | tuple):
+        return ";".join(cell(v) for v in value)
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def row(draft: Mapping[str, Any]) -> dict[str, str]:
+    """One call's draft as a flat row keyed by COLUMNS."""
+    stamps = draft["timestamps"]
+    originals = draft["original_times"]
+    ems = draft.get("ems_outcome") or {}
+    tcpr = draft["tcpr"]
+    det = draft["determination"]
+    values: dict[str, object] = {
+        "agency": draft["agency"],
+        "call_id": draft["call_id"],
+        "telecommunicator": draft["telecommunicator"],
+        "psap": draft["psap"],
+        "benchmark_profile": draft["benchmark_profile"],
+        "t0": draft["t0"],
+        "recognition_threshold_s": draft["thresholds"]["recognition_s"],
+        "first_compression_threshold_s": draft["thresholds"]["first_compression_s"],
+        "recognition_met": draft["benchmarks"]["recognition_met"],
+        "first_compression_met": draft["benchmarks"]["first_compression_met"],
+        "recognized": draft["recognized"],
+        "recognition_path": draft["recognition_path"],
+        "conscious": draft["answers"]["conscious"],
+        "breathing": draft["answers"]["breathing"],
+        "nature_code": draft["nature"]["code"],
+        "units": draft["units"],
+        "tcpr_started": tcpr["started"],
+        "first_compression": tcpr["first_compression"],
+        "tcpr_not_given_reason": tcpr["not_given_reason"],
+        "tcpr_not_given_note": tcpr["not_given_note"],
+        "alerts": draft["alerts"],
+        "in_population": draft["in_population"],
+        "over_triage": draft["over_triage"],
+        "suggested_reasons": [s["reason"] for s in draft["suggested_reasons"]],
+        "reviewed": draft["reviewed"],
+        "recognizable": det["recognizable"],
+        "nonrecognition_reasons": det["nonrecognition_reasons"],
+        "delay_reasons": det["delay_reasons"],
+        "notes": det["notes"],
+        "feedback": det["feedback"],
+        "signed_off": det["signed_off"],
+        "reviewer": det["reviewer"],
+        "reviewed_at": det["reviewed_at"],
+        "live": draft["live"],
+    }
+    for name, kind in TIMESTAMP_KINDS.items():
+        values[name] = stamps[name]
+        values[f"{name}_original"] = originals.get(kind)
+    for name in INTERVAL_NAMES:
+        values[f"{name}_s"] = draft["intervals"][name]
+    for name in EMS_FIELDS:
+        values[f"ems_{name}"] = ems.get(name)
+    return {column: cell(values[column]) for column in COLUMNS}
+
+
+def header() -> str:
+    return _line(dict(zip(COLUMNS, COLUMNS, strict=True)))
+
+
+def line(draft: Mapping[str, Any]) -> str:
+    """One draft as a CSV line (RFC 4180, CRLF), for streaming after `header()`."""
+    return _line(row(draft))
+
+
+def _line(values: Mapping[str, str]) -> str:
+    out = io.StringIO()
+    csv.DictWriter(out, fieldnames=COLUMNS).writerow(values)
+    return out.getvalue()
