@@ -9,9 +9,15 @@ from harness import Server
 
 
 def call(
-    call_id: str, age_s: float, actor: str, *extra: tuple[str, float, dict[str, Any]]
+    call_id: str,
+    age_s: float,
+    actor: str,
+    *extra: tuple[str, float, dict[str, Any]],
+    t0: datetime | None = None,
 ) -> list[dict[str, Any]]:
-    t0 = datetime.now(UTC) - timedelta(seconds=age_s)
+    """`extra` events are (kind, seconds after T0, data); T0 is `age_s` ago unless `t0` is given
+    (a fixed past instant, for the QI pages' months)."""
+    t0 = t0 if t0 is not None else datetime.now(UTC) - timedelta(seconds=age_s)
     events = [
         {
             "event_id": f"{call_id}-r",
