@@ -1,7 +1,221 @@
-"""EMS linkage: NEMSIS import, unmatched reports, linkage extract (issue 4)."""
+"""EMS linkage over HTTP (DESIGN.md §8): NEMSIS import, the reports waiting for a person, the
+hand link, and the NEMSIS-aligned linkage extract of the CAD times."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import re
+from datetime import datetime
+from typing import Annotated, Any, Final, Literal
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
+
+from service import __version__
+from service.api import policy
+from service.api.deps import PrincipalDep, ServicesDep, bearer, require
+from service.api.routes import period_bound, read_body, refuse
+from service.ingest import Refused
+from service.qi import nemsis
+from service.qi.linkage_extract import ExtractAgency, build
+from service.store.ems import EmsReportStore, LinkRefused, report_json
+from service.store.tokens import Principal
+from service.triage.state import fold
 
 router = APIRouter()
+# Reading the reports is an audit read: supervisors, QI and admins (DESIGN.md §8).
+READ_EMS: Final = policy.READ_AUDITS
+XML_TYPES: Final = ("application/xml", "text/xml")
+MAX_EXTRACT_CALLS: Final = 10_000
+XML_BODY: Final = {
+    "requestBody": {
+        "required": True,
+        "content": {t: {"schema": {"type": "string"}} for t in XML_TYPES},
+        "description": "A NEMSIS v3.5 EMSDataSet document",
+    }
+}
+
+
+def _agency(principal: Principal, agency: str | None) -> str:
+    if agency:
+        return agency
+    if len(principal.agencies) == 1:
+        return next(iter(principal.agencies))
+    raise Refused(422, "agency: the token has several agencies; name one with ?agency=", "agency")
+
+
+@router.post("/api/v1/ems/nemsis", openapi_extra=XML_BODY)
+async def post_nemsis(
+    request: Request,
+    services: ServicesDep,
+    agency: Annotated[str | None, Query(min_length=1, max_length=32)] = None,
+) -> JSONResponse:
+    """Import a NEMSIS EMSDataSet: each patient care report is matched to a call (eDispatch.06,
+    eResponse.03, then eTimes.01 within 5 minutes) and its `ems.outcome` recorded, or kept
+    unmatched for a person to link. Refusals are kept in the reject store with the body."""
+    body = b""
+    principal: Principal | None = None
+    try:
+        body = await read_body(request, services.settings.max_body_bytes)
+        token = bearer(request)
+        principal = await services.tokens.authenticate(token) if token else None
+        if principal is None:
+            raise Refused(401, "a valid bearer token is required", "Authorization")
+        target = _agency(principal, agency)
+        if principal.role not in policy.POST_NEMSIS:
+            raise Refused(403, f"role {principal.role} may not post NEMSIS documents", "role")
+        if not principal.may_act_for(target):
+            raise Refused(403, f"token is not valid for agency {target}", "agency", target)
+        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media not in XML_TYPES:
+            raise Refused(
+                415,
+                f"Content-Type {media or 'missing'}: send application/xml or text/xml",
+                "Content-Type",
+                target,
+            )
+        try:
+            reports = nemsis.parse(body, max_bytes=services.settings.max_body_bytes)
+        except nemsis.NemsisError as exc:
+            raise Refused(422, str(exc), exc.element or "body", target) from None
+        store = EmsReportStore(services.sessions, services.store)
+        results = [await store.record(target, report) for report in reports]
+        return JSONResponse({"agency": target, "reports": [r.as_json() for r in results]})
+    except Refused as refusal:
+        return await refuse(services, request, refusal, body, principal)
+
+
+@router.get("/api/v1/ems/reports")
+async def get_reports(
+    principal: PrincipalDep,
+    services: ServicesDep,
+    agency: Annotated[str, Query(min_length=1, max_length=32)],
+    status: Literal["unmatched", "matched", "all"] = "unmatched",
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> dict[str, Any]:
+    """The agency's reports, newest first. Waiting reports are first matched again, so one whose
+    call arrived after it never waits for a person; those still waiting list their candidate
+    calls (several calls within 5 minutes of eTimes.01)."""
+    require(principal, READ_EMS, agency)
+    store = EmsReportStore(services.sessions, services.store)
+    candidates: dict[int, list[str]] = {}
+    if status != "matched":
+        for waiting in await store.rematch(agency):
+            candidates[waiting.id] = list(waiting.candidates)
+    rows = await store.reports(agency, status, limit)
+    reports = []
+    for row in rows:
+        item = report_json(row)
+        if row.call_id is None:
+            item["candidates"] = candidates.get(row.id, [])
+        reports.append(item)
+    return {"agency": agency, "status": status, "reports": reports}
+
+
+@router.post("/api/v1/ems/reports/rematch")
+async def post_rematch(
+    principal: PrincipalDep,
+    services: ServicesDep,
+    agency: Annotated[str, Query(min_length=1, max_length=32)],
+) -> dict[str, Any]:
+    """Match the agency's waiting reports again (e.g. after a CAD backfill)."""
+    require(principal, policy.POST_NEMSIS, agency)
+    store = EmsReportStore(services.sessions, services.store)
+    return {"agency": agency, "reports": [r.as_json() for r in await store.rematch(agency)]}
+
+
+async def _report_for(
+    principal: PrincipalDep, services: ServicesDep, report_id: int, roles: frozenset[str]
+) -> tuple[EmsReportStore, str]:
+    if principal.role not in roles:
+        raise HTTPException(403, f"role {principal.role} may not do this")
+    store = EmsReportStore(services.sessions, services.store)
+    row = await store.get(report_id)
+    if row is None:
+        raise HTTPException(404, {"field": "id", "detail": f"no EMS report {report_id}"})
+    require(principal, roles, row.agency)
+    return store, row.agency
+
+
+@router.get("/api/v1/ems/reports/{report_id}")
+async def get_report(
+    report_id: int, principal: PrincipalDep, services: ServicesDep
+) -> dict[str, Any]:
+    """One report with the NEMSIS document it was read from."""
+    store, _ = await _report_for(principal, services, report_id, READ_EMS)
+    row = await store.get(report_id)
+    assert row is not None
+    return report_json(row, document=True)
+
+
+class LinkBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    call_id: Annotated[StrictStr, Field(min_length=1, max_length=128)]
+
+
+@router.post("/api/v1/ems/reports/{report_id}/link")
+async def post_link(
+    report_id: int, body: LinkBody, principal: PrincipalDep, services: ServicesDep
+) -> JSONResponse:
+    """Link a waiting report to a call by hand: its outcome is recorded on that call."""
+    store, _ = await _report_for(principal, services, report_id, policy.LINK_EMS)
+    try:
+        recorded = await store.link(report_id, body.call_id, principal.label)
+    except LinkRefused as exc:
+        return JSONResponse({"detail": exc.reason, "field": exc.field}, status_code=exc.status)
+    row = await store.get(report_id)
+    assert row is not None
+    return JSONResponse({**recorded.as_json(), "linked_by": row.linked_by})
+
+
+@router.get("/api/v1/exports/nemsis-linkage")
+async def get_linkage_extract(
+    principal: PrincipalDep,
+    services: ServicesDep,
+    agency: Annotated[str, Query(min_length=1, max_length=32)],
+    start: Annotated[str | None, Query(alias="from")] = None,
+    end: Annotated[str | None, Query(alias="to")] = None,
+    state: Annotated[str, Query(pattern=r"^[0-9]{2}$")] = "00",
+    ems_agency: Annotated[str | None, Query(min_length=1, max_length=15)] = None,
+) -> Response:
+    """The CAD times of the period's calls as a NEMSIS v3.5.1 EMSDataSet (one report per call
+    that dispatched a unit). `state` is the ANSI state code and `ems_agency` the state-assigned
+    agency number the receiver knows the agency by (default: the agency code)."""
+    require(principal, policy.READ_MEASURES, agency)
+    t1, t2 = period_bound(start, "from"), period_bound(end, "to")
+    if t1 is not None and t2 is not None and t2 <= t1:
+        raise HTTPException(422, {"field": "to", "detail": "to: must be after from"})
+    store = EmsReportStore(services.sessions, services.store)
+    calls = await store.calls_in_period(agency, t1, t2, MAX_EXTRACT_CALLS + 1)
+    if len(calls) > MAX_EXTRACT_CALLS:
+        raise HTTPException(
+            422,
+            {
+                "field": "to",
+                "detail": f"to: the period holds over {MAX_EXTRACT_CALLS} calls; "
+                "extract a shorter one",
+            },
+        )
+    config = services.settings.agency_config(agency)
+    states = [fold(agency, call_id, events, config) for call_id, events in calls]
+    number = ems_agency or agency[:15]
+    extract = build(ExtractAgency(agency, number, state, __version__), states)
+    if extract.calls == 0:
+        raise HTTPException(
+            404,
+            {"field": "from", "detail": "no call of the period dispatched a unit: nothing to link"},
+        )
+    stamp = re.sub(r"[^A-Za-z0-9_.-]", "_", agency) + "-" + _stamp(t1) + "_" + _stamp(t2)
+    return Response(
+        extract.document,
+        media_type="application/xml",
+        headers={
+            "Content-Disposition": f'attachment; filename="nemsis-linkage-{stamp}.xml"',
+            "X-Linkage-Reports": str(extract.calls),
+            "X-Linkage-Left-Out": str(extract.left_out),
+        },
+    )
+
+
+def _stamp(t: datetime | None) -> str:
+    return t.strftime("%Y%m%dT%H%M%S") if t is not None else "all"

@@ -99,6 +99,11 @@ class UnitData(BaseModel):
     unit: Annotated[StrictStr, Field(min_length=1, max_length=64)] | None = None
 
 
+def _timestamp(value: str) -> str:
+    parse_rfc3339(value)
+    return value
+
+
 class EmsOutcomeData(BaseModel):
     model_config = ConfigDict(extra="allow")
     ohca: StrictBool
@@ -107,6 +112,20 @@ class EmsOutcomeData(BaseModel):
     etiology: StrictStr | None = None
     rosc: StrictBool | None = None
     survived: StrictBool | None = None
+    # Optional extras of a NEMSIS import (service/qi/nemsis.py says where each comes from).
+    cardiac_arrest: StrictStr | None = None
+    resuscitation: list[StrictStr] | None = None
+    arrest_witnessed_by: list[StrictStr] | None = None
+    arrest_at: Annotated[StrictStr, AfterValidator(_timestamp)] | None = None
+    first_rhythm: StrictStr | None = None
+    arrest_end: StrictStr | None = None
+    cpr_started_at: Annotated[StrictStr, AfterValidator(_timestamp)] | None = None
+    cpr_initiated_by: StrictStr | None = None
+    cpr_before_call: StrictBool | None = None
+    seconds_call_to_cpr: float | None = None
+    emd_performed: StrictStr | None = None
+    pre_arrival_instructions: StrictBool | None = None
+    pcr_key: StrictStr | None = None
 
 
 class QiReviewData(BaseModel):

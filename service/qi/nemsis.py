@@ -66,6 +66,15 @@ def parse(document: bytes, max_bytes: int = MAX_DOCUMENT_BYTES) -> list[CareRepo
     ]
     if not reports:
         raise NemsisError("the EMSDataSet holds no Header/PatientCareReport", "EMSDataSet", 1)
+    first_line: dict[str, int | None] = {}
+    for r in reports:
+        if r.pcr_key in first_line:
+            raise NemsisError(
+                f"report {r.pcr_key!r} appears twice (first at line {first_line[r.pcr_key]})",
+                "PatientCareReport",
+                r.line,
+            )
+        first_line[r.pcr_key] = r.line
     return reports
 
 
