@@ -1,7 +1,216 @@
-"""QI audit review: the audit list, exports and printable pages (issue 4)."""
+"""QI audit review over HTTP: the audit list, its exports, and what the review form needs.
+
+- `GET /api/v1/audits` lists an agency's calls with the reviewer's filters, newest first, by pages.
+- `GET /api/v1/exports/audits.csv` / `.json`: the same filters, every matching call (streamed in
+  chunks), one flat row or one full draft per call; `call_id=` narrows either to one call.
+- `GET /api/v1/qi/reasons`: the coded reason lists and the profile's thresholds, for the form.
+- `GET /api/v1/qi/me`: the token's own role, name and agencies (the pages' agency picker).
+The single audit stays at `GET /api/v1/calls/{agency}/{call_id}/audit` (routes.py, contract).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi.responses import StreamingResponse
+
+from service.api import policy
+from service.api.deps import PrincipalDep, Services, ServicesDep, require
+from service.api.routes import period_bound
+from service.qi import audit_csv
+from service.qi.audit import DELAY_REASONS, NONRECOGNITION_REASONS, draft
+from service.qi.review import FREE_TEXT_MAX, FREE_TEXT_PREFIX
+from service.store.audit_list import MAX_LIMIT, AuditFilter, Cursor, audit_page, matching_calls
+from service.triage.state import fold
 
 router = APIRouter()
+Agency = Annotated[str, Query(min_length=1, max_length=32)]
+Flag = Annotated[str | None, Query()]
+TRUE = frozenset({"true", "1", "yes", "on"})
+FALSE = frozenset({"false", "0", "no", "off", ""})
+
+
+def unprocessable(field: str, detail: str) -> HTTPException:
+    return HTTPException(422, {"field": field, "detail": f"{field}: {detail}"})
+
+
+def flag(value: str | None, name: str) -> bool:
+    if value is None or value.lower() in FALSE:
+        return False
+    if value.lower() in TRUE:
+        return True
+    raise unprocessable(name, f"{value!r} is not a boolean; use true or false")
+
+
+def audit_filter(
+    agency: Agency,
+    start: Annotated[str | None, Query(alias="from")] = None,
+    end: Annotated[str | None, Query(alias="to")] = None,
+    telecommunicator: Annotated[str | None, Query(max_length=128)] = None,
+    missed: Flag = None,
+    unreviewed: Flag = None,
+    unsigned: Flag = None,
+    population: Flag = None,
+    call_id: Annotated[str | None, Query(max_length=128)] = None,
+) -> AuditFilter:
+    """The list's filters from the query string; every bad one is refused naming the field."""
+    t1, t2 = period_bound(start, "from"), period_bound(end, "to")
+    if t1 is not None and t2 is not None and t2 <= t1:
+        raise unprocessable("to", "must be after from")
+    return AuditFilter(
+        agency=agency,
+        start=t1,
+        end=t2,
+        telecommunicator=telecommunicator or None,
+        missed=flag(missed, "missed"),
+        unreviewed=flag(unreviewed, "unreviewed"),
+        unsigned=flag(unsigned, "unsigned"),
+        population=flag(population, "population"),
+        call_id=call_id or None,
+    )
+
+
+FilterDep = Annotated[AuditFilter, Depends(audit_filter)]
+
+
+def _echo(f: AuditFilter) -> dict[str, Any]:
+    return {
+        "agency": f.agency,
+        "from": f.start.isoformat() if f.start else None,
+        "to": f.end.isoformat() if f.end else None,
+        "telecommunicator": f.telecommunicator,
+        "missed": f.missed,
+        "unreviewed": f.unreviewed,
+        "unsigned": f.unsigned,
+        "population": f.population,
+        "call_id": f.call_id,
+    }
+
+
+@router.get("/api/v1/audits")
+async def list_audits(
+    principal: PrincipalDep,
+    services: ServicesDep,
+    f: FilterDep,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    limit: Annotated[str | None, Query()] = None,
+) -> dict[str, Any]:
+    require(principal, policy.READ_AUDITS, f.agency)
+    after = None
+    if cursor:
+        try:
+            after = Cursor.decode(cursor)
+        except ValueError as exc:
+            raise unprocessable("cursor", str(exc)) from None
+    size = 50
+    if limit is not None:
+        if not limit.isdigit() or not 1 <= int(limit) <= MAX_LIMIT:
+            raise unprocessable("limit", f"must be a whole number from 1 to {MAX_LIMIT}")
+        size = int(limit)
+    profile = services.settings.agency_config(f.agency).profile
+    page = await audit_page(services.sessions, f, profile, after=after, limit=size)
+    return {
+        "filters": _echo(f),
+        "benchmark_profile": profile.name,
+        "thresholds": {
+            "recognition_s": profile.recognition_s,
+            "first_compression_s": profile.first_compression_s,
+        },
+        "audits": page.rows,
+        "next_cursor": page.next_cursor,
+        "total": page.total,
+        "counts": page.counts,
+    }
+
+
+async def _drafts(services: Services, f: AuditFilter) -> AsyncIterator[dict[str, Any]]:
+    config = services.settings.agency_config(f.agency)
+    async for chunk in matching_calls(services.sessions, f, config.profile):
+        for call_id, events in chunk:
+            yield draft(fold(f.agency, call_id, events, config), config.profile)
+
+
+def _filename(f: AuditFilter, ext: str) -> str:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in f.call_id or f.agency)
+    return f"audits-{safe}-{stamp}.{ext}"
+
+
+@router.get("/api/v1/exports/audits.csv")
+async def export_csv(
+    principal: PrincipalDep,
+    services: ServicesDep,
+    f: FilterDep,
+) -> StreamingResponse:
+    """One flat row per matching call (columns in `audit_csv.COLUMNS`), newest first."""
+    require(principal, policy.READ_AUDITS, f.agency)
+
+    async def body() -> AsyncIterator[str]:
+        yield audit_csv.header()
+        async for d in _drafts(services, f):
+            yield audit_csv.line(d)
+
+    return StreamingResponse(
+        body(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{_filename(f, "csv")}"'},
+    )
+
+
+@router.get("/api/v1/exports/audits.json")
+async def export_json(
+    principal: PrincipalDep,
+    services: ServicesDep,
+    f: FilterDep,
+) -> StreamingResponse:
+    """`{"filters": …, "exported_at": …, "audits": [full drafts]}`, newest first."""
+    require(principal, policy.READ_AUDITS, f.agency)
+    head = {"filters": _echo(f), "exported_at": datetime.now(UTC).isoformat()}
+
+    async def body() -> AsyncIterator[str]:
+        yield json.dumps(head)[:-1] + ', "audits": ['
+        first = True
+        async for d in _drafts(services, f):
+            yield ("" if first else ",") + json.dumps(d)
+            first = False
+        yield "]}"
+
+    return StreamingResponse(
+        body(),
+        media_type="application/json",
+        headers={"Content-Disposition": f'inline; filename="{_filename(f, "json")}"'},
+    )
+
+
+@router.get("/api/v1/qi/reasons")
+async def reasons(principal: PrincipalDep, services: ServicesDep, agency: Agency) -> dict[str, Any]:
+    """The coded reasons the review form offers, and how free text goes beside them."""
+    require(principal, policy.READ_AUDITS, agency)
+    profile = services.settings.agency_config(agency).profile
+    return {
+        "agency": agency,
+        "nonrecognition_reasons": list(NONRECOGNITION_REASONS),
+        "delay_reasons": list(DELAY_REASONS),
+        "free_text_prefix": FREE_TEXT_PREFIX,
+        "free_text_max": FREE_TEXT_MAX,
+        "benchmark_profile": profile.name,
+        "thresholds": {
+            "recognition_s": profile.recognition_s,
+            "first_compression_s": profile.first_compression_s,
+        },
+    }
+
+
+@router.get("/api/v1/qi/me")
+async def me(principal: PrincipalDep) -> dict[str, Any]:
+    """Who the token is: the QI pages offer its agencies and may write reviews if its role can."""
+    return {
+        "role": principal.role,
+        "name": principal.name,
+        "agencies": sorted(principal.agencies),
+        "may_review": policy.may_post(principal.role, "qi.review"),
+    }

@@ -35,14 +35,15 @@ INTERVAL_NAMES: Final = (
     "to_first_compression",
     "to_on_scene",
 )
-EMS_FIELDS: Final = (
-    "ohca",
-    "resuscitation_attempted",
-    "ems_witnessed",
-    "etiology",
-    "rosc",
-    "survived",
-)
+# `ems.outcome` field -> its column.
+EMS_COLUMNS: Final = {
+    "ohca": "ems_ohca",
+    "resuscitation_attempted": "ems_resuscitation_attempted",
+    "ems_witnessed": "ems_witnessed",
+    "etiology": "ems_etiology",
+    "rosc": "ems_rosc",
+    "survived": "ems_survived",
+}
 COLUMNS: Final = (
     "agency",
     "call_id",
@@ -67,7 +68,7 @@ COLUMNS: Final = (
     "tcpr_not_given_reason",
     "tcpr_not_given_note",
     "alerts",
-    *(f"ems_{name}" for name in EMS_FIELDS),
+    *EMS_COLUMNS.values(),
     "in_population",
     "over_triage",
     "suggested_reasons",
@@ -147,8 +148,8 @@ def row(draft: Mapping[str, Any]) -> dict[str, str]:
         values[f"{name}_original"] = originals.get(kind)
     for name in INTERVAL_NAMES:
         values[f"{name}_s"] = draft["intervals"][name]
-    for name in EMS_FIELDS:
-        values[f"ems_{name}"] = ems.get(name)
+    for name, column in EMS_COLUMNS.items():
+        values[column] = ems.get(name)
     return {column: cell(values[column]) for column in COLUMNS}
 
 
