@@ -17,7 +17,7 @@ from service.api.deps import PrincipalDep, Services, ServicesDep, bearer, requir
 from service.api.wire import parse_rfc3339
 from service.ingest import Refused
 from service.qi.audit import draft
-from service.qi.measures import measures, running_figures
+from service.qi.measures import running_figures
 from service.store.tokens import Principal
 from service.triage.state import fold
 
@@ -133,28 +133,6 @@ def period_bound(value: str | None, name: str) -> datetime | None:
         return parse_rfc3339(value)
     except ValueError as exc:
         raise HTTPException(422, {"field": name, "detail": f"{name}: {exc}"}) from None
-
-
-@router.get("/api/v1/measures")
-async def get_measures(
-    principal: PrincipalDep,
-    services: ServicesDep,
-    agency: Annotated[str, Query(min_length=1, max_length=32)],
-    start: Annotated[str | None, Query(alias="from")] = None,
-    end: Annotated[str | None, Query(alias="to")] = None,
-) -> dict[str, Any]:
-    require(principal, policy.READ_MEASURES, agency)
-    t1, t2 = period_bound(start, "from"), period_bound(end, "to")
-    if t1 is not None and t2 is not None and t2 <= t1:
-        raise HTTPException(422, {"field": "to", "detail": "to: must be after from"})
-    summaries = await services.store.summaries(agency, t1, t2)
-    result = measures(summaries, services.settings.agency_config(agency).profile)
-    return {
-        "agency": agency,
-        "from": t1.isoformat() if t1 else None,
-        "to": t2.isoformat() if t2 else None,
-        **result,
-    }
 
 
 @router.get("/api/v1/rejects")
