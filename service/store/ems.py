@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -341,11 +341,18 @@ class EmsReportStore:
         return row
 
     async def _t0(self, agency: str, call_id: str) -> datetime:
-        """A report without a single time takes its call's T0 as the outcome's `at`."""
+        """A report without a single time takes its call's T0 (else the call's first event
+        time) as the outcome's `at`, so a re-import still yields the very same event."""
         async with self._sessions() as session:
             t0 = await session.scalar(
                 select(CallRow.t0).where(CallRow.agency == agency, CallRow.call_id == call_id)
             )
+            if t0 is None:
+                t0 = await session.scalar(
+                    select(func.min(EventRow.at)).where(
+                        EventRow.agency == agency, EventRow.call_id == call_id
+                    )
+                )
         return t0 if t0 is not None else datetime.now(UTC)
 
 

@@ -211,6 +211,14 @@ async def test_reimport_is_duplicate_and_a_correction_wins(server: Server) -> No
         assert {e.source for e in outcomes} == {"ems"}
         assert {e.at for e in outcomes} == {T + timedelta(hours=1)}  # eTimes.13, the latest time
 
+        # A report without a single time takes its call's T0, so it too re-imports as duplicate.
+        await call(adapter, "C-2", T + timedelta(hours=3))
+        timeless = dataset(pcr("P-2", cad="C-2"))
+        assert [r["status"] for r in (await post_nemsis(qi, timeless))["reports"]] == ["accepted"]
+        assert [r["status"] for r in (await post_nemsis(qi, timeless))["reports"]] == ["duplicate"]
+        events = await server.services.store.call_events("A", "C-2")
+        assert [e.at for e in events if e.kind == "ems.outcome"] == [T + timedelta(hours=3)]
+
 
 async def test_the_measures_population_changes_after_import(server: Server) -> None:
     if not SAMPLES.is_dir():
