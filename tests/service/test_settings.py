@@ -39,3 +39,13 @@ def test_database_defaults_to_sqlite_in_the_working_directory(
     monkeypatch.chdir(tmp_path)  # type: ignore[arg-type]
     assert Settings().database_url == f"sqlite+aiosqlite:///{tmp_path}/tcpr.db"
     assert Settings().broker_url == "memory://"
+
+
+def test_agency_zone_is_read_and_an_unknown_zone_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TCPR_AGENCIES", '{"A": {"zone": "America/Chicago"}}')
+    settings = Settings()
+    assert settings.agency_config("A").zone == "America/Chicago"
+    assert settings.agency_config("ELSEWHERE").zone == "UTC"
+    monkeypatch.setenv("TCPR_AGENCIES", '{"A": {"zone": "America/Springfield"}}')
+    with pytest.raises(ValidationError, match=r"agencies\.A\.zone: unknown time zone"):
+        Settings()
