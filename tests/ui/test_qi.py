@@ -242,6 +242,8 @@ async def test_review_from_list_to_signed_off_audit(
     await expect(printable.locator("section.audit-page h2")).to_have_text(
         ["Call Q4", "Call Q3", "Call Q1"]
     )
+    await printable.set_viewport_size({"width": 1000, "height": 1300})
+    await screenshot(printable, "qi-print")
     await printable.emulate_media(media="print")
     breaks = await printable.locator("section.audit-page").evaluate_all(
         "ss => ss.map(s => getComputedStyle(s).breakAfter)"
