@@ -123,7 +123,7 @@ export function rateChart(months, spec) {
   targetLine(svg, yOf(spec.goal), "goal", `${spec.goal} %`);
   return wrap(id, svg, spec, months, [
     ["Month", (m) => monthLabel(m.month)],
-    [spec.short, (m) => fmtPercent(valueOf(m))],
+    ["Rate", (m) => fmtPercent(valueOf(m))],
     ["Numerator", (m) => m[spec.key]?.numerator ?? 0],
     ["Denominator", (m) => m[spec.key]?.denominator ?? 0],
   ]);
@@ -164,7 +164,7 @@ export function medianChart(months, spec) {
   svg.append(el("path", { class: "line", d }), points);
   return wrap(id, svg, spec, months, [
     ["Month", (m) => monthLabel(m.month)],
-    [spec.short, (m) => fmtSeconds(valueOf(m))],
+    ["Median", (m) => fmtSeconds(valueOf(m))],
     ["Calls (n)", (m) => m[spec.key]?.n ?? 0],
   ]);
 }
@@ -187,7 +187,7 @@ function wrap(id, svg, spec, months, columns) {
   figure.append(html("figcaption", {}, spec.title), svg);
   const table = html("table", { id: `${id}-table`, class: "chart-data" });
   table.hidden = true;
-  table.append(html("caption", {}, `${spec.title}, by month`));
+  table.append(html("caption", {}, `Data: ${spec.title}`));
   const head = html("tr");
   for (const [label] of columns) head.append(html("th", { scope: "col" }, label));
   const thead = html("thead");

@@ -9,19 +9,19 @@ const $ = (sel) => document.querySelector(sel);
 const READERS = new Set(["qi", "admin"]);
 
 const HEADLINE = [
-  { key: "recognition_rate", kind: "rate", title: "Recognition rate", short: "Recognised",
+  { key: "recognition_rate", kind: "rate", title: "Recognition rate",
     of: "recognised / population (OHCA, resuscitation attempted, not EMS-witnessed)" },
-  { key: "recognizable_recognition_rate", kind: "rate", title: "Recognisable recognition rate", short: "Recognised",
+  { key: "recognizable_recognition_rate", kind: "rate", title: "Recognisable recognition rate",
     of: "recognised / population less calls QI judged not recognisable" },
-  { key: "tcpr_rate", kind: "rate", title: "T-CPR rate", short: "T-CPR given",
+  { key: "tcpr_rate", kind: "rate", title: "T-CPR rate",
     of: "first compression / recognised population calls without an exclusion" },
-  { key: "median_seconds_to_recognition", kind: "median", title: "Median time to recognition", short: "Median",
+  { key: "median_seconds_to_recognition", kind: "median", title: "Median time to recognition",
     of: "recognised population calls", lowerIsBetter: true },
-  { key: "median_seconds_to_first_compression", kind: "median", title: "Median time to first compression", short: "Median",
+  { key: "median_seconds_to_first_compression", kind: "median", title: "Median time to first compression",
     of: "population calls with a first compression", lowerIsBetter: true },
 ];
 
-const state = { token: null, me: null, query: null, measures: null, trend: null };
+const state = { token: null, me: null, query: null, measures: null, trend: null, zones: {} };
 
 class ApiError extends Error {
   constructor(status, detail) {
@@ -198,12 +198,45 @@ function queryFromLocation() {
   return { agencies, from, through };
 }
 
-function apiParams(query, { single } = {}) {
+function apiParams(query, { single, bounds } = {}) {
   const params = new URLSearchParams();
   for (const a of single ? [single] : query.agencies) params.append("agency", a);
-  params.set("from", query.from);
-  params.set("to", addDays(query.through, 1)); // the API's `to` is exclusive
+  params.set("from", bounds ? bounds.from : query.from);
+  params.set("to", bounds ? bounds.to : addDays(query.through, 1)); // the API's `to` is exclusive
   return params;
+}
+
+// The zone's UTC offset at an instant, as "+HH:MM", from the browser's own time-zone database.
+function offsetAt(ms, zone) {
+  const parts = Object.fromEntries(new Intl.DateTimeFormat("en-US", {
+    timeZone: zone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit",
+    hour: "2-digit", minute: "2-digit", second: "2-digit",
+  }).formatToParts(new Date(ms)).map((p) => [p.type, p.value]));
+  const wall = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute), Number(parts.second));
+  const minutes = Math.round((wall - ms) / 60000);
+  const a = Math.abs(minutes);
+  return `${minutes < 0 ? "-" : "+"}${String(Math.floor(a / 60)).padStart(2, "0")}:${String(a % 60).padStart(2, "0")}`;
+}
+
+// Midnight starting `day` in `zone`, as RFC 3339 with that zone's offset then.
+function localMidnight(day, zone) {
+  const [y, m, d] = day.split("-").map(Number);
+  const guess = Date.UTC(y, m - 1, d);
+  const first = offsetAt(guess, zone);
+  const sign = first.startsWith("-") ? -1 : 1;
+  const shifted = guess - sign * (Number(first.slice(1, 3)) * 60 + Number(first.slice(4))) * 60000;
+  return `${day}T00:00:00${offsetAt(shifted, zone)}`;
+}
+
+// The report's period as exact instants for agencies that share one zone (null when they do
+// not). The trend and per-agency reports read a bare date in the agency's zone, but the headline
+// measures (DESIGN.md §8) and the audit and NEMSIS exports read it as UTC: sending the local
+// midnights makes every figure on the page count the same calls.
+function boundsFor(query, agencies) {
+  const zones = new Set(agencies.map((a) => state.zones[a] || "UTC"));
+  if (zones.size !== 1) return null;
+  const [zone] = zones;
+  return { from: localMidnight(query.from, zone), to: localMidnight(addDays(query.through, 1), zone) };
 }
 
 // ---- loading -------------------------------------------------------------------------------
@@ -239,12 +272,15 @@ async function load(query) {
   setStatus("Loading measures…");
   $("#report").setAttribute("aria-busy", "true");
   try {
-    const [measures, trend, people, performances] = await Promise.all([
-      getJson("/api/v1/measures", apiParams(query)),
+    const [trend, people, performances] = await Promise.all([
       getJson("/api/v1/measures/trend", apiParams(query)),
       Promise.all(query.agencies.map((a) => getJson("/api/v1/measures/telecommunicators", apiParams(query, { single: a })))),
       Promise.all(query.agencies.map((a) => getJson("/api/v1/measures/recognition", apiParams(query, { single: a })))),
     ]);
+    if (state.query !== query) return;
+    state.zones = trend.zones || Object.fromEntries(query.agencies.map((a) => [a, trend.zone || "UTC"]));
+    const bounds = boundsFor(query, query.agencies);
+    const measures = await getJson("/api/v1/measures", apiParams(query, { bounds }));
     if (state.query !== query) return; // a newer request has been made meanwhile
     state.measures = measures;
     state.trend = trend;
@@ -336,7 +372,10 @@ function renderHeadline(measures, query) {
 }
 
 function renderCharts(trend) {
-  $("#trend-zone").textContent = `Months in ${trend.zone || "each agency's local time"}; a dash marks a month with no calls to measure.`;
+  const zones = Object.entries(trend.zones || {}).map(([a, z]) => `${a}: ${z}`).join(", ");
+  $("#trend-zone").textContent = trend.zone
+    ? `Calendar months in ${trend.zone}; a dash marks a month with no calls to measure.`
+    : `Each agency's own calendar months (${zones}), added month by month; the headline measures above count whole UTC days because the zones differ. A dash marks a month with no calls to measure.`;
   $("#charts").replaceChildren(...HEADLINE.map((spec) => {
     const chartSpec = { ...spec, goal: spec.kind === "rate" ? trend.months[0]?.[spec.key]?.goal ?? goalOf(spec) : trend.months[0]?.[spec.key]?.benchmark ?? goalOf(spec), title: `${spec.title} by month` };
     return spec.kind === "rate" ? rateChart(trend.months, chartSpec) : medianChart(trend.months, chartSpec);
@@ -514,10 +553,10 @@ async function download(path, params, fallback) {
 
 const EXPORTS = {
   "measures-csv": (q) => [["/api/v1/exports/measures.csv", apiParams(q), `measures-${q.agencies.join("+")}.csv`]],
-  "measures-json": (q) => [["/api/v1/measures", apiParams(q), `measures-${q.agencies.join("+")}.json`]],
+  "measures-json": (q) => [["/api/v1/measures", apiParams(q, { bounds: boundsFor(q, q.agencies) }), `measures-${q.agencies.join("+")}.json`]],
   cares: (q) => q.agencies.map((a) => ["/api/v1/exports/cares.csv", apiParams(q, { single: a }), `cares-${a}.csv`]),
-  nemsis: (q) => q.agencies.map((a) => ["/api/v1/exports/nemsis-linkage", apiParams(q, { single: a }), `nemsis-linkage-${a}.xml`]),
-  audits: (q) => q.agencies.map((a) => ["/api/v1/exports/audits.csv", apiParams(q, { single: a }), `audits-${a}.csv`]),
+  nemsis: (q) => q.agencies.map((a) => ["/api/v1/exports/nemsis-linkage", apiParams(q, { single: a, bounds: boundsFor(q, [a]) }), `nemsis-linkage-${a}.xml`]),
+  audits: (q) => q.agencies.map((a) => ["/api/v1/exports/audits.csv", apiParams(q, { single: a, bounds: boundsFor(q, [a]) }), `audits-${a}.csv`]),
 };
 
 async function exportClicked(button) {
