@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from calls import call, post_calls
-from harness import Server
+from harness import Server, service_settings, start_server
 from playwright.async_api import Page, expect
 
 NewPage = Callable[..., Awaitable[Page]]
@@ -358,3 +358,48 @@ async def test_a_state_coordinator_sees_the_set_and_each_agency(
         "tc-900 (B)"
     )
     assert console_errors == []
+
+
+async def test_every_figure_counts_the_agency_s_own_calendar(
+    sqlite_url: str, new_page: NewPage, console_errors: list[str]
+) -> None:
+    """Agency A in Chicago: 03:00 UTC on 1 November is still 31 October there, and 03:00 UTC on
+    1 January still 31 December. The headline (whose API reads bare dates as UTC) and the
+    UTC-dated audit export must count the local November and December, as the months do."""
+    server = await start_server(
+        service_settings(sqlite_url, agencies={"A": {"zone": "America/Chicago"}})
+    )
+    try:
+        await post_calls(
+            server,
+            arrest("X1", datetime(2025, 11, 1, 3, tzinfo=UTC), "tc-1", recognized=40),  # 31 Oct
+            arrest("X2", datetime(2025, 11, 15, 12, tzinfo=UTC), "tc-1"),
+            arrest("X3", datetime(2026, 1, 1, 3, tzinfo=UTC), "tc-1"),  # 31 Dec, 21:00 local
+        )
+        token = await server.token("qi", "A")
+        page = await new_page(viewport=(1440, 900))
+        await page.goto(
+            f"{server.url}/ui/measures.html?agency=A&from=2025-11-01&through=2025-12-31"
+            f"#token={token}"
+        )
+        # Locally the period holds X2 and X3, neither recognised: 0 of 2 (by UTC days it would
+        # be X1 and X2, 1 of 2).
+        await expect(page.locator("#status")).to_have_text(
+            "2 calls in the period, 2 in the population."
+        )
+        card = page.locator('.measure[data-measure="recognition_rate"]')
+        await expect(card.locator(".value")).to_have_text("0.0 %")
+        await expect(card.locator(".fraction")).to_have_text("0 / 2")
+        bars = page.locator('svg.chart[data-measure="recognition_rate"] rect.bar')
+        assert await bars.evaluate_all(
+            "rs => rs.map(r => [r.closest('g').dataset.month, Number(r.dataset.value)])"
+        ) == [
+            ["2025-11", 0],
+            ["2025-12", 0],
+        ]
+        await expect(page.locator("#trend-zone")).to_contain_text("America/Chicago")
+        audits = csv_rows(await downloaded(page, "audits"))
+        assert sorted(row["call_id"] for row in audits) == ["X2", "X3"]
+        assert console_errors == []
+    finally:
+        await server.stop()
