@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, false, func, literal_column, or_, select
+from sqlalchemy import ColumnElement, case, false, func, literal, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import QueryableAttribute
 
@@ -153,9 +153,14 @@ class MeasureStore:
         if len(bounds) < 2:
             return []
         buckets = len(bounds) - 1
-        bucket = case(
-            *((CallRow.t0 < bound, i) for i, bound in enumerate(bounds[1:-1])),
-            else_=buckets - 1,
+        # One bucket has no inner bound, and CASE needs at least one WHEN.
+        bucket: ColumnElement[int] = (
+            case(
+                *((CallRow.t0 < bound, i) for i, bound in enumerate(bounds[1:-1])),
+                else_=buckets - 1,
+            )
+            if buckets > 1
+            else literal(0)
         )
         out: list[list[Cohort]] = [[] for _ in range(buckets)]
         async with self._sessions() as session:

@@ -110,6 +110,10 @@ async def check(url: str, calls: Sequence[tuple[str, CallSummary]]) -> None:
         for i, found_bucket in enumerate(buckets):
             mine = [s for _, s in calls if within(s, BOUNDS[i], BOUNDS[i + 1])]
             assert measures_from_cohorts(found_bucket, AHA_2020) == measures(mine, AHA_2020)
+        # A period of one bucket (a single month) has no inner bound to split on.
+        (single,) = await store.bucketed(["A", "B"], BOUNDS[:2])
+        mine = [s for _, s in calls if within(s, BOUNDS[0], BOUNDS[1])]
+        assert measures_from_cohorts(single, AHA_2020) == measures(mine, AHA_2020)
     finally:
         await engine.dispose()
 

@@ -187,6 +187,14 @@ async def test_trend_months_in_the_agency_zone(zoned: Server) -> None:
             "/api/v1/exports/measures.csv",
             params={"agency": "A", "from": "2026-01-01", "to": "2026-05-01"},
         )
+        january = {"agency": "A", "from": "2026-01-01", "to": "2026-02-01"}
+        one_month = await admin.get("/api/v1/measures/trend", params=january)
+        one_month_csv = await admin.get("/api/v1/exports/measures.csv", params=january)
+    # A single month is one bucket: no inner bound to split the period on.
+    assert one_month.status_code == 200, one_month.text
+    assert [m["calls_in_period"] for m in one_month.json()["months"]] == [3]
+    assert one_month_csv.status_code == 200, one_month_csv.text
+    assert [r["period"] for r in rows_of(one_month_csv)] == ["2026-01", "total"]
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["zone"] == "America/Chicago"
