@@ -23,7 +23,6 @@ from pydantic import (
     model_validator,
 )
 
-from service.qi.audit import DELAY_REASONS, NONRECOGNITION_REASONS
 from service.qi.review import reason_problem
 from service.triage import events as k
 from service.triage.events import Event
@@ -141,11 +140,8 @@ class QiReviewData(BaseModel):
     @field_validator("nonrecognition_reasons", "delay_reasons")
     @classmethod
     def _reasons(cls, value: list[str], info: ValidationInfo) -> list[str]:
-        coded = (
-            NONRECOGNITION_REASONS if info.field_name == "nonrecognition_reasons" else DELAY_REASONS
-        )
         for i, reason in enumerate(value):
-            problem = reason_problem(reason, coded)
+            problem = reason_problem(reason)
             if problem is not None:
                 raise ValueError(f"{info.field_name}.{i}: {problem}")
         return value
@@ -210,6 +206,9 @@ class CanonicalEvent(BaseModel):
                 err = exc.errors()[0]
                 where = ".".join(str(p) for p in err["loc"])
                 raise ValueError(f"data.{where}: {err['msg']}") from None
+        if self.kind == k.QI_REVIEW and self.data.get("signed_off") is True and not self.actor:
+            # A signed-off audit is a legal record: it must say who signed it.
+            raise ValueError("actor: a signed-off review must name its reviewer as actor")
         return self
 
     def to_event(self) -> Event:
@@ -230,7 +229,7 @@ def first_error(exc: ValidationError, index: int | None) -> tuple[str, str]:
     err = exc.errors()[0]
     loc = [str(p) for p in err["loc"]]
     msg = str(err["msg"]).removeprefix("Value error, ")
-    if msg.startswith("data.") and ":" in msg:  # a kind-specific data field
+    if msg.startswith(("data.", "actor:")) and ":" in msg:  # a rule on a field's content
         field, _, msg = msg.partition(": ")
     elif loc:
         field = ".".join(loc)

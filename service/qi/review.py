@@ -5,15 +5,14 @@ as a whole, so a "save draft" and the later "sign off" are two complete determin
 reviewer is the event's `actor`.
 
 Reasons are coded so they can be counted across calls (the barrier studies' categories), and free
-text stays beside them in the same list as `other: <text>`: a reviewer is never forced to squeeze
-an unusual barrier into the nearest code, and a count of reasons still groups every free-text entry
-under one visible `other`. Anything else (a misspelt code) is refused at the door, because a
-typo'd code would silently drop out of every count.
+text stays beside them in the same list (DESIGN.md §5: "free text allowed beside them"; the
+contract types both lists as strings). The review form writes free text as `other: <text>`; any
+other string that is not a code is kept too, as free text, because an agency's own codes and an
+API client's wording must not be refused. Only blank or over-long entries are refused.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any, Final
 
 from service.triage import events as k
@@ -24,21 +23,14 @@ FREE_TEXT_PREFIX: Final = "other:"
 FREE_TEXT_MAX: Final = 500
 
 
-def reason_problem(reason: str, coded: Iterable[str]) -> str | None:
-    """Why `reason` is not acceptable in a list of `coded` reasons, or None when it is."""
-    if reason in coded:
-        return None
-    if reason.startswith(FREE_TEXT_PREFIX):
-        text = reason.removeprefix(FREE_TEXT_PREFIX).strip()
-        if not text:
-            return f"{reason!r}: free text after {FREE_TEXT_PREFIX!r} is empty"
-        if len(text) > FREE_TEXT_MAX:
-            return f"free text is over {FREE_TEXT_MAX} characters"
-        return None
-    return (
-        f"unknown reason {reason!r}; use a coded reason ({', '.join(coded)}) "
-        f"or free text as '{FREE_TEXT_PREFIX} <text>'"
-    )
+def reason_problem(reason: str) -> str | None:
+    """Why `reason` cannot stand in a list of reasons, or None when it can."""
+    text = reason.removeprefix(FREE_TEXT_PREFIX).strip()
+    if not text:
+        return f"{reason!r}: a reason must not be blank"
+    if len(text) > FREE_TEXT_MAX:
+        return f"free text is over {FREE_TEXT_MAX} characters"
+    return None
 
 
 def in_force(state: CallState) -> Event | None:

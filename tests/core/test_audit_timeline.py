@@ -11,7 +11,7 @@ import json
 import pytest
 from timeline import CEST, EST, IST, UTC
 
-from service.qi.audit import DELAY_REASONS, NONRECOGNITION_REASONS, draft
+from service.qi.audit import draft
 from service.qi.review import determination, reason_problem
 from service.triage.profiles import AHA_2020
 
@@ -207,19 +207,19 @@ def test_latest_review_replaces_the_earlier_one_whole(tl):
 
 
 @pytest.mark.parametrize(
-    ("reason", "coded", "ok"),
+    ("reason", "ok"),
     [
-        ("agonal_breathing_reported_as_breathing", NONRECOGNITION_REASONS, True),
-        ("call_transfer", DELAY_REASONS, True),
-        ("call_transfer", NONRECOGNITION_REASONS, False),  # a delay code is not a non-recognition
-        ("other: caller was the patient's neighbour", NONRECOGNITION_REASONS, True),
-        ("other:x", DELAY_REASONS, True),
-        ("other:   ", DELAY_REASONS, False),
-        ("other: " + "x" * 501, DELAY_REASONS, False),
-        ("other: " + "x" * 500, DELAY_REASONS, True),
-        ("Call_Transfer", DELAY_REASONS, False),
-        ("caller not with patient", NONRECOGNITION_REASONS, False),
+        ("agonal_breathing_reported_as_breathing", True),
+        ("other: caller was the patient's neighbour", True),
+        ("other:x", True),
+        ("caller not with patient", True),  # free text without the form's prefix is kept too
+        ("other:   ", False),
+        ("   ", False),
+        ("", False),
+        ("other: " + "x" * 501, False),
+        ("other: " + "x" * 500, True),
+        ("x" * 501, False),
     ],
 )
-def test_reasons_are_coded_or_free_text(reason, coded, ok):
-    assert (reason_problem(reason, coded) is None) is ok
+def test_reasons_are_codes_or_free_text_never_blank(reason, ok):
+    assert (reason_problem(reason) is None) is ok

@@ -43,7 +43,7 @@ def call(call_id: str, t0: str, tc: str, *rest: tuple[str, float, dict[str, Any]
     return events
 
 
-def review(call_id: str, when: str, actor: str, **data: Any) -> dict[str, Any]:
+def review(call_id: str, when: str, actor: str | None, **data: Any) -> dict[str, Any]:
     return event(
         f"{call_id}-rev-{when}", "qi.review", when, call_id, source="qi", actor=actor, data=data
     )
@@ -385,8 +385,8 @@ async def test_review_fields_are_checked_at_the_door(server: Server) -> None:
         assert (await adapter.post("/api/v1/events", json=batch)).status_code == 200
     async with await server.client("qi", "A") as qi:
         cases = [
-            ({"delay_reasons": ["call_transfer", "slow_caller"]}, "data.delay_reasons"),
-            ({"nonrecognition_reasons": ["call_transfer"]}, "data.nonrecognition_reasons"),
+            ({"delay_reasons": ["call_transfer", "  "]}, "data.delay_reasons"),
+            ({"delay_reasons": ["x" * 501]}, "data.delay_reasons"),
             ({"nonrecognition_reasons": ["other:  "]}, "data.nonrecognition_reasons"),
             ({"signed_off": "yes"}, "data.signed_off"),
             ({"feedback": 5}, "data.feedback"),
@@ -396,6 +396,10 @@ async def test_review_fields_are_checked_at_the_door(server: Server) -> None:
             response = await qi.post("/api/v1/events", json=bad)
             assert response.status_code == 422, data
             assert response.json()["field"] == field, response.json()
+        unsigned_by = review("R1", "2026-01-06T10:30:00Z", None, signed_off=True)
+        response = await qi.post("/api/v1/events", json=unsigned_by)
+        assert response.status_code == 422, response.text
+        assert response.json()["field"] == "actor", response.json()
         good = review(
             "R1",
             "2026-01-06T11:00:00Z",
