@@ -29,8 +29,9 @@ class Settings(BaseSettings):
     # Off where several replicas share a database and migrations run once, apart.
     migrate_on_start: bool = True
     # Per-agency configuration, JSON: {"AGENCY": {"profile": "ra-legacy",
-    #   "arrest_nature_patterns": ["^09-[ED]"], "zone": "America/Chicago"}}. Agencies not named get
-    # aha-2020, MPDS 9-E/9-D and UTC.
+    #   "arrest_nature_patterns": ["^09-[ED]"], "zone": "America/Chicago",
+    #   "reasons": {"delay": ["cad_down"]}}}. Agencies not named get aha-2020, MPDS 9-E/9-D, UTC
+    # and the seeded reason codes only.
     agencies: dict[str, dict[str, Any]] = Field(default_factory=dict)
     # A deadline that passed longer ago than this is a replayed or abandoned call: no alert.
     alert_grace_seconds: float = 300.0
@@ -59,6 +60,17 @@ class Settings(BaseSettings):
             profile_named(conf.get("profile", "aha-2020"))
             if not isinstance(conf.get("arrest_nature_patterns", []), list):
                 raise ValueError(f"agencies.{agency}.arrest_nature_patterns must be a list")
+            reasons = conf.get("reasons", {})
+            if not isinstance(reasons, dict) or not all(
+                key in ("nonrecognition", "delay")
+                and isinstance(codes, list)
+                and all(isinstance(c, str) and c.strip() for c in codes)
+                for key, codes in reasons.items()
+            ):
+                raise ValueError(
+                    f"agencies.{agency}.reasons must be "
+                    '{"nonrecognition": [codes], "delay": [codes]}'
+                )
             try:
                 ZoneInfo(str(conf.get("zone", "UTC")))
             except (ZoneInfoNotFoundError, ValueError):
@@ -74,6 +86,10 @@ class Settings(BaseSettings):
                     conf.get("arrest_nature_patterns", DEFAULT_ARREST_NATURE_PATTERNS)
                 ),
                 zone=str(conf.get("zone", "UTC")),
+                extra_nonrecognition_reasons=tuple(
+                    conf.get("reasons", {}).get("nonrecognition", ())
+                ),
+                extra_delay_reasons=tuple(conf.get("reasons", {}).get("delay", ())),
             )
             for agency, conf in self.agencies.items()
         }

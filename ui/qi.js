@@ -176,8 +176,10 @@ function reasonBoxes(fieldset, name, codes, chosen, suggested) {
     el("input", { type: "checkbox", name, value: code, checked: chosen.includes(code) }),
     ` ${human(code)}`, suggested.has(code) ? el("span", { class: "tag suggested", text: "suggested" }) : null));
   fieldset.querySelector(".reasons").replaceChildren(...boxes);
-  const other = chosen.filter((r) => r.startsWith(state.reasons.free_text_prefix));
-  fieldset.querySelector("input[name$='_other']").value = other.map((r) => r.slice(state.reasons.free_text_prefix.length).trim()).join("; ");
+  // Anything not a code is free text (the form writes it with the prefix; an API client may not).
+  const prefix = state.reasons.free_text_prefix;
+  const other = chosen.filter((r) => !codes.includes(r));
+  fieldset.querySelector("input[name$='_other']").value = other.map((r) => (r.startsWith(prefix) ? r.slice(prefix.length) : r).trim()).join("; ");
 }
 
 // For each moment: the input shows the time in force on the original's clock; the recorded time

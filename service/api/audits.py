@@ -186,15 +186,22 @@ async def export_json(
     )
 
 
+def _codes(seeded: tuple[str, ...], own: tuple[str, ...]) -> list[str]:
+    return list(seeded) + [code for code in own if code not in seeded]
+
+
 @router.get("/api/v1/qi/reasons")
 async def reasons(principal: PrincipalDep, services: ServicesDep, agency: Agency) -> dict[str, Any]:
     """The coded reasons the review form offers, and how free text goes beside them."""
     require(principal, policy.READ_AUDITS, agency)
-    profile = services.settings.agency_config(agency).profile
+    config = services.settings.agency_config(agency)
+    profile = config.profile
     return {
         "agency": agency,
-        "nonrecognition_reasons": list(NONRECOGNITION_REASONS),
-        "delay_reasons": list(DELAY_REASONS),
+        "nonrecognition_reasons": _codes(
+            NONRECOGNITION_REASONS, config.extra_nonrecognition_reasons
+        ),
+        "delay_reasons": _codes(DELAY_REASONS, config.extra_delay_reasons),
         "free_text_prefix": FREE_TEXT_PREFIX,
         "free_text_max": FREE_TEXT_MAX,
         "benchmark_profile": profile.name,

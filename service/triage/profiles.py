@@ -42,12 +42,16 @@ DEFAULT_ARREST_NATURE_PATTERNS: Final = (r"^0?9[-\s]?[ED][-\s]?\d{1,2}[A-Z]?$",)
 
 @dataclass(frozen=True, slots=True)
 class AgencyConfig:
-    """What an agency configures: its benchmark profile, which nature codes mean arrest, and its
-    IANA time zone (months and years of QI reports are the agency's local ones)."""
+    """What an agency configures: its benchmark profile, which nature codes mean arrest, its IANA
+    time zone (months and years of QI reports are the agency's local ones) and its own QI reason
+    codes."""
 
     profile: BenchmarkProfile = AHA_2020
     arrest_nature_patterns: tuple[str, ...] = DEFAULT_ARREST_NATURE_PATTERNS
     zone: str = "UTC"
+    # The agency's own coded reasons, offered beside the seeded ones of DESIGN.md §5.
+    extra_nonrecognition_reasons: tuple[str, ...] = ()
+    extra_delay_reasons: tuple[str, ...] = ()
     _compiled: tuple[re.Pattern[str], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

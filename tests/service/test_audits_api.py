@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from harness import Server, event
+from harness import Server, event, service_settings, start_server
 
 POPULATION = {"ohca": True, "resuscitation_attempted": True, "ems_witnessed": False}
 
@@ -418,3 +418,18 @@ async def test_review_fields_are_checked_at_the_door(server: Server) -> None:
         assert audit["determination"]["reviewer"] == "qi-1"
         assert audit["signed_off"] is True
         assert ids(await listed(qi, unsigned="true")) == []
+
+
+async def test_the_form_offers_the_agency_own_reason_codes(sqlite_url: str) -> None:
+    own = {"A": {"reasons": {"delay": ["cad_down", "call_transfer"], "nonrecognition": ["x_y"]}}}
+    running = await start_server(service_settings(sqlite_url, agencies=own))
+    try:
+        async with await running.client("qi", "A", "B") as qi:
+            a = (await qi.get("/api/v1/qi/reasons", params={"agency": "A"})).json()
+            b = (await qi.get("/api/v1/qi/reasons", params={"agency": "B"})).json()
+    finally:
+        await running.stop()
+    # The seeded codes first, then the agency's own, each once.
+    assert a["delay_reasons"][-1] == "cad_down" and len(a["delay_reasons"]) == 9
+    assert a["nonrecognition_reasons"][-1] == "x_y" and len(a["nonrecognition_reasons"]) == 7
+    assert "cad_down" not in b["delay_reasons"] and len(b["delay_reasons"]) == 8

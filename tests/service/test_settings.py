@@ -49,3 +49,17 @@ def test_agency_zone_is_read_and_an_unknown_zone_refused(monkeypatch: pytest.Mon
     monkeypatch.setenv("TCPR_AGENCIES", '{"A": {"zone": "America/Springfield"}}')
     with pytest.raises(ValidationError, match=r"agencies\.A\.zone: unknown time zone"):
         Settings()
+
+
+def test_agency_reason_codes_extend_the_seeded_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(
+        "TCPR_AGENCIES", '{"A": {"reasons": {"delay": ["cad_down"], "nonrecognition": []}}}'
+    )
+    settings = Settings()
+    assert settings.agency_config("A").extra_delay_reasons == ("cad_down",)
+    assert settings.agency_config("A").extra_nonrecognition_reasons == ()
+    assert settings.agency_config("ELSEWHERE").extra_delay_reasons == ()
+    for bad in ('{"delays": ["x"]}', '{"delay": "cad_down"}', '{"delay": [" "]}', '["x"]'):
+        monkeypatch.setenv("TCPR_AGENCIES", f'{{"A": {{"reasons": {bad}}}}}')
+        with pytest.raises(ValidationError, match=r"agencies\.A\.reasons must be"):
+            Settings()
