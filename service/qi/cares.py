@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Final
 from zoneinfo import ZoneInfo
 
+from service.qi.audit_csv import cell
 from service.triage import events as k
 from service.triage.intervals import benchmarks, intervals
 from service.triage.profiles import BenchmarkProfile
@@ -82,14 +83,15 @@ def cares_row(state: CallState, profile: BenchmarkProfile, zone: str) -> dict[st
     review = state.review
     recognizable = review.get("recognizable") if review is not None else None
     return {
-        "agency": state.agency,
-        "psap": state.psap or "",
-        "cad_incident_number": state.call_id,
+        # CAD text as typed, neutralised against spreadsheet formulas like the audit CSV.
+        "agency": cell(state.agency),
+        "psap": cell(state.psap),
+        "cad_incident_number": cell(state.call_id),
         "date_of_arrest_call": "" if t0 is None else t0.astimezone(tz).date().isoformat(),
         "call_received_at_psap": local(t0),
         "call_answered": local(state.corrected(k.CALL_ANSWERED)),
         "call_transferred": local(state.corrected(k.CALL_TRANSFERRED)),
-        "telecommunicator": state.telecommunicator or "",
+        "telecommunicator": cell(state.telecommunicator),
         "arrest_recognized_by_telecommunicator": yes_no(state.recognized),
         "recognition_time": local(state.recognition_time),
         "seconds_to_recognition": number(iv["to_recognition"]),

@@ -97,3 +97,17 @@ def test_telecommunicator_cpr_yes_no_not_applicable() -> None:
     started.recognized(30)
     started.tcpr_started(50)
     assert telecommunicator_cpr(started.fold()) == "Yes"
+
+
+def test_cad_text_cannot_become_a_spreadsheet_formula() -> None:
+    # Call ids, PSAP names and telecommunicator ids come from the CAD as they were typed; a
+    # spreadsheet would run a cell starting with = + - @ as a formula.
+    tl = Timeline(call_id='=HYPERLINK("http://x","open")')
+    tl.received(0, psap="+PSAP")
+    tl.answered(20, actor="@tc-114")
+    tl.outcome(3600)
+    row = cares_row(tl.fold(), AHA_2020, "UTC")
+    assert row["cad_incident_number"] == '\'=HYPERLINK("http://x","open")'
+    assert row["psap"] == "'+PSAP"
+    assert row["telecommunicator"] == "'@tc-114"
+    assert row["agency"] == "PSAP1"
