@@ -36,6 +36,7 @@ from service.triage.state import fold
 router = APIRouter()
 MAX_AGENCIES = 200
 MAX_MONTHS = 240
+TREND_YEARS = (2, 9998)
 AgencyQuery = Annotated[list[str], Query()]
 StartQuery = Annotated[str | None, Query(alias="from")]
 EndQuery = Annotated[str | None, Query(alias="to")]
@@ -66,10 +67,21 @@ def local_bound(value: str | None, name: str, zone: str) -> datetime | None:
         return None
     try:
         if len(value) == 10:
-            return datetime.combine(date.fromisoformat(value), time(0), ZoneInfo(zone))
+            local = datetime.combine(date.fromisoformat(value), time(0), ZoneInfo(zone))
+            local.astimezone(UTC)  # stored and compared in UTC
+            return local
         return parse_rfc3339(value)
     except ValueError as exc:
         raise refused(name, str(exc)) from None
+    except OverflowError:
+        raise refused(name, f"{value!r} falls outside the years 1 to 9999 in UTC") from None
+
+
+def trend_year(t: datetime, name: str) -> None:
+    """A trend's bounds leave room for the month before and after (its default start, the end
+    of its last month) inside the years datetime can hold."""
+    if not TREND_YEARS[0] <= t.year <= TREND_YEARS[1]:
+        raise refused(name, f"a trend lies within the years {TREND_YEARS[0]} to {TREND_YEARS[1]}")
 
 
 def ordered(start: datetime | None, end: datetime | None) -> None:
@@ -163,6 +175,9 @@ async def monthly(
     last_end: datetime | None = None
     for zone, members in zones.items():
         t1, t2 = local_bound(start, "from", zone), local_bound(end, "to", zone)
+        for name, bound in (("from", t1), ("to", t2)):
+            if bound is not None:
+                trend_year(bound.astimezone(ZoneInfo(zone)), name)
         if t2 is None:
             now = datetime.now(UTC).astimezone(ZoneInfo(zone))
             year, month = (now.year + 1, 1) if now.month == 12 else (now.year, now.month + 1)

@@ -7,7 +7,7 @@ known kinds only, and the kind-specific `data` fields checked where the contract
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from pydantic import (
@@ -46,9 +46,14 @@ def parse_rfc3339(value: object) -> datetime:
     if match.group(1) and len(match.group(1)) > 7:  # Python keeps microseconds only
         text = text.replace(match.group(1), match.group(1)[:7])
     try:
-        return datetime.fromisoformat(text)
+        parsed = datetime.fromisoformat(text)
     except ValueError as exc:
         raise ValueError(f"{value!r} is not a valid date and time: {exc}") from None
+    try:
+        parsed.astimezone(UTC)  # every instant is stored and compared in UTC
+    except OverflowError:
+        raise ValueError(f"{value!r} falls outside the years 1 to 9999 in UTC") from None
+    return parsed
 
 
 def _one_of(allowed: tuple[str, ...], what: str) -> AfterValidator:

@@ -17,7 +17,7 @@ import binascii
 import json
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true
@@ -64,7 +64,8 @@ class Cursor:
             raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
             t0, call_id = json.loads(raw)
             when = datetime.fromisoformat(t0)
-        except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
+            when.astimezone(UTC)  # compared in UTC: it must have a UTC instant
+        except (binascii.Error, ValueError, TypeError, UnicodeDecodeError, OverflowError):
             raise ValueError("not a cursor this list handed out") from None
         if when.utcoffset() is None or not isinstance(call_id, str):
             raise ValueError("not a cursor this list handed out")

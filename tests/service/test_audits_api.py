@@ -358,6 +358,8 @@ async def test_roles_agencies_and_bad_filters(server: Server) -> None:
             ({"from": "yesterday"}, "from"),
             ({"to": "2026-01-01T00:00:00"}, "to"),  # no offset
             ({"from": "2026-02-01", "to": "2026-01-01"}, "to"),
+            ({"from": "0001-01-01T00:00:00+05:00"}, "from"),  # before year 1 in UTC
+            ({"to": "9999-12-31T23:59:59-05:00"}, "to"),  # after year 9999 in UTC
         ]
         for route in routes:
             for params, field in bad:
@@ -366,6 +368,8 @@ async def test_roles_agencies_and_bad_filters(server: Server) -> None:
                 assert response.json()["detail"]["field"] == field, (route, params)
         paging = [
             ({"cursor": "not-a-cursor"}, "cursor"),
+            # ["0001-01-01T00:00:00+05:00", "x"]: a time before year 1 in UTC
+            ({"cursor": "WyIwMDAxLTAxLTAxVDAwOjAwOjAwKzA1OjAwIiwieCJd"}, "cursor"),
             ({"limit": "0"}, "limit"),
             ({"limit": "501"}, "limit"),
             ({"limit": "ten"}, "limit"),

@@ -118,6 +118,8 @@ BAD_EVENTS: list[tuple[str, Any, str]] = [
     ("no answer", {"kind": "triage.conscious", "data": {}}, "data.answer"),
     ("bad reason", {"kind": "tcpr.not_given", "data": {"reason": "lazy"}}, "data.reason"),
     ("ems not bool", {"kind": "ems.outcome", "data": {"ohca": "yes"}}, "data.ohca"),
+    ("before year 1 in UTC", {"at": "0001-01-01T00:00:00+05:00"}, "at"),
+    ("after year 9999 in UTC", {"at": "9999-12-31T23:59:59-05:00"}, "at"),
 ]
 
 

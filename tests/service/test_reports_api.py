@@ -330,4 +330,14 @@ async def test_who_may_read_reports_and_what_is_refused(server: Server) -> None:
         )
         if too_long.status_code != 422 or too_long.json()["detail"]["field"] != "from":
             problems.append(f"a 30-year trend: {too_long.status_code} {too_long.text}")
+        for edge, field in (
+            ({"to": "0001-01-01"}, "to"),  # its default year before would be year 0
+            ({"to": "9999-12-31"}, "to"),  # its month ends in year 10000
+            ({"from": "0001-01-01T00:00:00+05:00"}, "from"),  # before year 1 in UTC
+        ):
+            for path in ("/api/v1/measures/trend", "/api/v1/exports/measures.csv"):
+                response = await qi.get(path, params={"agency": "A", **edge})
+                detail = response.json().get("detail") if response.status_code == 422 else None
+                if not isinstance(detail, dict) or detail.get("field") != field:
+                    problems.append(f"{path} {edge}: want 422 naming {field}: {response.text}")
     assert not problems, "\n".join(problems)
