@@ -7,7 +7,7 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, Final, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
@@ -27,6 +27,8 @@ router = APIRouter()
 READ_EMS: Final = policy.READ_AUDITS
 XML_TYPES: Final = ("application/xml", "text/xml")
 MAX_EXTRACT_CALLS: Final = 10_000
+# Report ids are 64-bit database integers: a larger one is a bad id, not a database error.
+ReportId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 XML_BODY: Final = {
     "requestBody": {
         "required": True,
@@ -139,7 +141,7 @@ async def _report_for(
 
 @router.get("/api/v1/ems/reports/{report_id}")
 async def get_report(
-    report_id: int, principal: PrincipalDep, services: ServicesDep
+    report_id: ReportId, principal: PrincipalDep, services: ServicesDep
 ) -> dict[str, Any]:
     """One report with the NEMSIS document it was read from."""
     store, _ = await _report_for(principal, services, report_id, READ_EMS)
@@ -155,7 +157,7 @@ class LinkBody(BaseModel):
 
 @router.post("/api/v1/ems/reports/{report_id}/link")
 async def post_link(
-    report_id: int, body: LinkBody, principal: PrincipalDep, services: ServicesDep
+    report_id: ReportId, body: LinkBody, principal: PrincipalDep, services: ServicesDep
 ) -> JSONResponse:
     """Link a waiting report to a call by hand: its outcome is recorded on that call."""
     store, _ = await _report_for(principal, services, report_id, policy.LINK_EMS)

@@ -179,6 +179,11 @@ async def test_ambiguous_time_is_unmatched_then_linked_by_hand(server: Server) -
         assert (
             await qi.post("/api/v1/ems/reports/999999/link", json={"call_id": "C-3"})
         ).status_code == 404
+        # An id no database integer holds is refused naming it, not a 500.
+        huge = "/api/v1/ems/reports/99999999999999999999"
+        for response in (await qi.get(huge), await qi.post(f"{huge}/link", json={"call_id": "C"})):
+            assert response.status_code == 422, response.text
+            assert response.json()["detail"][0]["loc"] == ["path", "report_id"]
         # A re-import keeps the person's link.
         result = await post_nemsis(qi, dataset(pcr("P-AMB", psap=T + timedelta(minutes=1))))
         assert [(r["match"], r["matched_by"], r["status"]) for r in result["reports"]] == [
