@@ -36,6 +36,8 @@ from service.triage.state import fold
 router = APIRouter()
 MAX_AGENCIES = 200
 MAX_MONTHS = 240
+# A CARES export reads every event of its calls: a state's year fits, an unbounded range may not.
+MAX_CARES_CALLS = 10_000
 TREND_YEARS = (2, 9998)
 AgencyQuery = Annotated[list[str], Query()]
 StartQuery = Annotated[str | None, Query(alias="from")]
@@ -284,13 +286,14 @@ async def get_recognition(
         t2,
         recognition_under=recognition_under,
         compression_under=compression_under,
+        limit=limit,
     )
     return {
         "agency": agency,
         "from": iso(t1),
         "to": iso(t2),
         "benchmark_profile": profile.name,
-        "performances": outstanding(candidates, profile, zone)[:limit],
+        "performances": outstanding(candidates, profile, zone),
     }
 
 
@@ -305,7 +308,12 @@ async def export_cares(
     """CARES-style dispatch rows, one per population call (docs/cares-crosswalk.md)."""
     zone, t1, t2 = one_agency_period(principal, services, agency, start, end)
     config = services.settings.agency_config(agency)
-    calls = await MeasureStore(services.sessions).population_events([agency], t1, t2)
+    store = MeasureStore(services.sessions)
+    calls = await store.population_events([agency], t1, t2, max_calls=MAX_CARES_CALLS)
+    if calls is None:
+        raise refused(
+            "to", f"more than {MAX_CARES_CALLS} population calls; export a shorter period"
+        )
     rows = [
         cares_row(fold(a, call_id, events, config), config.profile, zone)
         for (a, call_id), events in calls.items()

@@ -181,31 +181,48 @@ class MeasureStore:
         *,
         recognition_under: float,
         compression_under: float,
+        limit: int,
     ) -> list[CallSummary]:
-        """Calls that may be outstanding performances (service.qi.performance decides): in the
-        population or without an EMS outcome yet, recognised and compressing under the bounds."""
-        query = SUMMARY_SELECT.where(
-            *_period(agencies, start, end),
-            or_(CallRow.in_population, CallRow.has_ems_outcome.is_(False)),
-            CallRow.recognized.is_(True),
-            CallRow.to_recognition < recognition_under,
-            CallRow.to_first_compression < compression_under,
+        """The best `limit` calls that may be outstanding performances (service.qi.performance
+        decides, in the same order): in the population or without an EMS outcome yet,
+        recognised and compressing under the bounds."""
+        query = (
+            SUMMARY_SELECT.where(
+                *_period(agencies, start, end),
+                or_(CallRow.in_population, CallRow.has_ems_outcome.is_(False)),
+                CallRow.recognized.is_(True),
+                CallRow.to_recognition < recognition_under,
+                CallRow.to_first_compression < compression_under,
+            )
+            .order_by(
+                CallRow.to_first_compression, CallRow.to_recognition, CallRow.t0, CallRow.call_id
+            )
+            .limit(limit)
         )
         async with self._sessions() as session:
             return [summary_from_row(r) for r in await session.execute(query)]
 
     async def population_events(
-        self, agencies: Sequence[str], start: datetime | None, end: datetime | None
-    ) -> dict[tuple[str, str], list[Event]]:
-        """The events of every population call of the period, in sequence order, by call."""
+        self,
+        agencies: Sequence[str],
+        start: datetime | None,
+        end: datetime | None,
+        *,
+        max_calls: int,
+    ) -> dict[tuple[str, str], list[Event]] | None:
+        """The events of every population call of the period, in sequence order, by call; None
+        when there are more than `max_calls` such calls (the caller asks for a shorter period)."""
         async with self._sessions() as session:
             calls = (
                 await session.execute(
                     select(CallRow.agency, CallRow.call_id)
                     .where(*_period(agencies, start, end), CallRow.in_population.is_(True))
                     .order_by(CallRow.t0, CallRow.agency, CallRow.call_id)
+                    .limit(max_calls + 1)
                 )
             ).all()
+            if len(calls) > max_calls:
+                return None
             out: dict[tuple[str, str], list[Event]] = {(a, c): [] for a, c in calls}
             by_agency: dict[str, list[str]] = {}
             for agency, call_id in calls:

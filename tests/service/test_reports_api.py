@@ -13,6 +13,7 @@ import httpx
 import pytest
 from harness import Server, event, service_settings, start_server
 
+from service.api import reports
 from service.qi.measures import measures
 from service.triage.profiles import AHA_2020
 
@@ -234,13 +235,22 @@ async def test_trend_months_in_the_agency_zone(zoned: Server) -> None:
     assert rows[-1]["from"] == "2026-01-01T00:00:00-06:00"
 
 
-async def test_telecommunicators_recognition_list_and_cares(zoned: Server) -> None:
+async def test_telecommunicators_recognition_list_and_cares(
+    zoned: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
     await seeded(zoned)
     params = {"agency": "A", "from": "2026-01-01", "to": "2026-04-01"}
     async with await zoned.client("qi", "A") as qi:
         tcs = (await qi.get("/api/v1/measures/telecommunicators", params=params)).json()
         recognition = (await qi.get("/api/v1/measures/recognition", params=params)).json()
+        best = (await qi.get("/api/v1/measures/recognition", params={**params, "limit": 1})).json()
         cares = await qi.get("/api/v1/exports/cares.csv", params=params)
+        monkeypatch.setattr(reports, "MAX_CARES_CALLS", 4)  # the period has 5
+        too_many = await qi.get("/api/v1/exports/cares.csv", params=params)
+    # The limit is applied in the query, keeping the best.
+    assert [p["call_id"] for p in best["performances"]] == ["A7"]
+    assert too_many.status_code == 422, too_many.text
+    assert too_many.json()["detail"]["field"] == "to"
 
     rows = {r["telecommunicator"]: r for r in tcs["telecommunicators"]}
     assert [r["telecommunicator"] for r in tcs["telecommunicators"]] == ["tc-1", "tc-2", None]
