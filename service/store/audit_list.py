@@ -15,7 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -23,8 +23,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from service.store.events import EVENT_COLUMNS, to_event
-from service.store.tables import CallRow, EventRow
+from service.store.events import events_of_calls
+from service.store.tables import CallRow
 from service.triage.events import Event
 from service.triage.profiles import BenchmarkProfile
 
@@ -231,22 +231,8 @@ async def matching_calls(
             )
             if not rows:
                 return
-            events = await _events_of(session, f.agency, [r.call_id for r in rows])
+            events = await events_of_calls(session, f.agency, [r.call_id for r in rows])
         yield [(r.call_id, events.get(r.call_id, [])) for r in rows]
         if len(rows) < chunk:
             return
         after = Cursor(rows[-1].t0, rows[-1].call_id)
-
-
-async def _events_of(
-    session: AsyncSession, agency: str, call_ids: Sequence[str]
-) -> dict[str, list[Event]]:
-    out: dict[str, list[Event]] = {}
-    result = await session.execute(
-        EVENT_COLUMNS.where(EventRow.agency == agency, EventRow.call_id.in_(call_ids)).order_by(
-            EventRow.seq
-        )
-    )
-    for row in result:
-        out.setdefault(row.call_id, []).append(to_event(row))
-    return out

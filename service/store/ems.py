@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from service.qi import ems_match
 from service.qi.ems_match import Match
 from service.qi.nemsis import CareReport, parse
-from service.store.events import EVENT_COLUMNS, EventStore, to_event
+from service.store.events import EventStore, events_of_calls
 from service.store.tables import CallRow, EmsReportRow, EventRow
 from service.triage import events as k
 from service.triage.events import Event
@@ -31,8 +31,6 @@ from service.triage.events import Event
 UNMATCHED: Final = "unmatched"
 # How many waiting reports one re-match pass looks at (newest first).
 REMATCH_BATCH: Final = 500
-# Call ids per IN (...) list when reading a period's events.
-EVENT_CHUNK: Final = 500
 
 
 class LinkRefused(Exception):
@@ -319,16 +317,7 @@ class EmsReportStore:
             call_ids = list(
                 await session.scalars(query.order_by(CallRow.t0, CallRow.call_id).limit(limit))
             )
-            events: dict[str, list[Event]] = {c: [] for c in call_ids}
-            for i in range(0, len(call_ids), EVENT_CHUNK):
-                chunk = call_ids[i : i + EVENT_CHUNK]
-                rows = await session.execute(
-                    EVENT_COLUMNS.where(
-                        EventRow.agency == agency, EventRow.call_id.in_(chunk)
-                    ).order_by(EventRow.seq)
-                )
-                for row in rows:
-                    events[row.call_id].append(to_event(row))
+            events = await events_of_calls(session, agency, call_ids)
         return list(events.items())
 
     @staticmethod

@@ -127,6 +127,28 @@ def summary_from_row(row: Any) -> CallSummary:
     return CallSummary(**row._mapping)
 
 
+# Call ids per `IN (...)` when reading the events of many calls.
+CALLS_PER_READ = 500
+
+
+async def events_of_calls(
+    session: AsyncSession, agency: str, call_ids: Iterable[str]
+) -> dict[str, list[Event]]:
+    """Each of the agency's calls with its events in sequence order (an empty list for a call
+    with none): one query per `CALLS_PER_READ` calls."""
+    ids = list(dict.fromkeys(call_ids))
+    out: dict[str, list[Event]] = {c: [] for c in ids}
+    for i in range(0, len(ids), CALLS_PER_READ):
+        rows = await session.execute(
+            EVENT_COLUMNS.where(
+                EventRow.agency == agency, EventRow.call_id.in_(ids[i : i + CALLS_PER_READ])
+            ).order_by(EventRow.seq)
+        )
+        for row in rows:
+            out[row.call_id].append(to_event(row))
+    return out
+
+
 OnCommit = Callable[[list[Event], set[tuple[str, str]]], Awaitable[None]]
 # How many append requests one transaction may carry.
 MAX_GROUP = 256
@@ -281,14 +303,7 @@ class EventStore:
         for agency, call_id in calls:
             by_agency.setdefault(agency, set()).add(call_id)
         for agency, call_ids in by_agency.items():
-            events: dict[str, list[Event]] = {c: [] for c in call_ids}
-            rows = await session.execute(
-                EVENT_COLUMNS.where(
-                    EventRow.agency == agency, EventRow.call_id.in_(call_ids)
-                ).order_by(EventRow.seq)
-            )
-            for row in rows:
-                events[row.call_id].append(to_event(row))
+            events = await events_of_calls(session, agency, call_ids)
             existing = {
                 r.call_id: r
                 for r in await session.scalars(

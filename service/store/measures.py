@@ -23,8 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import QueryableAttribute
 
 from service.qi.measures import CallSummary, Cohort
-from service.store.events import EVENT_COLUMNS, SUMMARY_SELECT, summary_from_row, to_event
-from service.store.tables import CallRow, EventRow
+from service.store.events import SUMMARY_SELECT, events_of_calls, summary_from_row
+from service.store.tables import CallRow
 from service.triage.events import Event
 
 Expression = ColumnElement[Any] | QueryableAttribute[Any]
@@ -47,8 +47,6 @@ _COHORT_KEY: tuple[Expression, ...] = (
 _COUNTED_ONLY_UNLESS = or_(
     CallRow.in_population, CallRow.has_ems_outcome, CallRow.recognized, CallRow.reviewed
 )
-# Rows per IN (...) when reading the events of many calls.
-_CALLS_PER_READ = 500
 
 
 def _period(
@@ -223,18 +221,11 @@ class MeasureStore:
             ).all()
             if len(calls) > max_calls:
                 return None
-            out: dict[tuple[str, str], list[Event]] = {(a, c): [] for a, c in calls}
             by_agency: dict[str, list[str]] = {}
             for agency, call_id in calls:
                 by_agency.setdefault(agency, []).append(call_id)
-            for agency, call_ids in by_agency.items():
-                for i in range(0, len(call_ids), _CALLS_PER_READ):
-                    chunk = call_ids[i : i + _CALLS_PER_READ]
-                    rows = await session.execute(
-                        EVENT_COLUMNS.where(
-                            EventRow.agency == agency, EventRow.call_id.in_(chunk)
-                        ).order_by(EventRow.seq)
-                    )
-                    for row in rows:
-                        out[(agency, row.call_id)].append(to_event(row))
-        return out
+            found = {
+                agency: await events_of_calls(session, agency, call_ids)
+                for agency, call_ids in by_agency.items()
+            }
+        return {(agency, call_id): found[agency][call_id] for agency, call_id in calls}

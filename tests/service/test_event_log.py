@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import inspect
 
 from service.store.db import create_engine, downgrade, is_sqlite, migrate, sessionmaker
-from service.store.events import EventStore
+from service.store.events import CALLS_PER_READ, EventStore
 from service.triage.events import Event
 from service.triage.profiles import AgencyConfig
 
@@ -105,5 +105,48 @@ async def test_projection_follows_the_events(database_url: str) -> None:
         (summary,) = await store.summaries("A", T0, T0 + timedelta(seconds=1))
         assert summary.t0 == T0  # the late call.received moved T0 back
         assert await store.summaries("A", T0 + timedelta(seconds=1), None) == []
+    finally:
+        await engine.dispose()  # type: ignore[attr-defined]
+
+
+async def test_projection_of_a_batch_over_more_calls_than_one_read_takes(
+    database_url: str,
+) -> None:
+    """The projection reads the batch's calls' events `CALLS_PER_READ` calls at a time: every
+    call of a larger batch still gets its own events, and only its own."""
+    await asyncio.to_thread(migrate, database_url)
+    store, engine = store_for(database_url)
+    calls = CALLS_PER_READ + 7
+    batch = [
+        e
+        for n in range(calls)
+        for e in (
+            Event(f"r{n}", f"C{n}", "A", "call.received", T0 + timedelta(seconds=n)),
+            Event(
+                f"b{n}",
+                f"C{n}",
+                "A",
+                "triage.breathing",
+                T0 + timedelta(seconds=n + 30),
+                data={"answer": "no"},
+            ),
+            Event(
+                f"c{n}",
+                f"C{n}",
+                "A",
+                "triage.conscious",
+                T0 + timedelta(seconds=n + 40),
+                data={"answer": "no"},
+            ),
+        )
+    ]
+    try:
+        await store.append(batch)
+        summaries = await store.summaries("A", None, None)
+        assert len(summaries) == calls
+        assert {s.call_id: s.t0 for s in summaries} == {
+            f"C{n}": T0 + timedelta(seconds=n) for n in range(calls)
+        }
+        assert all(s.recognized and s.to_recognition == 40.0 for s in summaries)
     finally:
         await engine.dispose()  # type: ignore[attr-defined]
