@@ -13,8 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from service import __version__
 from service.api import policy
-from service.api.deps import PrincipalDep, ServicesDep, bearer, require
-from service.api.routes import period_bound, read_body, refuse
+from service.api.deps import PrincipalDep, ServicesDep, require
+from service.api.routes import authenticated, period_bound, read_body, refuse
 from service.ingest import Refused
 from service.qi import nemsis
 from service.qi.linkage_extract import ExtractAgency, build
@@ -59,10 +59,7 @@ async def post_nemsis(
     principal: Principal | None = None
     try:
         body = await read_body(request, services.settings.max_body_bytes)
-        token = bearer(request)
-        principal = await services.tokens.authenticate(token) if token else None
-        if principal is None:
-            raise Refused(401, "a valid bearer token is required", "Authorization")
+        principal = await authenticated(request, services)
         target = _agency(principal, agency)
         if principal.role not in policy.POST_NEMSIS:
             raise Refused(403, f"role {principal.role} may not post NEMSIS documents", "role")

@@ -64,6 +64,16 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+async def authenticated(request: Request, services: Services) -> Principal:
+    """The bearer token's principal, for routes that keep their refusals with the body (a
+    missing or bad token is a `Refused` 401, kept like any other refusal)."""
+    token = bearer(request)
+    principal = await services.tokens.authenticate(token) if token else None
+    if principal is None:
+        raise Refused(401, "a valid bearer token is required", "Authorization")
+    return principal
+
+
 async def refuse(
     services: Services,
     request: Request,
@@ -100,10 +110,7 @@ async def post_events(request: Request, services: ServicesDep) -> JSONResponse:
     principal: Principal | None = None
     try:
         body = await read_body(request, services.settings.max_body_bytes)
-        token = bearer(request)
-        principal = await services.tokens.authenticate(token) if token else None
-        if principal is None:
-            raise Refused(401, "a valid bearer token is required", "Authorization")
+        principal = await authenticated(request, services)
         events, single = ingest.parse_events(body, services.settings.max_batch_events)
         ingest.authorize(principal, events)
         return JSONResponse(await ingest.store(services.store, events, single))
