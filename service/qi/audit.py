@@ -9,6 +9,7 @@ non-recognition the caller's description of agonal breathing as breathing or of 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Final
 
 from service.qi.review import determination
@@ -37,6 +38,19 @@ DELAY_REASONS: Final = (
     "language_barrier",
     "protocol_deviation",
 )
+# The draft's key timestamps: name -> the event kind whose (corrected) time it shows, which is
+# also the key a `qi.review` correction of it uses.
+TIMESTAMPS: Final = {
+    "call_received": k.CALL_RECEIVED,
+    "call_transferred": k.CALL_TRANSFERRED,
+    "call_answered": k.CALL_ANSWERED,
+    "recognized": k.OHCA_RECOGNIZED,
+    "tcpr_started": k.TCPR_STARTED,
+    "first_compression": k.TCPR_FIRST_COMPRESSION,
+    "unit_dispatched": k.UNIT_DISPATCHED,
+    "unit_on_scene": k.UNIT_ON_SCENE,
+    "call_ended": k.CALL_ENDED,
+}
 TRANSFER_SUGGESTION_S: Final = 30.0
 FIRST_QUESTION_SUGGESTION_S: Final = 30.0
 TO_FLOOR_SUGGESTION_S: Final = 30.0
@@ -112,6 +126,11 @@ def suggestions(state: CallState) -> list[Suggestion]:
     return out
 
 
+def _time_of(state: CallState, kind: str) -> datetime | None:
+    # Recognition has several paths; a correction of it wins whatever the path.
+    return state.recognition_time if kind == k.OHCA_RECOGNIZED else state.corrected(kind)
+
+
 def draft(state: CallState, profile: BenchmarkProfile) -> dict[str, Any]:
     """The audit draft as a JSON-ready object; refreshed from scratch whenever events change."""
     iv = intervals(state)
@@ -125,17 +144,7 @@ def draft(state: CallState, profile: BenchmarkProfile) -> dict[str, Any]:
         "call_id": state.call_id,
         "benchmark_profile": profile.name,
         "t0": iso(state.t0),
-        "timestamps": {
-            "call_received": iso(state.corrected(k.CALL_RECEIVED)),
-            "call_transferred": iso(state.corrected(k.CALL_TRANSFERRED)),
-            "call_answered": iso(state.corrected(k.CALL_ANSWERED)),
-            "recognized": iso(state.recognition_time),
-            "tcpr_started": iso(state.corrected(k.TCPR_STARTED)),
-            "first_compression": iso(state.corrected(k.TCPR_FIRST_COMPRESSION)),
-            "unit_dispatched": iso(state.corrected(k.UNIT_DISPATCHED)),
-            "unit_on_scene": iso(state.corrected(k.UNIT_ON_SCENE)),
-            "call_ended": iso(state.corrected(k.CALL_ENDED)),
-        },
+        "timestamps": {name: iso(_time_of(state, kind)) for name, kind in TIMESTAMPS.items()},
         "corrections": {kind: iso(t) for kind, t in state.corrections.items()},
         "original_times": originals,
         "intervals": iv,

@@ -13,28 +13,9 @@ import io
 from collections.abc import Mapping
 from typing import Any, Final
 
-from service.triage import events as k
+from service.qi.audit import TIMESTAMPS
+from service.triage.intervals import INTERVALS
 
-# Draft timestamp name -> the event kind a `qi.review` correction of it names.
-TIMESTAMP_KINDS: Final = {
-    "call_received": k.CALL_RECEIVED,
-    "call_transferred": k.CALL_TRANSFERRED,
-    "call_answered": k.CALL_ANSWERED,
-    "recognized": k.OHCA_RECOGNIZED,
-    "tcpr_started": k.TCPR_STARTED,
-    "first_compression": k.TCPR_FIRST_COMPRESSION,
-    "unit_dispatched": k.UNIT_DISPATCHED,
-    "unit_on_scene": k.UNIT_ON_SCENE,
-    "call_ended": k.CALL_ENDED,
-}
-INTERVAL_NAMES: Final = (
-    "to_answer",
-    "to_recognition",
-    "to_dispatch",
-    "to_tcpr_start",
-    "to_first_compression",
-    "to_on_scene",
-)
 # `ems.outcome` field -> its column.
 EMS_COLUMNS: Final = {
     "ohca": "ems_ohca",
@@ -51,8 +32,8 @@ COLUMNS: Final = (
     "psap",
     "benchmark_profile",
     "t0",
-    *(c for name in TIMESTAMP_KINDS for c in (name, f"{name}_original")),
-    *(f"{name}_s" for name in INTERVAL_NAMES),
+    *(c for name in TIMESTAMPS for c in (name, f"{name}_original")),
+    *(f"{name}_s" for name in INTERVALS),
     "recognition_threshold_s",
     "first_compression_threshold_s",
     "recognition_met",
@@ -143,10 +124,10 @@ def row(draft: Mapping[str, Any]) -> dict[str, str]:
         "reviewed_at": det["reviewed_at"],
         "live": draft["live"],
     }
-    for name, kind in TIMESTAMP_KINDS.items():
+    for name, kind in TIMESTAMPS.items():
         values[name] = stamps[name]
         values[f"{name}_original"] = originals.get(kind)
-    for name in INTERVAL_NAMES:
+    for name in INTERVALS:
         values[f"{name}_s"] = draft["intervals"][name]
     for name, column in EMS_COLUMNS.items():
         values[column] = ems.get(name)
