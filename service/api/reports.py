@@ -24,8 +24,8 @@ from service.api.routes import period_bound
 from service.api.wire import parse_rfc3339
 from service.qi.cares import COLUMNS as CARES_COLUMNS
 from service.qi.cares import cares_row
+from service.qi.cohorts import measures_from_cohorts
 from service.qi.measure_rows import MEASURE_COLUMNS, MONTH_COLUMNS, measure_rows, monthly_rows
-from service.qi.measures import measures_from_cohorts
 from service.qi.performance import breakdown, outstanding, outstanding_bounds
 from service.qi.trends import bounds, merge, month_buckets, trend
 from service.store.measures import MeasureStore

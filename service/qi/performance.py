@@ -21,13 +21,13 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from service.qi.measures import (
-    CallSummary,
+from service.qi.cohorts import (
     Cohort,
     compression_values,
     measures_from_cohorts,
     recognition_values,
 )
+from service.qi.measures import CallSummary
 from service.triage.profiles import BenchmarkProfile
 
 OUTSTANDING_RECOGNITION_SHARE: Final = 2 / 3

@@ -21,7 +21,7 @@ from itertools import groupby
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from service.qi.measures import Cohort, measures_from_cohorts
+from service.qi.cohorts import Cohort, measures_from_cohorts
 from service.triage.profiles import BenchmarkProfile
 
 MIN_MONTHS: Final = 3

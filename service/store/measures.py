@@ -22,7 +22,8 @@ from sqlalchemy import ColumnElement, case, false, func, literal, literal_column
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import QueryableAttribute
 
-from service.qi.measures import CallSummary, Cohort
+from service.qi.cohorts import Cohort
+from service.qi.measures import CallSummary
 from service.store.events import SUMMARY_SELECT, events_of_calls, summary_from_row
 from service.store.tables import CallRow
 from service.triage.events import Event

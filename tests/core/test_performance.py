@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from service.qi.measures import CallSummary, cohorts
+from service.qi.cohorts import cohorts
+from service.qi.measures import CallSummary
 from service.qi.performance import breakdown, outstanding, outstanding_bounds
 from service.triage.profiles import AHA_2020, RA_LEGACY
 

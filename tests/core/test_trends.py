@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from service.qi.measures import CallSummary, cohorts
+from service.qi.cohorts import cohorts
+from service.qi.measures import CallSummary
 from service.qi.trends import bounds, merge, month_buckets, secular_trend, slope, trend
 from service.triage.profiles import AHA_2020
 

@@ -16,7 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, insert
 
-from service.qi.measures import CallSummary, cohorts, measures, measures_from_cohorts
+from service.qi.cohorts import cohorts, measures_from_cohorts
+from service.qi.measures import CallSummary, measures
 from service.store.db import create_engine, migrate, sessionmaker
 from service.store.measures import MeasureStore
 from service.store.tables import CallRow
