@@ -56,6 +56,27 @@ class Recorded:
     outcome: dict[str, Any]
     candidates: tuple[str, ...] = ()
 
+    @classmethod
+    def of(
+        cls,
+        row_id: int,
+        pcr_key: str,
+        found: Match,
+        status: str,
+        event_id: str | None,
+        outcome: dict[str, Any],
+    ) -> Recorded:
+        return cls(
+            row_id,
+            pcr_key,
+            found.call_id,
+            found.matched_by,
+            status,
+            event_id,
+            outcome,
+            found.candidates,
+        )
+
     def as_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
@@ -111,16 +132,7 @@ class EmsReportStore:
         if found.call_id is not None:
             event_id, status = await self._record_outcome(agency, found.call_id, report)
         row_id = await self._upsert(agency, report, found)
-        return Recorded(
-            row_id,
-            report.pcr_key,
-            found.call_id,
-            found.matched_by,
-            status,
-            event_id,
-            report.outcome,
-            found.candidates,
-        )
+        return Recorded.of(row_id, report.pcr_key, found, status, event_id, report.outcome)
 
     async def _upsert(self, agency: str, report: CareReport, found: Match) -> int:
         for attempt in (1, 2):
@@ -217,35 +229,13 @@ class EmsReportStore:
             ]
         results: list[Recorded] = []
         for row, found in zip(waiting, matches, strict=True):
-            if found.call_id is None:
-                results.append(
-                    Recorded(
-                        row.id,
-                        row.pcr_key,
-                        None,
-                        None,
-                        UNMATCHED,
-                        None,
-                        row.outcome,
-                        found.candidates,
-                    )
-                )
-                continue
-            report = _stored(row)
-            event_id, status = await self._record_outcome(agency, found.call_id, report)
-            await self._set_call(row.id, found.call_id, found.matched_by or UNMATCHED, None)
-            results.append(
-                Recorded(
-                    row.id,
-                    row.pcr_key,
-                    found.call_id,
-                    found.matched_by,
-                    status,
-                    event_id,
-                    report.outcome,
-                    found.candidates,
-                )
-            )
+            event_id, status, outcome = None, UNMATCHED, row.outcome
+            if found.call_id is not None:
+                report = _stored(row)
+                event_id, status = await self._record_outcome(agency, found.call_id, report)
+                await self._set_call(row.id, found.call_id, found.matched_by or UNMATCHED, None)
+                outcome = report.outcome
+            results.append(Recorded.of(row.id, row.pcr_key, found, status, event_id, outcome))
         return results
 
     # -- by hand -------------------------------------------------------------------------------
