@@ -234,8 +234,10 @@ def first_error(exc: ValidationError, index: int | None) -> tuple[str, str]:
     err = exc.errors()[0]
     loc = [str(p) for p in err["loc"]]
     msg = str(err["msg"]).removeprefix("Value error, ")
-    if msg.startswith(("data.", "actor:")) and ":" in msg:  # a rule on a field's content
-        field, _, msg = msg.partition(": ")
+    # The event-wide rules (`_data`) name their field first: "data.answer: ...", "actor: ...".
+    named, sep, rest = msg.partition(": ")
+    if sep and (named.startswith("data.") or named in CanonicalEvent.model_fields):
+        field, msg = named, rest
     elif loc:
         field = ".".join(loc)
     else:
