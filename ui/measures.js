@@ -3,6 +3,7 @@
 // per-telecommunicator breakdown with feedback cards, the recognition list, and the exports.
 // Everything comes from the measures API with the bearer token; nothing is computed here that
 // the service does not report, so the page and the exports always agree.
+import { HttpError, download as httpDownload, request as httpRequest } from "./http.js";
 import { fmtPercent, fmtSeconds, medianChart, rateChart } from "./measures-charts.js";
 
 const $ = (sel) => document.querySelector(sel);
@@ -23,35 +24,17 @@ const HEADLINE = [
 
 const state = { token: null, me: null, query: null, measures: null, trend: null, zones: {} };
 
-class ApiError extends Error {
-  constructor(status, detail) {
-    super(detail);
-    this.status = status;
-  }
-}
-
-function detailOf(body, fallback) {
-  const d = body && body.detail;
-  if (!d) return fallback;
-  if (typeof d === "string") return d;
-  if (d.detail) return d.detail;
-  if (Array.isArray(d)) return d.map((x) => x.msg || JSON.stringify(x)).join("; ");
-  return JSON.stringify(d);
-}
-
-async function request(path, params) {
-  let response;
+// A network failure is an HttpError too (status 0), so one handler explains every failure.
+async function reachable(call) {
   try {
-    response = await fetch(`${path}?${params}`, { headers: { Authorization: `Bearer ${state.token}` } });
-  } catch {
-    throw new ApiError(0, "the service cannot be reached");
+    return await call();
+  } catch (err) {
+    if (err instanceof HttpError) throw err;
+    throw new HttpError(0, "the service cannot be reached");
   }
-  if (!response.ok) {
-    const body = await response.json().catch(() => null);
-    throw new ApiError(response.status, detailOf(body, `${response.status} ${response.statusText}`));
-  }
-  return response;
 }
+
+const request = (path, params) => reachable(() => httpRequest(`${path}?${params}`, { token: state.token }));
 
 async function getJson(path, params) { return (await request(path, params)).json(); }
 
@@ -304,7 +287,7 @@ async function load(query) {
 
 function failed(err) {
   setStatus("");
-  if (!(err instanceof ApiError)) { showError(`The page failed: ${err.message}`); return; }
+  if (!(err instanceof HttpError)) { showError(`The page failed: ${err.message}`); return; }
   if (err.status === 401) { askForToken("The token was refused (expired or revoked). Enter another token."); return; }
   if (err.status === 403) {
     showError(`Not allowed: ${err.detail || err.message}. Pick agencies of this token, or use another token.`);
@@ -528,28 +511,9 @@ function renderRecognition(answers, query) {
 
 // ---- exports -------------------------------------------------------------------------------
 
-function filenameOf(response, fallback) {
-  const header = response.headers.get("Content-Disposition") || "";
-  const star = /filename\*=UTF-8''([^;]+)/i.exec(header);
-  if (star) return decodeURIComponent(star[1]);
-  const plain = /filename="?([^";]+)"?/i.exec(header);
-  return plain ? plain[1] : fallback;
-}
-
-// Downloads need the Authorization header, so a plain link will not do: fetch, then save the
-// body through a Blob link.
-async function download(path, params, fallback) {
-  const response = await request(path, params);
-  const blob = await response.blob();
-  const url = URL.createObjectURL(blob);
-  const link = node("a", { href: url, download: filenameOf(response, fallback) });
-  link.hidden = true;
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10000);
-  return link.download;
-}
+// Downloads need the Authorization header, so a plain link will not do (http.js saves them).
+const download = (path, params, fallback) =>
+  reachable(() => httpDownload(`${path}?${params}`, { token: state.token, fallback }));
 
 const EXPORTS = {
   "measures-csv": (q) => [["/api/v1/exports/measures.csv", apiParams(q), `measures-${q.agencies.join("+")}.csv`]],
@@ -570,8 +534,8 @@ async function exportClicked(button) {
     for (const [path, params, fallback] of EXPORTS[button.dataset.export](q)) saved.push(await download(path, params, fallback));
     out.textContent = `Saved ${saved.join(", ")}.`;
   } catch (err) {
-    if (err instanceof ApiError && err.status === 401) askForToken("The token was refused (expired or revoked). Enter another token.");
-    else out.textContent = `${button.textContent} failed: ${err instanceof ApiError && err.status ? `${err.status} ` : ""}${err.message}`;
+    if (err instanceof HttpError && err.status === 401) askForToken("The token was refused (expired or revoked). Enter another token.");
+    else out.textContent = `${button.textContent} failed: ${err instanceof HttpError && err.status ? `${err.status} ` : ""}${err.message}`;
   } finally {
     button.disabled = false;
   }

@@ -2,6 +2,7 @@
 // key timestamps with the original beside any correction, intervals against the profile's
 // thresholds, recognition, T-CPR, alerts, EMS outcome, suggested reasons, the determination in
 // force and the timeline. Times are shown as their source wrote them, with that offset.
+import { request } from "./http.js";
 
 // The draft's timestamp names and the event kind a `qi.review` correction of each names.
 export const MOMENTS = [
@@ -32,35 +33,11 @@ export function token() {
   return found;
 }
 
-export class HttpError extends Error {
-  constructor(status, body) {
-    const detail = body && body.detail;
-    super(typeof detail === "string" ? detail : (detail && detail.detail) || (body && body.field) || `HTTP ${status}`);
-    this.status = status;
-    this.body = body;
-  }
-}
+export { HttpError, download } from "./http.js";
 
 export async function api(path, options = {}) {
-  const headers = { Authorization: `Bearer ${sessionStorage.getItem("tcpr-token") || ""}`, ...(options.headers || {}) };
-  const response = await fetch(path, { ...options, headers });
-  if (!response.ok) throw new HttpError(response.status, await response.json().catch(() => null));
+  const response = await request(path, options);
   return options.raw ? response : response.json();
-}
-
-// Download an authenticated export (a plain link could not send the bearer token).
-export async function download(path) {
-  const response = await api(path, { raw: true });
-  const disposition = response.headers.get("content-disposition") || "";
-  const name = (disposition.match(/filename="([^"]+)"/) || [])[1] || path.split("?")[0].split("/").pop();
-  const url = URL.createObjectURL(await response.blob());
-  const a = document.createElement("a");
-  a.href = url;
-  a.download = name;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10000);
 }
 
 export function el(tag, attrs = {}, ...children) {
