@@ -7,7 +7,9 @@ const NEAR_MS = 15000; // highlight a call this long before a benchmark
 
 const live = new Live({
   onChange: (msg) => {
-    if (msg.type === "snapshot" && msg.role === "telecommunicator") location.replace("panel.html");
+    // A telecommunicator belongs on the panel: leave at once, before asking for figures their
+    // role may not read (the 403 would race the navigation).
+    if (msg.type === "snapshot" && msg.role === "telecommunicator") return location.replace("panel.html");
     if (msg.type === "snapshot") { $("#agencies").textContent = msg.agencies.join(", "); refreshToday(); }
     render();
   },
