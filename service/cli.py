@@ -1,4 +1,5 @@
-"""The `tcpr` command line (DESIGN.md §8): serve, token create, replay, migrate."""
+"""The `tcpr` command line (DESIGN.md §8): serve, token create, replay, simulate, watch,
+migrate."""
 
 from __future__ import annotations
 
@@ -97,28 +98,20 @@ def _migrate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _replay(args: argparse.Namespace) -> int:
+def _play_into(
+    command: str, records: list[dict[str, object]], url: str, token: str, speed: float
+) -> tuple[int, int]:
+    """Play records into the service at `url` with their recorded gaps divided by `speed`;
+    returns (sent, refused). Used by `tcpr replay` and `tcpr simulate --url`."""
     import httpx
 
-    from service.replay import RecordingError, load_jsonl, play, retime
+    from service.replay import play
 
-    token = args.token or os.environ.get("TCPR_TOKEN")
-    if not token:
-        print("tcpr replay: give --token or set TCPR_TOKEN (an adapter token)", file=sys.stderr)
-        return 2
-    try:
-        records = load_jsonl(Path(args.file))
-    except (OSError, RecordingError) as exc:
-        print(f"tcpr replay: {exc}", file=sys.stderr)
-        return 2
-    if args.retime:
-        suffix = datetime.now(UTC).strftime("-%Y%m%d%H%M%S") if args.unique else ""
-        records = retime(records, datetime.now(UTC), suffix)
     refused = 0
 
     async def run() -> int:
         nonlocal refused
-        url = args.url.rstrip("/") + "/api/v1/events"
+        endpoint = url.rstrip("/") + "/api/v1/events"
         headers = {"Authorization": f"Bearer {token}"}
         async with httpx.AsyncClient(timeout=30) as client:
 
@@ -126,9 +119,9 @@ def _replay(args: argparse.Namespace) -> int:
                 nonlocal refused
                 for attempt in range(10):
                     try:
-                        response = await client.post(url, json=batch, headers=headers)
+                        response = await client.post(endpoint, json=batch, headers=headers)
                     except httpx.TransportError as exc:
-                        print(f"tcpr replay: {exc}; retrying", file=sys.stderr)
+                        print(f"tcpr {command}: {exc}; retrying", file=sys.stderr)
                         await asyncio.sleep(min(2**attempt * 0.2, 5))
                         continue
                     if response.status_code >= 500:
@@ -143,15 +136,73 @@ def _replay(args: argparse.Namespace) -> int:
                     if response.status_code != 200:
                         refused += len(batch)
                         print(
-                            f"tcpr replay: refused {response.status_code}: {response.text}",
+                            f"tcpr {command}: refused {response.status_code}: {response.text}",
                             file=sys.stderr,
                         )
                     return
-                raise SystemExit(f"tcpr replay: giving up on {url}")
+                raise SystemExit(f"tcpr {command}: giving up on {endpoint}")
 
-            return await play(records, send, args.speed)
+            return await play(records, send, speed)
 
     sent = asyncio.run(run())
+    return sent, refused
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from service.replay import RecordingError, load_jsonl, retime
+
+    token = args.token or os.environ.get("TCPR_TOKEN")
+    if not token:
+        print("tcpr replay: give --token or set TCPR_TOKEN (an adapter token)", file=sys.stderr)
+        return 2
+    try:
+        records = load_jsonl(Path(args.file))
+    except (OSError, RecordingError) as exc:
+        print(f"tcpr replay: {exc}", file=sys.stderr)
+        return 2
+    if args.retime:
+        suffix = datetime.now(UTC).strftime("-%Y%m%d%H%M%S") if args.unique else ""
+        records = retime(records, datetime.now(UTC), suffix)
+    sent, refused = _play_into("replay", records, args.url, token, args.speed)
+    print(json.dumps({"sent": sent, "refused": refused}))
+    return 1 if refused else 0
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    """Write simulated calls as JSON lines (`--out`, else stdout) and, with `--url`, play them."""
+    from cad_adapters.simulator import simulate
+
+    token = args.token or os.environ.get("TCPR_TOKEN")
+    if args.url and not token:
+        print("tcpr simulate: with --url give --token or set TCPR_TOKEN", file=sys.stderr)
+        return 2
+    start = args.start or datetime.now(UTC).replace(microsecond=0)
+    if start.tzinfo is None:
+        print("tcpr simulate: --start needs a UTC offset (e.g. +00:00 or Z)", file=sys.stderr)
+        return 2
+    records = simulate(
+        start,
+        calls=args.calls,
+        rate_per_hour=args.rate,
+        agency=args.agency,
+        seed=args.seed,
+        cad_only=args.cad_only,
+        zone=start.tzinfo,
+    )
+    try:
+        played = list(records) if args.url else None  # play() needs them all; else stream
+        lines = (json.dumps(r) + "\n" for r in (records if played is None else played))
+        if args.out:
+            with open(args.out, "w", encoding="utf-8") as out:
+                out.writelines(lines)
+        elif played is None:
+            sys.stdout.writelines(lines)
+    except (OSError, ValueError) as exc:
+        print(f"tcpr simulate: {exc}", file=sys.stderr)
+        return 2
+    if played is None:
+        return 0
+    sent, refused = _play_into("simulate", played, args.url, token or "", args.speed)
     print(json.dumps({"sent": sent, "refused": refused}))
     return 1 if refused else 0
 
@@ -239,6 +290,33 @@ def build_parser() -> argparse.ArgumentParser:
         "--unique", action="store_true", help="with --retime: suffix ids to make new calls"
     )
     replay.set_defaults(run=_replay)
+
+    sim = commands.add_parser(
+        "simulate", help="write (or play) realistic simulated calls as JSON lines"
+    )
+    sim.add_argument("--calls", type=int, default=10, help="how many calls (default 10)")
+    sim.add_argument(
+        "--rate", type=_positive, help="calls per hour, a Poisson process (default 12)"
+    )
+    sim.add_argument(
+        "--seed", type=int, default=911, help="the same seed and start, the same calls"
+    )
+    sim.add_argument("--agency", default="SIM")
+    sim.add_argument(
+        "--cad-only", action="store_true", help="only what a CAD sends (training: work the panel)"
+    )
+    sim.add_argument(
+        "--start",
+        type=datetime.fromisoformat,
+        help="the first call's T0, RFC 3339 with offset (default now); times are in its offset",
+    )
+    sim.add_argument("--out", help="write the JSON lines here (default stdout)")
+    sim.add_argument("--url", help="also play them into this service, like tcpr replay")
+    sim.add_argument("--token", help="with --url: adapter token (default: $TCPR_TOKEN)")
+    sim.add_argument(
+        "--speed", type=_positive, default=1.0, help="with --url: gaps divided by this"
+    )
+    sim.set_defaults(run=_simulate)
 
     watch = commands.add_parser("watch", help="print the websocket messages a panel receives")
     watch.add_argument("--url", default="http://127.0.0.1:8000")
