@@ -8,11 +8,12 @@ arrests. Its intervals are drawn to resemble published T-CPR programme results:
   arrest recognised in 80 % of calls, median recognition 75 s, median first directed compression
   176 s; agonal breathing reported as breathing is the main reason an arrest goes unrecognised;
   callers unable or unwilling, CPR already in progress and transfers as barriers and delays.
-- King County EMS / Resuscitation Academy T-CPR reports, which show centres working a T-CPR
-  programme getting faster than that year: the model aims at a median recognition of about 70 s
-  and a median first compression of about 140 s from T0.
-- AHA 2020 T-CPR programme statement (the `aha-2020` profile): recognition under 90 s and the
-  first compression under 150 s from call connection, T0 taken at the first PSAP.
+- King County EMS / Resuscitation Academy T-CPR programme and QI guidance, and the AHA 2020 T-CPR
+  programme statement (the `aha-2020` profile: recognition under 90 s and the first compression
+  under 150 s from call connection, T0 at the first PSAP). The model aims a little faster than
+  Lewis's single year, as a centre running such a programme: median recognition about 70 s and
+  median first compression about 140 s from T0. Those two targets, and the shares below that the
+  papers give only as barriers (transfers, refusals, over-triage), are the model's choices.
 
 The model, as drawn per call (seconds from T0, the `call.received` at the first PSAP):
 - answered after uniform 4-14 s; 20 % are answered at a primary PSAP and transferred to the EMS
