@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 import ui
 from service import __version__
-from service.api import audits, ems, reports, routes, ws
+from service.api import audits, eido, ems, reports, routes, ws
 from service.api.deps import Services
 from service.api.wire import CanonicalEvent
 from service.broker import broker_for
@@ -96,6 +96,7 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
     app.include_router(audits.router)
     app.include_router(reports.router)
     app.include_router(ems.router)
+    app.include_router(eido.router)
     app.include_router(ws.router)
     # The wire model is referenced by the hand-written request body schema of POST /events.
     app.openapi_schema = None

@@ -38,7 +38,9 @@ XML_BODY: Final = {
 }
 
 
-def _agency(principal: Principal, agency: str | None) -> str:
+def target_agency(principal: Principal, agency: str | None) -> str:
+    """The agency a document is for: `?agency=`, else the token's only agency (shared with the
+    EIDO route)."""
     if agency:
         return agency
     if len(principal.agencies) == 1:
@@ -60,7 +62,7 @@ async def post_nemsis(
     try:
         body = await read_body(request, services.settings.max_body_bytes)
         principal = await authenticated(request, services)
-        target = _agency(principal, agency)
+        target = target_agency(principal, agency)
         if principal.role not in policy.POST_NEMSIS:
             raise Refused(403, f"role {principal.role} may not post NEMSIS documents", "role")
         if not principal.may_act_for(target):

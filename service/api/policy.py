@@ -21,6 +21,8 @@ READ_REJECTS: Final = frozenset({"admin"})
 # NEMSIS patient care reports in (DESIGN.md §8), and linking the unmatched ones by hand.
 POST_NEMSIS: Final = frozenset({"qi", "adapter", "admin"})
 LINK_EMS: Final = frozenset({"qi", "admin"})
+# NENA EIDO documents from a CAD (DESIGN.md §8).
+POST_EIDO: Final = frozenset({"adapter", "admin"})
 WATCH: Final = frozenset({"telecommunicator", "supervisor", "qi", "admin"})
 
 

@@ -104,7 +104,8 @@ def _plan(
     request: _Request, known: dict[tuple[str, str], tuple[str, int]]
 ) -> list[tuple[str, Event, str]] | EventConflict:
     """Each event of a request as accepted or duplicate, against what is stored and what earlier
-    requests of the same transaction add; a reused id with other content refuses the request."""
+    requests of the same transaction add; a reused id with other content refuses the request,
+    unless the request keeps the first report of each id (then it is a duplicate too)."""
     plan: list[tuple[str, Event, str]] = []
     mine: dict[tuple[str, str], str] = {}
     for i, (e, digest) in enumerate(zip(request.events, request.digests, strict=True)):
@@ -113,7 +114,7 @@ def _plan(
         if stored is None:
             plan.append(("accepted", e, digest))
             mine[key] = digest
-        elif stored != digest:
+        elif stored != digest and not request.keep_first:
             return EventConflict(i, e.event_id)
         else:
             plan.append(("duplicate", e, digest))
@@ -159,6 +160,7 @@ class _Request:
     events: Sequence[Event]
     digests: list[str]
     done: asyncio.Future[Appended]
+    keep_first: bool = False
 
 
 class EventStore:
@@ -181,11 +183,13 @@ class EventStore:
         # Called after each commit with the new events and the calls they created.
         self.on_commit: OnCommit | None = None
 
-    async def append(self, events: Sequence[Event]) -> Appended:
+    async def append(self, events: Sequence[Event], *, keep_first: bool = False) -> Appended:
         """Store the events atomically; raise EventConflict and store nothing on a reused id.
-        Returns only once the transaction holding them has committed."""
+        With `keep_first` (snapshot feeds such as EIDO, which restate a fact with a later
+        update time) an id already stored with other content is a duplicate instead: the first
+        report of a fact wins. Returns only once the transaction holding them has committed."""
         done: asyncio.Future[Appended] = asyncio.get_running_loop().create_future()
-        request = _Request(events, [content_hash(e) for e in events], done)
+        request = _Request(events, [content_hash(e) for e in events], done, keep_first)
         self._queue.append(request)
         if self._committer is None or self._committer.done():
             self._committer = asyncio.create_task(self._commit_queued(), name="event-committer")

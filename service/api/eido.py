@@ -1,0 +1,81 @@
+"""NENA EIDO documents over HTTP (DESIGN.md §8): a CAD (or its adapter) pushes each incident
+snapshot; the events it implies are stored for the token's agency."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Final
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+
+from cad_adapters import eido
+from cad_adapters.core import ParseError
+from service import ingest
+from service.api import policy
+from service.api.deps import ServicesDep
+from service.api.ems import target_agency
+from service.api.routes import authenticated, read_body, refuse
+from service.api.wire import CanonicalEvent
+from service.ingest import Refused
+from service.store.events import Appended
+from service.store.tokens import Principal
+
+router = APIRouter()
+# application/json, or a JSON media type such as STA-024's application/emergency.eido+json.
+EIDO_TYPES: Final = ("application/json", "application/emergency.eido+json")
+EIDO_BODY: Final[dict[str, Any]] = {
+    "requestBody": {
+        "required": True,
+        "content": {t: {"schema": {"type": "object"}} for t in EIDO_TYPES},
+        "description": "One NENA-STA-021 EIDO JSON document",
+    }
+}
+
+
+def _is_json(media: str) -> bool:
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
+
+
+@router.post("/api/v1/eido", openapi_extra=EIDO_BODY)
+async def post_eido(
+    request: Request,
+    services: ServicesDep,
+    agency: Annotated[str | None, Query(min_length=1, max_length=32)] = None,
+) -> JSONResponse:
+    """Store the events an EIDO implies (call received, answered, transferred, ended, nature,
+    units dispatched and on scene). Snapshots restate facts: the first report of each wins and
+    a restated one is a `duplicate`, never a conflict. Answers like `/api/v1/events`, with the
+    `call_id`. Refusals are kept in the reject store with the body."""
+    body = b""
+    principal: Principal | None = None
+    try:
+        body = await read_body(request, services.settings.max_body_bytes)
+        principal = await authenticated(request, services)
+        target = target_agency(principal, agency)
+        if principal.role not in policy.POST_EIDO:
+            raise Refused(403, f"role {principal.role} may not post EIDO documents", "role")
+        if not principal.may_act_for(target):
+            raise Refused(403, f"token is not valid for agency {target}", "agency", target)
+        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if not _is_json(media):
+            raise Refused(
+                415,
+                f"Content-Type {media or 'missing'}: send application/json",
+                "Content-Type",
+                target,
+            )
+        try:
+            document = eido.load(body)
+            call_id = eido.call_id(document)
+            records = eido.parse(document, target)
+        except ParseError as exc:
+            raise Refused(422, str(exc), exc.field or "body", target) from None
+        events = [CanonicalEvent.model_validate(r).to_event() for r in records]
+        ingest.authorize(principal, events)
+        appended = await services.store.append(events, keep_first=True) if events else Appended([])
+        answer = ingest.acknowledgement(appended, single=False)
+        return JSONResponse({**answer, "agency": target, "call_id": call_id})
+    except Refused as refusal:
+        return await refuse(services, request, refusal, body, principal)
