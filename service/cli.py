@@ -324,6 +324,10 @@ def build_parser() -> argparse.ArgumentParser:
     watch.add_argument("--since", type=int, help="resume after this sequence")
     watch.set_defaults(run=_watch)
 
+    from cad_adapters.cli import add_commands as add_adapter_commands
+
+    add_adapter_commands(commands)
+
     mig = commands.add_parser("migrate", help="migrate the database (once, before replicas)")
     mig.add_argument("revision", nargs="?", default="head")
     mig.set_defaults(run=_migrate)

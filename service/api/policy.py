@@ -23,6 +23,8 @@ POST_NEMSIS: Final = frozenset({"qi", "adapter", "admin"})
 LINK_EMS: Final = frozenset({"qi", "admin"})
 # NENA EIDO documents from a CAD (DESIGN.md §8).
 POST_EIDO: Final = frozenset({"adapter", "admin"})
+# A CAD adapter filing a record it could not read, for the reject store (issue 5).
+FILE_REJECTS: Final = frozenset({"adapter", "admin"})
 WATCH: Final = frozenset({"telecommunicator", "supervisor", "qi", "admin"})
 
 

@@ -9,15 +9,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
 
 import ui
 from service import ingest
 from service.api import policy
 from service.api.deps import PrincipalDep, Services, ServicesDep, bearer, require
-from service.api.wire import parse_rfc3339
+from service.api.wire import first_error, parse_rfc3339
 from service.ingest import Refused
 from service.qi.audit import draft
 from service.qi.measures import running_figures
+from service.store.rejects import MAX_KEPT_BODY
 from service.store.tokens import Principal
 from service.triage.state import fold
 
@@ -183,3 +185,52 @@ async def get_prompts(language: str, services: ServicesDep) -> FileResponse:
         if folder is not None and (folder / f"{language}.json").is_file():
             return FileResponse(folder / f"{language}.json", media_type="application/json")
     raise HTTPException(404, f"no prompts for language {language}")
+
+
+class AdapterReject(BaseModel):
+    """A record a CAD adapter could not turn into events, filed for the reject store."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: Annotated[StrictStr, Field(min_length=1, max_length=512)]
+    position: Annotated[StrictStr, Field(min_length=1, max_length=256)]
+    raw: Annotated[StrictStr, Field(max_length=MAX_KEPT_BODY)]
+    reason: Annotated[StrictStr, Field(min_length=1, max_length=4096)]
+    field: Annotated[StrictStr, Field(max_length=256)] | None = None
+
+
+@router.post("/api/v1/rejects")
+async def post_adapter_reject(
+    request: Request,
+    services: ServicesDep,
+    agency: Annotated[str | None, Query(min_length=1, max_length=32)] = None,
+) -> JSONResponse:
+    """Keep a record an adapter could not read (its raw text, where it was and why) in the reject
+    store beside the service's own refusals, so one place shows every bad input."""
+    body = b""
+    principal: Principal | None = None
+    try:
+        body = await read_body(request, services.settings.max_body_bytes)
+        principal = await authenticated(request, services)
+        target = agency or min(principal.agencies)
+        if principal.role not in policy.FILE_REJECTS:
+            raise Refused(403, f"role {principal.role} may not file rejects", "role")
+        if not principal.may_act_for(target):
+            raise Refused(403, f"token is not valid for agency {target}", "agency", target)
+        try:
+            filed = AdapterReject.model_validate_json(body)
+        except ValidationError as exc:
+            field, message = first_error(exc, None)
+            raise Refused(422, message, field, target) from None
+    except Refused as refusal:
+        return await refuse(services, request, refusal, body, principal)
+    await services.rejects.keep(
+        422,
+        f"{filed.source} {filed.position}: {filed.reason}",
+        filed.field,
+        filed.raw.encode(),
+        agency=target,
+        endpoint=request.url.path,
+        principal=principal.label,
+    )
+    return JSONResponse({"status": "kept", "agency": target})

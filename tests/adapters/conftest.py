@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "service"))  # the shared service harness
 
-from harness import Server, service_settings, start_server  # noqa: E402
+from harness import Server, service_settings, start_server
 
 SHARED = Path(__file__).resolve().parents[3] / "shared"
 
