@@ -1,0 +1,1 @@
+"""Mapping presets for `cad_adapters.delimited` (`load_mapping("rvfd")`)."""
