@@ -1,0 +1,76 @@
+"""An EIDO feed end to end: a CAD's NENA-STA-024 notifier, `tcpr adapter run`'s websocket source,
+the spool, `POST /api/v1/eido`, the event store. Snapshots repeat facts; each is stored once."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from eido_docs import INCIDENT, snapshots
+from fake_cad import Notifier
+from harness import Server
+from runner_kit import config_file, until
+from websockets.asyncio.server import serve
+
+from cad_adapters.config import load
+from cad_adapters.runner import run
+
+
+@pytest.fixture
+async def notifier() -> AsyncIterator[Notifier]:
+    fake = Notifier()
+    async with serve(fake.handler, "127.0.0.1", 0) as server:
+        port = next(iter(server.sockets)).getsockname()[1]
+        fake.url = f"ws://127.0.0.1:{port}/eido"
+        yield fake
+
+
+async def test_snapshots_from_a_subscription_are_stored_once(
+    server: Server, notifier: Notifier, tmp_path: Path
+) -> None:
+    source = {"type": "eido-websocket", "url": notifier.url}
+    token = await server.token("adapter", "EMS1")
+    config = load(config_file(tmp_path, server.url, token, source, {"type": "eido"}, "EMS1"))
+    stop = asyncio.Event()
+    running = asyncio.create_task(run(config, stop))
+
+    connection, _, request = await notifier.subscribed()
+    assert request["requestType"] == "EIDO"
+    one, two, three = snapshots()
+    broken = copy.deepcopy(one)
+    broken["callComponent"][0]["callStartTimestamp"] = "2026-03-02T09:00:00"  # no offset
+    for n, documents in enumerate([(one,), (one, two), (broken,), (three, three)]):
+        answer = await notifier.notify(connection, f"tx-{n}", *documents)
+        # Acknowledged once spooled: the bad one too, kept as a reject rather than re-sent.
+        assert answer == {"transactionId": f"tx-{n}", "statusCode": 200, "statusText": "OK"}
+
+    async def stored() -> list[str]:
+        return [e.kind for e in await server.services.store.call_events("EMS1", INCIDENT)]
+
+    async def settled() -> bool:
+        return len(await stored()) >= 10
+
+    await until(settled, what="the incident's ten facts")
+    stop.set()
+    report = await running
+    assert (report.read, report.bad, report.delivered, report.rejects) == (6, 1, 5, 1)
+    # Two call legs (received, answered), the transfer, the nature code, two units each
+    # dispatched and on scene: each once, however many snapshots restated it.
+    assert sorted(await stored()) == [
+        *["call.answered"] * 2,
+        "call.nature",
+        *["call.received"] * 2,
+        "call.transferred",
+        *["unit.dispatched"] * 2,
+        *["unit.on_scene"] * 2,
+    ]
+    async with await server.client("admin", "EMS1") as admin:
+        kept = (await admin.get("/api/v1/rejects", params={"agency": "EMS1"})).json()["rejects"]
+    assert len(kept) == 1
+    assert kept[0]["field"] == "callComponent[0].callStartTimestamp"
+    assert kept[0]["reason"].startswith(f"{notifier.url} transaction tx-2: ")
+    assert json.loads(kept[0]["body"])["callComponent"][0]["callStartTimestamp"].endswith("00:00")
