@@ -55,7 +55,8 @@ def make_format(config: AdapterConfig) -> Format | None:
         return JsonLines()
     if kind == "eido":
         return None
-    from cad_adapters.delimited import DelimitedFormat, load_mapping
+    from cad_adapters.delimited import DelimitedFormat
+    from cad_adapters.mapping import load_mapping
 
     spec = config.format.mapping or config.format.preset
     assert spec is not None

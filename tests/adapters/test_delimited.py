@@ -16,13 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cad_adapters.core import ParseError, Record
-from cad_adapters.delimited import (
-    DelimitedFormat,
-    Mapping,
-    MappingError,
-    load_mapping,
-    mapping_from,
-)
+from cad_adapters.delimited import DelimitedFormat
+from cad_adapters.mapping import Mapping, MappingError, load_mapping, mapping_from
 
 AGENCY = "RV"
 RVFD_HEADER = (
