@@ -16,6 +16,7 @@ after = "move"                       # directory: move (to done/) | delete | kee
 # listen = "0.0.0.0:5100"            # tcp: accept the CAD's line feed here ...
 # connect = "cad.example:5100"       # tcp: ... or connect to the CAD's feed
 # url = "wss://cad.example/eido"     # eido-websocket: the CAD's NENA-STA-024 notifier
+# token_env = "CAD_NOTIFIER_TOKEN"   # eido-websocket: the CAD's own token, if it wants one
 
 [format]
 type = "delimited"                   # delimited | eido | jsonl
@@ -84,6 +85,9 @@ class SourceConfig(_Strict):
     listen: str | None = None
     connect: str | None = None
     url: str | None = None
+    # eido-websocket: the CAD notifier's own bearer token, if it asks for one (never the
+    # service's token): the name of an environment variable holding it.
+    token_env: str | None = None
     max_line_bytes: Annotated[int, Field(gt=0)] = 1_048_576
 
     @model_validator(mode="after")
@@ -95,6 +99,16 @@ class SourceConfig(_Strict):
         if self.type == "eido-websocket" and not self.url:
             raise ValueError("source.url: an eido-websocket source needs the notifier's url")
         return self
+
+
+    def headers(self) -> dict[str, str]:
+        """Headers for connecting to the CAD (its token, when `token_env` names one)."""
+        if self.token_env is None:
+            return {}
+        token = os.environ.get(self.token_env, "").strip()
+        if not token:
+            raise ConfigError(f"source.token_env: ${self.token_env} is empty or not set")
+        return {"Authorization": f"Bearer {token}"}
 
 
 class FormatConfig(_Strict):

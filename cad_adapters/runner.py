@@ -81,10 +81,12 @@ async def run(config: AdapterConfig, stop: asyncio.Event | None = None) -> Repor
     and delivered."""
     stop = stop or asyncio.Event()
     fmt = make_format(config)
+    source = config.source
+    # Credentials first: a missing token stops the adapter before it opens anything.
+    token = config.service.token()
+    cad_headers = source.headers()
     assert config.spool.path is not None and config.spool.dead_letter is not None
     spool = Spool(config.spool.path, config.spool.dead_letter)
-    token = config.service.token()
-    source = config.source
     reader = Reader(spool, asyncio.Event(), source.max_line_bytes)
     headers = {"Authorization": f"Bearer {token}"}
     try:
@@ -103,7 +105,7 @@ async def run(config: AdapterConfig, stop: asyncio.Event | None = None) -> Repor
                     while spool.depth() and not stop.is_set() and not delivering.done():
                         await pause(stop, 0.1)
                 else:
-                    await _read(config, fmt, reader, stop, headers)
+                    await _read(config, fmt, reader, stop, cad_headers)
             finally:
                 deliver_stop.set()
                 await delivering
@@ -119,7 +121,7 @@ async def _read(
     fmt: Format | None,
     reader: Reader,
     stop: asyncio.Event,
-    headers: dict[str, str],
+    cad_headers: dict[str, str],
 ) -> None:
     source = config.source
     if source.type == "file":
@@ -146,8 +148,8 @@ async def _read(
         await tcp_lines(fmt, reader, stop, listen=source.listen, connect=source.connect)
     else:
         assert source.url is not None
-        # The CAD's notifier gets its own credentials, if any, not the service's token.
-        await eido_websocket(source.url, config.agency, reader, stop, {})
+        # The CAD's notifier gets its own credentials, if any, never the service's token.
+        await eido_websocket(source.url, config.agency, reader, stop, cad_headers)
 
 
 def _report(reader: Reader, counts: Counts, spool: Spool) -> Report:

@@ -16,7 +16,7 @@ from harness import Server
 from runner_kit import config_file, until
 from websockets.asyncio.server import serve
 
-from cad_adapters.config import load
+from cad_adapters.config import ConfigError, load
 from cad_adapters.runner import run
 
 
@@ -30,9 +30,10 @@ async def notifier() -> AsyncIterator[Notifier]:
 
 
 async def test_snapshots_from_a_subscription_are_stored_once(
-    server: Server, notifier: Notifier, tmp_path: Path
+    server: Server, notifier: Notifier, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    source = {"type": "eido-websocket", "url": notifier.url}
+    monkeypatch.setenv("CAD_NOTIFIER_TOKEN", "cad-secret")
+    source = {"type": "eido-websocket", "url": notifier.url, "token_env": "CAD_NOTIFIER_TOKEN"}
     token = await server.token("adapter", "EMS1")
     config = load(config_file(tmp_path, server.url, token, source, {"type": "eido"}, "EMS1"))
     stop = asyncio.Event()
@@ -40,6 +41,7 @@ async def test_snapshots_from_a_subscription_are_stored_once(
 
     connection, _, request = await notifier.subscribed()
     assert request["requestType"] == "EIDO"
+    assert notifier.headers == ["Bearer cad-secret"]  # the CAD's token, not the service's
     one, two, three = snapshots()
     broken = copy.deepcopy(one)
     broken["callComponent"][0]["callStartTimestamp"] = "2026-03-02T09:00:00"  # no offset
@@ -74,3 +76,15 @@ async def test_snapshots_from_a_subscription_are_stored_once(
     assert kept[0]["field"] == "callComponent[0].callStartTimestamp"
     assert kept[0]["reason"].startswith(f"{notifier.url} transaction tx-2: ")
     assert json.loads(kept[0]["body"])["callComponent"][0]["callStartTimestamp"].endswith("00:00")
+
+
+async def test_a_missing_cad_token_stops_the_adapter_before_it_starts(
+    server: Server, notifier: Notifier, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CAD_NOTIFIER_TOKEN", raising=False)
+    source = {"type": "eido-websocket", "url": notifier.url, "token_env": "CAD_NOTIFIER_TOKEN"}
+    token = await server.token("adapter", "EMS1")
+    config = load(config_file(tmp_path, server.url, token, source, {"type": "eido"}, "EMS1"))
+    with pytest.raises(ConfigError, match=r"source\.token_env"):
+        await run(config)
+    assert notifier.connections == 0
