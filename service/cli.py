@@ -197,6 +197,12 @@ def _simulate(args: argparse.Namespace) -> int:
                 out.writelines(lines)
         elif played is None:
             sys.stdout.writelines(lines)
+            sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader had enough (`tcpr simulate | head`): not an error. Point stdout at
+        # /dev/null so the interpreter's own final flush does not complain again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except (OSError, ValueError) as exc:
         print(f"tcpr simulate: {exc}", file=sys.stderr)
         return 2
