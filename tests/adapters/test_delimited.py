@@ -27,66 +27,9 @@ RVFD_HEADER = (
     b"Unit_Staging_Times,Unit_Fire_Out_Times,Unit_Clear_Times,Time_In_Service,disposition_remarks"
 )
 
-# The README's worked example: a fictional pipe-delimited export, one row per unit assignment.
-METRO = r"""
-# Metro 911 nightly CAD export (fictional): pipe-delimited, no header line, one row per unit
-# assignment; the call's own times repeat on each of its rows (same event ids: stored once).
-#   24-001|0042|03/10/2024 01:59:30|03/10/2024 01:59:41|T17|N/A|N/A|09-E-01|CARDIAC ARREST|...
-
-[source]
-format = "csv"            # "csv" for any delimited text, "fixed" for fixed-width fields
-delimiter = "|"
-quote = ""                # this export never quotes its cells
-encoding = "cp1252"       # the CAD server writes Windows-1252
-header = false            # no header line, so the columns are named here, in order:
-columns = ["incident", "psap", "received", "answered", "taker", "transferred", "transfer_to",
-           "nature", "nature_text", "nature_at", "unit", "dispatched", "on_scene", "released"]
-nulls = ["", "N/A"]       # cells meaning "no value" (compared after trimming spaces)
-
-[time]
-zone = "America/New_York" # times without an offset are Eastern wall-clock time
-ambiguous = "earlier"     # 01:30 on the fall-back night: the first (EDT) one
-formats = ["%m/%d/%Y %H:%M:%S", "iso"]   # tried in order; "iso" = ISO 8601, offset kept
-
-[call]
-id = "incident"
-psap_column = "psap"      # data.psap of call.received
-
-[[events]]
-kind = "call.received"
-column = "received"
-
-[[events]]
-kind = "call.answered"
-column = "answered"
-actor = "taker"           # the telecommunicator's id
-
-[[events]]
-kind = "call.transferred"
-column = "transferred"
-to = "transfer_to"
-
-[[events]]
-kind = "call.nature"
-code = "nature"
-text = "nature_text"
-at = "nature_at"          # a time column, or "first" (the row's earliest time)
-code_pattern = '^\d{1,2}-[A-EO]-\d{1,2}[A-Z]?$'   # MPDS determinants only; others are rejects
-
-[[events]]
-kind = "unit.dispatched"
-column = "dispatched"
-unit = "unit"             # one unit per row
-
-[[events]]
-kind = "unit.on_scene"
-column = "on_scene"
-unit = "unit"
-
-[[events]]
-kind = "call.ended"
-column = "released"
-"""
+# The README's worked example (docs/examples/metro911.toml): a fictional pipe-delimited export,
+# one row per unit assignment.
+METRO = (Path(__file__).parents[2] / "docs" / "examples" / "metro911.toml").read_text("utf-8")
 
 FIXED = """
 [source]
