@@ -100,7 +100,6 @@ class SourceConfig(_Strict):
             raise ValueError("source.url: an eido-websocket source needs the notifier's url")
         return self
 
-
     def headers(self) -> dict[str, str]:
         """Headers for connecting to the CAD (its token, when `token_env` names one)."""
         if self.token_env is None:
