@@ -8,14 +8,32 @@ A data line with no time at all is a ParseError ("no time in the row to place it
 is kept as a reject rather than dropped. Event ids are `core.derive_id` of the agency, call id,
 kind, subject (unit, nature code or transfer target) and the instant in UTC: re-reading a file
 repeats nothing, the same unit dispatched at two times is two events.
+
+Times of day (`time.date_column`) are placed by instants, never by wall clock or by column or
+list order:
+- the anchor is the row's call.received time when it has one (T0: the call's other events follow
+  it), otherwise any of its times; the anchor is on the row's date;
+- every other time of day is its first instant, on that date or the next day, that is no more than
+  5 minutes (SKEW: two systems' clocks) before the anchor; if that is more than 12 hours after the
+  anchor, it is instead its last instant before the anchor (a bad row stays a short one);
+- a wall time that happens twice (fall back) is tried at both instants, as anchor and otherwise;
+  of all these placements the one spanning the shortest time wins. So received 23:58 and
+  dispatched 00:03 put 00:03 on the next day, and on the Central fall-back night received 01:50,
+  dispatched 01:05 are 01:50 CDT and 01:05 CST, 15 minutes later;
+- placements that span the same time (a call inside the repeated hour) are decided by
+  `time.ambiguous`: "earlier" takes the fewest second occurrences, "later" the fewest first ones,
+  then the earliest placement wins; "reject" refuses any row placed on a repeated wall time. A wall
+  time the clocks skipped (spring forward) is a ParseError wherever it is placed.
+Full timestamps are read each on its own: their repeated hour is `time.ambiguous`'s alone.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -32,6 +50,9 @@ from cad_adapters.mapping import (
 )
 from service.triage import events as k
 
+SKEW = timedelta(minutes=5)  # how far a time may precede its row's anchor and stay before it
+HALF_DAY = timedelta(hours=12)  # a time that would follow the anchor by more is taken before it
+
 
 @dataclass(frozen=True, slots=True)
 class _Found:
@@ -41,7 +62,17 @@ class _Found:
     column: str
     value: str
     unit: str | None
-    position: tuple[int, int]  # (column position, order within a list cell)
+
+
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    """One way to read a wall time in the mapping's zone."""
+
+    local: datetime  # aware, in the zone (or the value's own offset)
+    utc: datetime  # the instant: compare these, never `local` (same-zone comparison ignores fold)
+    second: bool = False  # the second occurrence of a wall time that happens twice
+    twice: bool = False  # the wall time happens twice (the clocks went back)
+    missing: bool = False  # the wall time does not exist (the clocks went forward)
 
 
 class DelimitedFormat:
@@ -73,13 +104,23 @@ class DelimitedStream:
 
     def _set_columns(self, columns: list[str]) -> None:
         self._columns = columns
-        self._position = {name: i for i, name in reversed(list(enumerate(columns)))}
 
     def parse(self, record: bytes) -> list[Record]:
         src = self._m.source
-        text = decode(record.removesuffix(b"\r"), src.encoding)
-        if self._first_line:
-            text, self._first_line = text.removeprefix("\ufeff"), False
+        first, self._first_line = self._first_line, False
+        try:
+            text = decode(record.removesuffix(b"\r"), src.encoding)
+        except ParseError as exc:
+            if self._header_due:  # it is the header line that failed: never take the next one
+                self._header_due = False
+                if src.format == "csv":
+                    reason = f"the header line cannot be read: {exc.reason}"
+                    self._bad_header = ParseError(reason, exc.field)
+            elif self._bad_header is not None:
+                raise ParseError(self._bad_header.reason, self._bad_header.field) from None
+            raise
+        if first:
+            text = text.removeprefix("\ufeff")
         if not text.strip():
             return []
         if self._header_due:
@@ -94,7 +135,7 @@ class DelimitedStream:
         for name, cell in zip(self._columns, cells, strict=True):
             value = cell.strip()
             row.setdefault(name, None if value in src.nulls else value)
-        return _Row(self._fmt, row, self._position).events()
+        return _Row(self._fmt, row).events()
 
     def _read_header(self, text: str) -> None:
         try:
@@ -103,7 +144,7 @@ class DelimitedStream:
             self._bad_header = ParseError(f"the header line cannot be read: {exc.reason}")
             raise
         for key, column in self._m.named_columns().items():
-            if column not in self._position:
+            if column not in self._columns:
                 reason = f"the header line has no such column (named by {key})"
                 self._bad_header = ParseError(reason, column)
                 raise ParseError(reason, column)
@@ -155,10 +196,8 @@ class DelimitedStream:
 class _Row:
     """One data line's cells on their way to events."""
 
-    def __init__(
-        self, fmt: DelimitedFormat, row: dict[str, str | None], position: dict[str, int]
-    ) -> None:
-        self.fmt, self.m, self.row, self.position = fmt, fmt.mapping, row, position
+    def __init__(self, fmt: DelimitedFormat, row: dict[str, str | None]) -> None:
+        self.fmt, self.m, self.row = fmt, fmt.mapping, row
         self._date: date | None = None
 
     def events(self) -> list[Record]:
@@ -199,9 +238,9 @@ class _Row:
                 continue
             value = self.row[column] or ""
             if not spec.is_list:
-                found.append(_Found(i, column, value, None, (self.position[column], 0)))
+                found.append(_Found(i, column, value, None))
                 continue
-            for j, part in enumerate(p.strip() for p in value.split(spec.list_separator)):
+            for part in (p.strip() for p in value.split(spec.list_separator)):
                 if not part:
                     continue
                 unit, sep, when = (s.strip() for s in part.partition(spec.pair_separator))
@@ -212,31 +251,95 @@ class _Row:
                         column,
                     )
                 if when not in self.m.source.nulls:
-                    found.append(_Found(i, column, when, unit, (self.position[column], j)))
+                    found.append(_Found(i, column, when, unit))
         return found
 
     def _place(self, found: list[_Found]) -> list[datetime]:
         """Each time as an aware datetime: dates completed, rollover applied, zone given."""
         parsed = [_read(f.value, f.column, self.m.time.formats) for f in found]
-        times_of_day = sorted(
-            (f.position, dt.time())
+        out: list[datetime | None] = [
+            self._zoned(dt, f) if dated else None
             for f, (dt, dated) in zip(found, parsed, strict=True)
-            if not dated
-        )
-        out: list[datetime] = []
-        for f, (dt, dated) in zip(found, parsed, strict=True):
-            try:
-                if not dated:
-                    dt = datetime.combine(self._row_date(f), dt.timetz())
-                    if dt.time() < times_of_day[0][1]:  # earlier than the row's first: next day
-                        dt += timedelta(days=1)
-                out.append(self._zoned(dt, f) if dt.tzinfo is None else dt)
-                out[-1].astimezone(UTC)
-            except OverflowError:
-                raise ParseError(
-                    f"{f.value!r} falls outside the years 1 to 9999", f.column
-                ) from None
-        return out
+        ]
+        clock = [i for i, (_, dated) in enumerate(parsed) if not dated]
+        if clock:
+            times = [(found[i], parsed[i][0].timetz()) for i in clock]
+            for i, at in zip(clock, self._times_of_day(times), strict=True):
+                out[i] = at
+        return [at for at in out if at is not None]
+
+    def _times_of_day(self, times: list[tuple[_Found, time]]) -> list[datetime]:
+        """The row's times of day placed together (the rule is in the module docstring)."""
+        day = self._row_date(times[0][0])
+        days = [day]
+        with contextlib.suppress(OverflowError):
+            days.append(day + timedelta(days=1))
+        options = [
+            [r for d in days for r in self._readings(datetime.combine(d, t), f)] for f, t in times
+        ]
+        for opts in options:
+            opts.sort(key=lambda r: r.utc)
+        received = [i for i, (f, _) in enumerate(times) if self._kind(f) == k.CALL_RECEIVED]
+        rule = self.m.time.ambiguous
+        best: tuple[Any, ...] | None = None
+        placed: list[_Reading] = []
+        for i in received or range(len(times)):
+            for anchor in (r for r in options[i] if r.local.date() == day):
+                candidate = [
+                    anchor if j == i else _follow(anchor, o) for j, o in enumerate(options)
+                ]
+                instants = sorted(r.utc for r in candidate)
+                folds = sum(
+                    r.second if rule != "later" else r.twice and not r.second for r in candidate
+                )
+                key = (instants[-1] - instants[0], folds, instants)
+                if best is None or key < best:
+                    best, placed = key, candidate
+        for (f, _), r in zip(times, placed, strict=True):
+            self._check(r, f)
+        return [r.local for r in placed]
+
+    def _kind(self, f: _Found) -> str:
+        return self.m.events[f.spec].kind
+
+    def _readings(self, wall: datetime, f: _Found) -> list[_Reading]:
+        """The instants a wall time (naive: in the mapping's zone) may mean: one, or two."""
+        try:
+            if wall.tzinfo is not None:
+                return [_Reading(wall, wall.astimezone(UTC))]
+            zone = self.fmt.zone
+            first, second = wall.replace(tzinfo=zone, fold=0), wall.replace(tzinfo=zone, fold=1)
+            utc = first.astimezone(UTC)
+            if utc.astimezone(zone).replace(tzinfo=None) != wall:
+                return [_Reading(first, utc, missing=True)]
+            if first.utcoffset() == second.utcoffset():
+                return [_Reading(first, utc)]
+            return [
+                _Reading(first, utc, twice=True),
+                _Reading(second, second.astimezone(UTC), second=True, twice=True),
+            ]
+        except OverflowError:
+            raise ParseError(f"{f.value!r} falls outside the years 1 to 9999", f.column) from None
+
+    def _zoned(self, dt: datetime, f: _Found) -> datetime:
+        """A full timestamp: its own offset, else the zone's, `ambiguous` choosing in the fall."""
+        readings = self._readings(dt, f)
+        reading = readings[-1] if self.m.time.ambiguous == "later" else readings[0]
+        self._check(reading, f)
+        return reading.local
+
+    def _check(self, r: _Reading, f: _Found) -> None:
+        wall, zone = r.local.replace(tzinfo=None), self.fmt.zone.key
+        if r.missing:
+            raise ParseError(
+                f"{wall:%Y-%m-%d %H:%M:%S} does not exist in {zone} (the clocks went forward)",
+                f.column,
+            )
+        if r.twice and self.m.time.ambiguous == "reject":
+            raise ParseError(
+                f"{wall:%Y-%m-%d %H:%M:%S} happens twice in {zone} (the clocks went back)",
+                f.column,
+            )
 
     def _row_date(self, f: _Found) -> date:
         if self._date is None:
@@ -246,24 +349,6 @@ class _Row:
                 raise ParseError(f"no date for the time of day {f.value!r} of {f.column}", column)
             self._date = _read(value, column, self.m.time.date_formats)[0].date()
         return self._date
-
-    def _zoned(self, naive: datetime, f: _Found) -> datetime:
-        zone = self.fmt.zone
-        first, second = naive.replace(tzinfo=zone, fold=0), naive.replace(tzinfo=zone, fold=1)
-        if first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
-            raise ParseError(
-                f"{naive:%Y-%m-%d %H:%M:%S} does not exist in {zone.key} (the clocks went forward)",
-                f.column,
-            )
-        if first.utcoffset() == second.utcoffset():
-            return first
-        rule = self.m.time.ambiguous
-        if rule == "reject":
-            raise ParseError(
-                f"{naive:%Y-%m-%d %H:%M:%S} happens twice in {zone.key} (the clocks went back)",
-                f.column,
-            )
-        return second if rule == "later" else first
 
     def _first_of(self, columns: Columns | None) -> tuple[str | None, str | None]:
         """The first non-empty value of the columns, and the column it came from."""
@@ -320,6 +405,15 @@ class _Row:
         if actor is not None:
             event["actor"] = actor
         return event
+
+
+def _follow(anchor: _Reading, options: list[_Reading]) -> _Reading:
+    """The reading of a time of day that goes with the anchor (`options` in time order)."""
+    after = [r for r in options if r.utc >= anchor.utc - SKEW]
+    before = [r for r in options if r.utc < anchor.utc - SKEW]
+    if after and (after[0].utc - anchor.utc <= HALF_DAY or not before):
+        return after[0]
+    return before[-1]
 
 
 def _read(value: str, column: str, formats: tuple[str, ...]) -> tuple[datetime, bool]:

@@ -12,7 +12,9 @@ Mapping keys (`MappingError` names the offending one, e.g. `events[2].kind: unkn
                 lines: a line that ends inside quotes is a truncated line.
   encoding      any Python codec name, default "utf-8".
   header        default true. csv: the first non-blank line names the columns. fixed: the first
-                non-blank line is a title and is skipped.
+                non-blank line is a title and is skipped. A header line not in the encoding is a
+                reject, and so is every row after it ("the header line cannot be read"); a title
+                not in the encoding is a reject, the rows after it are read.
   columns       csv without header: the column names, in order (required then).
   nulls         cell values meaning "no value", compared after trimming spaces; default [""].
   fields        fixed only: { name = [start, end] }, 0-based character offsets, end exclusive
@@ -26,11 +28,19 @@ Mapping keys (`MappingError` names the offending one, e.g. `events[2].kind: unkn
                 correct). A wall time in the spring-forward gap does not exist: ParseError.
   ambiguous     a wall time that occurs twice (fall back): "earlier" (default: the first
                 occurrence, daylight time, fold=0), "later" (fold=1) or "reject" (ParseError).
+                Times of day (date_column) take the occurrence their row's other times point to;
+                "earlier" and "later" decide only where the row cannot (all its times inside the
+                repeated hour); "reject" refuses every row with a repeated wall time.
   formats       strptime formats tried in order, default ["iso"]; "iso" means ISO 8601
                 (`datetime.fromisoformat`). A value that carries an offset keeps it.
-  date_column   for exports whose times are times of day only: the column giving the date.
-                Rollover: a time of day earlier than the row's first time of day (reading the
-                mapped time columns left to right, list cells left to right) is the next day.
+  date_column   for exports whose times are times of day only: the column giving the date of
+                the row's anchor, its call.received time (else any of its times). Each other time
+                of day is its first instant, that date or the next day, at most 5 minutes before
+                the anchor, or, if that is more than 12 hours after the anchor, its last instant
+                before it. Every anchor and both instants of a repeated (fall-back) wall time are
+                tried: the placement spanning the shortest time wins, whatever the column order.
+                Received 23:58, dispatched 00:03: 00:03 the next day. Central fall-back night,
+                received 01:50, dispatched 01:05: 01:50 CDT, then 01:05 CST (15 minutes later).
   date_formats  strptime formats of date_column, default ["%Y-%m-%d"]; only the date is kept.
 
 [call]

@@ -8,8 +8,10 @@ import csv
 import functools
 import io
 import tomllib
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
@@ -240,6 +242,175 @@ def test_the_later_event_at_a_repeated_hour_still_sorts_after(tmp_path: Path) ->
     assert [e["kind"] for e in parse(m, line)] == ["call.received", "unit.dispatched"]
 
 
+CLOCK_KINDS = {
+    "recv": "call.received",
+    "ans": "call.answered",
+    "disp": "unit.dispatched",
+    "end": "call.ended",
+}
+
+
+def clock_mapping(*columns: str, ambiguous: str = "earlier") -> Mapping:
+    """Times of day beside a date column, Central time, one event kind per named time column."""
+    events = [
+        {"kind": CLOCK_KINDS[c], "column": c} | ({"unit": "u"} if c == "disp" else {})
+        for c in columns
+    ]
+    return mapping_from(
+        {
+            "source": {"header": False, "columns": ["C", "u", "date", *columns]},
+            "time": {
+                "zone": "America/Chicago",
+                "ambiguous": ambiguous,
+                "formats": ["%H:%M:%S", "%H:%M"],
+                "date_column": "date",
+            },
+            "call": {"id": "C"},
+            "events": events,
+        }
+    )
+
+
+def clock(m: Mapping, row: str) -> dict[str, str]:
+    """Each kind's `at` in one row."""
+    return {e["kind"]: e["at"] for e in parse(m, row.encode())}
+
+
+@pytest.mark.parametrize(
+    ("received", "dispatched", "expected"),
+    [
+        ("23:58", "00:03", ("2024-05-03T23:58:00-05:00", "2024-05-04T00:03:00-05:00")),
+        ("10:00", "10:02", ("2024-05-03T10:00:00-05:00", "2024-05-03T10:02:00-05:00")),
+    ],
+)
+def test_rollover_does_not_depend_on_the_column_order(
+    received: str, dispatched: str, expected: tuple[str, str]
+) -> None:
+    want = dict(zip(("call.received", "unit.dispatched"), expected, strict=True))
+    assert clock(clock_mapping("recv", "disp"), f"C1,M1,2024-05-03,{received},{dispatched}") == want
+    assert clock(clock_mapping("disp", "recv"), f"C1,M1,2024-05-03,{dispatched},{received}") == want
+
+
+def test_unit_lists_roll_over_by_time_not_by_list_order() -> None:
+    row = rvfd_row(b"3/1/10 12:00 AM", b"9E1", b'"M2=00:02:30, A1=23:58:10"', b"M2=00:09:00")
+    assert brief(parse(load_mapping("rvfd"), RVFD_HEADER, row)) == [
+        ("unit.dispatched", "2010-03-01T23:58:10-06:00", {"unit": "A1"}),
+        ("call.nature", "2010-03-01T23:58:10-06:00", {"code": "9E1"}),
+        ("unit.dispatched", "2010-03-02T00:02:30-06:00", {"unit": "M2"}),
+        ("unit.on_scene", "2010-03-02T00:09:00-06:00", {"unit": "M2"}),
+    ]
+
+
+def test_times_of_day_on_the_fall_back_night_follow_the_received_time() -> None:
+    # 2024-11-03: Central clocks went from 01:59:59 CDT back to 01:00:00 CST.
+    m = clock_mapping("recv", "disp")
+    # 01:50 CDT, then 01:05 CST 15 minutes later (not 01:05 CDT, 45 minutes before the call)
+    assert clock(m, "C1,M1,2024-11-03,01:50:00,01:05:00") == {
+        "call.received": "2024-11-03T01:50:00-05:00",
+        "unit.dispatched": "2024-11-03T01:05:00-06:00",
+    }
+    assert clock(clock_mapping("disp", "recv"), "C1,M1,2024-11-03,01:05:00,01:50:00") == {
+        "call.received": "2024-11-03T01:50:00-05:00",
+        "unit.dispatched": "2024-11-03T01:05:00-06:00",
+    }
+    # 01:58 is 5 minutes before 02:03 CST (the second 01:58), not 65
+    assert clock(m, "C1,M1,2024-11-03,01:58:00,02:03:00") == {
+        "call.received": "2024-11-03T01:58:00-06:00",
+        "unit.dispatched": "2024-11-03T02:03:00-06:00",
+    }
+    # across midnight into the fall-back night: 01:20 is 90 minutes after 23:50, the first 01:20
+    assert clock(m, "C1,M1,2024-11-02,23:50:00,01:20:00") == {
+        "call.received": "2024-11-02T23:50:00-05:00",
+        "unit.dispatched": "2024-11-03T01:20:00-05:00",
+    }
+
+
+def test_a_call_inside_the_repeated_hour_is_left_to_the_ambiguous_rule() -> None:
+    row = "C1,M1,2024-11-03,01:05:00,01:50:00"  # both CDT or both CST: the row cannot tell
+    assert clock(clock_mapping("recv", "disp"), row) == {
+        "call.received": "2024-11-03T01:05:00-05:00",
+        "unit.dispatched": "2024-11-03T01:50:00-05:00",
+    }
+    assert clock(clock_mapping("recv", "disp", ambiguous="later"), row) == {
+        "call.received": "2024-11-03T01:05:00-06:00",
+        "unit.dispatched": "2024-11-03T01:50:00-06:00",
+    }
+    strict = clock_mapping("recv", "disp", ambiguous="reject")
+    error = fails(strict, row.encode())
+    assert (error.field, error.reason) == (
+        "recv",
+        "2024-11-03 01:05:00 happens twice in America/Chicago (the clocks went back)",
+    )
+    # "reject" refuses a row with a repeated wall time even where its neighbours would tell
+    error = fails(strict, b"C1,M1,2024-11-03,01:50,02:03")
+    assert error.field == "recv" and "01:50:00 happens twice" in error.reason
+
+
+def test_times_shortly_or_well_before_the_received_time_stay_on_its_day() -> None:
+    m = clock_mapping("recv", "ans", "end")
+    # answered 2 s before received (two systems' clocks), ended 25 minutes after midnight
+    assert clock(m, "C1,M1,2024-05-03,23:59:59,23:59:58,00:25:00") == {
+        "call.answered": "2024-05-03T23:59:58-05:00",
+        "call.received": "2024-05-03T23:59:59-05:00",
+        "call.ended": "2024-05-04T00:25:00-05:00",
+    }
+    # answered two hours before received: a bad row, but not a call of 22 hours
+    assert clock(m, "C1,M1,2024-05-03,10:00,08:00,10:20")["call.answered"] == (
+        "2024-05-03T08:00:00-05:00"
+    )
+
+
+CENTRAL = ZoneInfo("America/Chicago")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from(["2024-05-03", "2024-11-02", "2024-11-03", "2024-03-09", "2024-03-10"]),
+    st.integers(0, 86399),
+    st.lists(st.integers(-299, 12 * 3600 - 1), min_size=3, max_size=3),
+    st.permutations(["recv", "ans", "disp", "end"]),
+)
+def test_times_of_day_placed_the_same_in_any_column_order(
+    day: str, start: int, after: list[int], order: list[str]
+) -> None:
+    """A call read from its wall times comes out the same whatever the column order, and exactly
+    as it was where each wall time names one instant and none falls on the day before."""
+    midnight = datetime.fromisoformat(day).replace(tzinfo=CENTRAL).astimezone(UTC)
+    instants = [midnight + timedelta(seconds=start + s) for s in [0, *after]]  # UTC arithmetic
+    true = {c: at.astimezone(CENTRAL) for c, at in zip(CLOCK_KINDS, instants, strict=True)}
+    received = true["recv"]
+    outcomes = []
+    for columns in (list(CLOCK_KINDS), order):
+        cells = ",".join(f"{true[c]:%H:%M:%S}" for c in columns)
+        try:
+            outcomes.append(clock(clock_mapping(*columns), f"C1,M1,{received:%Y-%m-%d},{cells}"))
+        except ParseError as exc:
+            outcomes.append({"error": exc.reason})
+    assert outcomes[0] == outcomes[1]
+    walls = [at.replace(tzinfo=None) for at in true.values()]
+    if all(_one_instant(w) and w.date() >= received.date() for w in walls):
+        assert outcomes[0] == {CLOCK_KINDS[c]: at.isoformat() for c, at in true.items()}
+
+
+def _one_instant(wall: datetime) -> bool:
+    """Whether a Central wall time names exactly one instant."""
+    a, b = wall.replace(tzinfo=CENTRAL, fold=0), wall.replace(tzinfo=CENTRAL, fold=1)
+    exists = a.astimezone(UTC).astimezone(CENTRAL).replace(tzinfo=None) == wall
+    return exists and a.utcoffset() == b.utcoffset()
+
+
+def test_a_time_of_day_in_the_spring_gap_of_the_next_day() -> None:
+    m = clock_mapping("recv", "disp")
+    assert clock(m, "C1,M1,2024-03-09,23:50,03:10")["unit.dispatched"] == (
+        "2024-03-10T03:10:00-05:00"
+    )
+    error = fails(m, b"C1,M1,2024-03-09,23:50,02:30")
+    assert error.field == "disp"
+    assert error.reason == (
+        "2024-03-10 02:30:00 does not exist in America/Chicago (the clocks went forward)"
+    )
+
+
 # --- malformed lines ------------------------------------------------------------------------
 
 
@@ -310,6 +481,34 @@ def test_an_unreadable_header_line_rejects_every_row() -> None:
     row = rvfd_row(b"1/1/10 0:00", b"9E1", b"A1=10:00:00", b"NULL")
     with pytest.raises(ParseError, match=r"^the header line cannot be read: truncated line"):
         stream.parse(row)
+
+
+def test_a_header_line_not_in_the_encoding_rejects_it_and_every_row() -> None:
+    stream = DelimitedFormat(load_mapping("rvfd"), AGENCY).stream()
+    header = RVFD_HEADER.replace(b"disposition_remarks", "disposition_remarqués".encode("latin-1"))
+    with pytest.raises(ParseError) as caught:
+        stream.parse(header)
+    assert caught.value.field == "encoding" and "not valid utf-8 at byte" in caught.value.reason
+    row = rvfd_row(b"1/1/10 0:00", b"9E1", b"A1=10:00:00", b"NULL")
+    for line in (row, row.replace(b"A1=", b"M2=")):  # no data line is taken for the header
+        with pytest.raises(ParseError) as caught:
+            stream.parse(line)
+        assert caught.value.reason.startswith(
+            "the header line cannot be read: not valid utf-8 at byte"
+        )
+
+
+def test_a_fixed_width_title_not_in_the_encoding_is_a_reject_and_rows_still_read() -> None:
+    stream = DelimitedFormat(fixed_mapping(), AGENCY).stream()
+    with pytest.raises(ParseError) as caught:
+        stream.parse("CALL    DATE      UNIT  DISP    CODE \xa7".encode("latin-1"))
+    assert caught.value.field == "encoding"
+    row = b"C0000007" + b"2010-01-13" + b"M3    " + b"23:59:30" + b"9E1  "
+    assert brief(stream.parse(row))[0] == (
+        "unit.dispatched",
+        "2010-01-13T23:59:30-06:00",
+        {"unit": "M3"},
+    )
 
 
 def test_blank_lines_and_crlf() -> None:
