@@ -36,7 +36,9 @@ def _run(args: argparse.Namespace) -> int:
             loop.add_signal_handler(sig, stop.set)
         report = await run(config, stop)
         print(report.json(), flush=True)
-        return 0 if report.spooled == 0 else 1
+        # 1: something needs a look (bad records kept as rejects, refusals in the dead-letter
+        # file, entries still spooled); nothing is lost either way.
+        return 0 if report.spooled == report.refused == report.bad == 0 else 1
 
     try:
         return asyncio.run(main())

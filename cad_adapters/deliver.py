@@ -90,12 +90,14 @@ class Delivery:
         done = 0
         try:
             for group in _groups(pending):
-                if group[0].entry.kind == "events":
-                    await self._events(group)
-                elif group[0].entry.kind == "eido":
-                    await self._eido(group[0])
-                else:
-                    await self._reject(group[0])
+                try:
+                    await self._deliver(group)
+                except Unencodable as exc:
+                    for one in group:  # find which: the others go through on their own
+                        try:
+                            await self._deliver([one])
+                        except Unencodable:
+                            self._refused(one, f"not sendable as JSON: {exc}")
                 done += len(group)
         except Unavailable as exc:
             # Someone should see the bad records now, not when the service is back.
@@ -106,6 +108,14 @@ class Delivery:
             raise
         return done
 
+    async def _deliver(self, group: list[Spooled]) -> None:
+        if group[0].entry.kind == "events":
+            await self._events(group)
+        elif group[0].entry.kind == "eido":
+            await self._eido(group[0])
+        else:
+            await self._reject(group[0])
+
     async def _events(self, group: list[Spooled]) -> None:
         body = [event for s in group for event in s.entry.body]
         response = await self._post("events", body, group)
@@ -115,8 +125,26 @@ class Delivery:
             # All-or-nothing: one by one, so only the bad record is refused.
             for one in group:
                 await self._events([one])
+        elif len(body) > 1:
+            await self._events_one_by_one(group[0])
         else:
             self._refused(group[0], response)
+
+    async def _events_one_by_one(self, spooled: Spooled) -> None:
+        """A record whose events were refused together: each on its own, so a conflict on one
+        (say a re-exported row whose answering telecommunicator was corrected) does not cost
+        the record's other, new facts. The refused ones go to the dead-letter file."""
+        refused = []
+        for event in spooled.entry.body:
+            response = await self._post("events", [event], [spooled])
+            if response.status_code != 200:
+                refused.append(event)
+                reason = _reason(response)
+                log.warning("%s %s: %s", spooled.entry.origin, spooled.entry.position, reason)
+                self.spool.dead_letter_line(spooled.entry, reason, [event])
+        self.spool.ack([spooled.seq])
+        self.counts.delivered += 1
+        self.counts.refused += bool(refused)
 
     async def _eido(self, spooled: Spooled) -> None:
         response = await self._post("eido", spooled.entry.body, [spooled])
@@ -136,41 +164,65 @@ class Delivery:
             self._refused(spooled, response)
 
     async def _post(self, kind: str, body: Any, group: list[Spooled]) -> httpx.Response:
+        """The service's answer when it is a verdict on this body (200, or a refusal that is the
+        record's fault); Unavailable for everything else, to be retried."""
         self.spool.attempted([s.seq for s in group])
+        params = {"agency": self.agency} if kind != "events" else None
         try:
-            response = await self.client.post(
-                PATHS[kind], json=body, params={"agency": self.agency} if kind != "events" else None
-            )
+            response = await self.client.post(PATHS[kind], json=body, params=params)
         except httpx.TransportError as exc:
             raise Unavailable(f"{type(exc).__name__}: {exc}") from None
-        if response.status_code >= 500 or response.status_code == 429:
-            raise Unavailable(f"HTTP {response.status_code}")
-        if response.status_code == 401 or (
-            response.status_code == 403 and _ours(kind, body, self.agency)
-        ):
-            # Not the record's fault: the token is wrong, expired, revoked or not valid for the
-            # configured agency. Keep everything and retry until someone fixes the token.
+        except (ValueError, UnicodeError) as exc:
+            # Not representable as JSON (NaN, a lone surrogate): the record's fault, never the
+            # delivery's; readers refuse these, this is the last guard.
+            raise Unencodable(str(exc)) from None
+        status = response.status_code
+        if status == 200 or status in (409, 413, 422):
+            return response
+        if status == 403 and _records_fault(kind, body, self.agency, response):
+            return response
+        if status in (401, 403):
+            # The token is wrong, expired, revoked or not valid for the configured agency.
             log.error("the service refused the adapter's token: %s", response.text[:300])
-            raise Unavailable(f"HTTP {response.status_code}: {_detail(response)}")
-        return response
+        elif status < 500 and status != 429:
+            # 404, 405, 408...: a wrong service URL, a proxy, an older service. Not the record's
+            # fault: keep everything and say so loudly.
+            log.error("unexpected answer from %s: HTTP %d", response.request.url, status)
+        raise Unavailable(f"HTTP {status}: {_detail(response)}")
 
     def _acked(self, group: list[Spooled]) -> None:
         self.spool.ack([s.seq for s in group])
         self.counts.delivered += len(group)
 
-    def _refused(self, spooled: Spooled, response: httpx.Response) -> None:
-        reason = f"refused by the service, HTTP {response.status_code}: {_detail(response)}"
+    def _refused(self, spooled: Spooled, response: httpx.Response | str) -> None:
+        reason = response if isinstance(response, str) else _reason(response)
         log.warning("%s %s: %s", spooled.entry.origin, spooled.entry.position, reason)
         self.counts.refused += 1
         self.spool.note_dead(spooled, reason, keep=False)
 
 
-def _ours(kind: str, body: Any, agency: str) -> bool:
-    """Whether a 403 can only be the token's fault: everything sent was for the configured
-    agency (a recorded event naming another agency is that record's fault)."""
+class Unencodable(Exception):
+    """A spooled body that cannot be sent as JSON."""
+
+
+def _reason(response: httpx.Response) -> str:
+    return f"refused by the service, HTTP {response.status_code}: {_detail(response)}"
+
+
+def _records_fault(kind: str, body: Any, agency: str, response: httpx.Response) -> bool:
+    """Whether a 403 is the record's fault rather than the token's: a kind the adapter role may
+    not post (a `qi.review` in a recording), or an event naming another agency than the
+    configured one."""
     if kind != "events":
+        return False
+    try:
+        field = response.json().get("field")
+    except (ValueError, AttributeError):
+        return False
+    if field == "kind":
         return True
-    return all(isinstance(e, dict) and e.get("agency") == agency for e in body)
+    others = any(isinstance(e, dict) and e.get("agency") != agency for e in body)
+    return field == "agency" and others
 
 
 def _groups(pending: list[Spooled]) -> Iterator[list[Spooled]]:

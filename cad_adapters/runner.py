@@ -98,6 +98,8 @@ async def run(config: AdapterConfig, stop: asyncio.Event | None = None) -> Repor
                 log.info("%d entries left in the spool from before: resending", spool.depth())
             deliver_stop = asyncio.Event()
             delivering = asyncio.create_task(delivery.run(deliver_stop), name="deliver")
+            # A delivery that dies must stop the adapter (and fail it), never let it read on.
+            delivering.add_done_callback(lambda _: stop.set())
             try:
                 if source.type == "file" and not source.follow:
                     assert source.path is not None and fmt is not None

@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
+import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, BinaryIO, Final
 
 from cad_adapters.core import Format, ParseError, Record
 from cad_adapters.deliver import pause
@@ -25,6 +27,19 @@ log = logging.getLogger("tcpr.adapter")
 # Records per spool commit while reading a file (one fsync each).
 COMMIT_EVERY: Final = 500
 CHUNK: Final = 65_536
+# Bytes kept from the end of what was read, to notice a followed file rewritten in place.
+TAIL: Final = 256
+# Tries at a dropped file that cannot be read or moved before it is filed as a reject.
+MAX_FILE_TRIES: Final = 3
+
+
+def sendable(value: object) -> None:
+    """Refuse what JSON cannot carry to the service (NaN, Infinity, a lone surrogate), which a
+    lenient decoder lets through: such a record must be a reject here, not jam the delivery."""
+    try:
+        json.dumps(value, allow_nan=False, ensure_ascii=False).encode("utf-8")
+    except (ValueError, UnicodeError) as exc:
+        raise ParseError(f"not sendable as JSON: {exc}", "body") from None
 
 
 @dataclass
@@ -44,6 +59,7 @@ class Reader:
         self.read += 1
         try:
             events = parse(raw)
+            sendable(events)
         except ParseError as exc:
             return self.reject(raw, origin, where, exc.reason, exc.field)
         return Entry("events", events, origin, where) if events else None
@@ -54,7 +70,7 @@ class Reader:
         text = raw.decode("utf-8", errors="backslashreplace")
         return Entry("reject", {"raw": text, "reason": reason, "field": field}, origin, where)
 
-    def commit(self, entries: list[Entry], mark: tuple[str, int] | None = None) -> None:
+    def commit(self, entries: list[Entry], mark: tuple[str, int, str] | None = None) -> None:
         self.spool.put(entries, mark)
         if entries:
             self.wake.set()
@@ -70,83 +86,139 @@ async def read_file(
     poll_seconds: float = 1.0,
 ) -> None:
     """Read `path` line by line from where the spool says it stopped (a restart resumes after the
-    last spooled line). Every line is parsed, so a header line read before still sets the columns;
-    lines already spooled are not spooled again. `follow` keeps reading as the file grows."""
+    last spooled line). `follow` keeps reading as the file grows, and starts again from the top
+    when the file is rotated (renamed away and recreated) or truncated."""
+    while await _read_open_file(path, fmt, reader, stop, follow, poll_seconds):
+        log.info("%s was rotated or truncated: reading the new file from the top", path)
+
+
+async def _read_open_file(
+    path: Path,
+    fmt: Format,
+    reader: Reader,
+    stop: asyncio.Event,
+    follow: bool,
+    poll_seconds: float,
+) -> bool:
+    """One pass over the file `path` names now; True when, followed, it was replaced.
+
+    The spool's mark for a path is the byte position read up to and a hash of the bytes before
+    it: the file is resumed there only if it still starts with those bytes (the CAD appended to
+    it); a file replaced under the same name, rewritten or truncated is read from the top (ids
+    derived from content make the repeats harmless). Every line is parsed, so a header line read
+    before still sets the columns; a line that ends at or before the mark is not spooled again,
+    and one the mark cuts (an unfinished last line read before) is read again whole."""
     # Local file reads are short and the reader owns its thread of work: blocking is fine here.
     key = str(path.resolve())  # noqa: ASYNC240
-    done = reader.spool.mark(key)
-    if path.stat().st_size < done:  # noqa: ASYNC240  # replaced or truncated since: read it again, from the top
-        done = 0
     stream = fmt.stream()
     origin = str(path)
-    batch: list[Entry] = []
-    offset = 0
-    marked = done  # the mark only moves forward
-    number = 0
-    buffer = b""
-    skipping = False  # inside a line longer than the limit
     with path.open("rb") as f:
+        opened = os.fstat(f.fileno())
+        done = _resume_at(f, *reader.spool.mark(key))
+        read = hashlib.sha256()  # of every byte consumed, for the mark
+        batch: list[Entry] = []
+        offset = marked = 0
+        number = 0
+        buffer = b""
+        skipping = False  # inside a line longer than the limit
+        replaced = False
+        tail = b""  # the last bytes read, to notice the file rewritten in place
+
+        def commit() -> None:
+            nonlocal batch, marked
+            if batch or offset > marked:
+                marked = offset
+                if marked >= done:
+                    reader.commit(batch, (key, marked, read.hexdigest()))
+                batch = []
+
         while True:
             chunk = f.read(CHUNK)
             if not chunk:
-                if batch or offset > marked:
-                    marked = max(offset, marked)
-                    reader.commit(batch, (key, marked))
-                    batch = []
-                if not follow or stop.is_set():
+                commit()
+                if replaced or not follow or stop.is_set():
                     break
                 await pause(stop, poll_seconds)
+                replaced = _replaced(path, f, opened, tail)
                 continue
+            tail = (tail + chunk)[-TAIL:]
             buffer += chunk
             while True:
                 cut = buffer.find(b"\n")
                 if cut < 0:
                     if len(buffer) > reader.max_line_bytes and not skipping:
                         number += 1
-                        where = f"line {number} (byte {offset})"
-                        if offset >= done:
-                            batch.append(
-                                reader.reject(
-                                    buffer[:200],
-                                    origin,
-                                    where,
-                                    f"line longer than {reader.max_line_bytes} bytes",
-                                    None,
-                                )
-                            )
+                        if offset + len(buffer) > done:
+                            reason = f"line longer than {reader.max_line_bytes} bytes"
+                            where = f"line {number} (byte {offset})"
+                            batch.append(reader.reject(buffer[:200], origin, where, reason, None))
                         skipping = True
                     if skipping:
+                        read.update(buffer)
                         offset += len(buffer)
                         buffer = b""
                     break
                 line, buffer = buffer[:cut], buffer[cut + 1 :]
+                read.update(line + b"\n")
                 start, offset = offset, offset + cut + 1
                 if skipping:
                     skipping = False
                     continue
                 number += 1
-                if start < done:
+                if offset <= done:
                     _again(stream.parse, line)
                     continue
                 entry = _line(stream.parse, line, origin, f"line {number} (byte {start})", reader)
                 if entry is not None:
                     batch.append(entry)
                 if len(batch) >= COMMIT_EVERY:
-                    marked = max(offset, marked)
-                    reader.commit(batch, (key, marked))
-                    batch = []
+                    commit()
             await asyncio.sleep(0)  # let delivery run between chunks
-    if buffer and not skipping and not follow:
-        # The last line has no line break: a file cut short, or one without a final newline.
-        # (A followed file's unfinished last line is read on the next start, once complete.)
-        number += 1
-        start, offset = offset, offset + len(buffer)
-        entry = (
-            _line(stream.parse, buffer, origin, f"line {number} (byte {start})", reader)
-            if start >= done
-            else None
-        )
-        reader.commit([entry] if entry is not None else [], (key, max(offset, marked)))
+        if buffer and not skipping and not follow:
+            # The last line has no line break: a file cut short, or one without a final
+            # newline. (A followed file's unfinished last line waits for its line break.)
+            number += 1
+            start = offset
+            read.update(buffer)
+            offset += len(buffer)
+            if offset > done:
+                entry = _line(stream.parse, buffer, origin, f"line {number} (byte {start})", reader)
+                batch.extend([entry] if entry is not None else [])
+            commit()
+    return replaced
+
+
+def _resume_at(f: BinaryIO, position: int, digest: str) -> int:
+    """Where to resume `f`: the mark, if the file still starts with the bytes read before."""
+    if position <= 0 or os.fstat(f.fileno()).st_size < position:
+        return 0
+    prefix = hashlib.sha256()
+    left = position
+    while left > 0:
+        chunk = f.read(min(CHUNK, left))
+        if not chunk:
+            break
+        prefix.update(chunk)
+        left -= len(chunk)
+    f.seek(0)
+    return position if prefix.hexdigest() == digest else 0
+
+
+def _replaced(path: Path, f: BinaryIO, opened: os.stat_result, tail: bytes) -> bool:
+    """Whether the path now names another file than the one open, or the open one was
+    rewritten (rotated away and recreated, truncated in place and written again): read that
+    one from the top."""
+    try:
+        now = path.stat()
+    except FileNotFoundError:
+        return False  # rotated away, not yet recreated: keep the old one open
+    if (now.st_dev, now.st_ino) != (opened.st_dev, opened.st_ino):
+        return True
+    read_to = f.tell()
+    if now.st_size < read_to:
+        return True
+    # Same file, as long or longer: is what we read still there? (copytruncate then new writes)
+    return bool(tail) and os.pread(f.fileno(), len(tail), read_to - len(tail)) != tail
 
 
 def _again(parse: Callable[[bytes], list[Record]], line: bytes) -> None:
@@ -180,15 +252,28 @@ async def watch_directory(
     is one EIDO document for `eido_agency`."""
     done_dir = done_dir or folder / "done"
     kept: set[tuple[str, int, float]] = set()  # files kept in place, so they are not read again
+    failures: dict[tuple[str, int, float], int] = {}
     while not stop.is_set():
         for path, identity in _settled(folder, pattern, settle_seconds, kept):
             if stop.is_set():
                 return
-            if fmt is None:
-                _read_eido_file(path, reader, eido_agency or "")
-            else:
-                await read_file(path, fmt, reader, stop)
-            _finish(path, after, done_dir)
+            try:
+                if fmt is None:
+                    _read_eido_file(path, reader, eido_agency or "")
+                else:
+                    await read_file(path, fmt, reader, stop)
+                _finish(path, after, done_dir)
+            except OSError as exc:
+                # Gone meanwhile, unreadable, not movable: try again next time; after a few
+                # tries, file it as a reject so someone sees it, and leave it alone.
+                failures[identity] = failures.get(identity, 0) + 1
+                log.error("%s: %s (try %d)", path, exc, failures[identity])
+                if failures[identity] >= MAX_FILE_TRIES and path.exists():
+                    reason = f"cannot read or move the file: {exc}"
+                    reader.commit([reader.reject(b"", str(path), "file", reason, None)])
+                    kept.add(identity)
+                continue
+            failures.pop(identity, None)
             if after == "keep":
                 kept.add(identity)
             else:
@@ -204,9 +289,12 @@ def _settled(
     now = time.time()
     out = []
     for path in folder.glob(pattern):
-        if not path.is_file():
+        try:
+            if not path.is_file():
+                continue
+            stat = path.stat()
+        except OSError:  # renamed or removed while we looked (a CAD's temporary file)
             continue
-        stat = path.stat()
         identity = (str(path), stat.st_size, stat.st_mtime)
         if identity not in kept and now - stat.st_mtime >= settle_seconds:
             out.append((path, identity))
@@ -216,10 +304,11 @@ def _settled(
 def _read_eido_file(path: Path, reader: Reader, agency: str) -> None:
     key = str(path.resolve())
     raw = path.read_bytes()
-    if reader.spool.mark(key) == len(raw):
-        return  # spooled before a restart, not yet moved away
+    digest = hashlib.sha256(raw).hexdigest()
+    if reader.spool.mark(key) == (len(raw), digest):
+        return  # this very file was spooled before a restart, and not yet moved away
     entry = eido_entry(raw, agency, str(path), "file", reader)
-    reader.commit([entry], (key, len(raw)))
+    reader.commit([entry], (key, len(raw), digest))
 
 
 def eido_entry(raw: bytes, agency: str, origin: str, where: str, reader: Reader) -> Entry:
@@ -231,6 +320,7 @@ def eido_entry(raw: bytes, agency: str, origin: str, where: str, reader: Reader)
     try:
         document = eido.load(raw)
         eido.parse(document, agency)
+        sendable(document)
     except ParseError as exc:
         return reader.reject(raw, origin, where, exc.reason, exc.field or "body")
     return Entry("eido", document, origin, where)
@@ -264,11 +354,11 @@ async def tcp_lines(
         stream = fmt.stream()
         number = 0
         try:
-            while not stop.is_set():
+            while True:
                 try:
                     line = await lines.readuntil(b"\n")
                 except asyncio.IncompleteReadError as exc:
-                    line = exc.partial  # the peer closed: its last line, if any
+                    line = exc.partial  # the connection closed: its last line, if any
                     if not line:
                         break
                 except asyncio.LimitOverrunError:
@@ -284,15 +374,13 @@ async def tcp_lines(
                 reader.commit([entry] if entry else [])
                 if not line.endswith(b"\n"):
                     break
+        except OSError as exc:  # reset by the peer, network down
+            log.warning("%s: connection lost after line %d (%s)", origin, number, exc)
         finally:
             writer.close()
 
     if listen is not None:
-        host, port = _address(listen)
-        server = await asyncio.start_server(handle, host, port, limit=reader.max_line_bytes)
-        log.info("listening for the CAD's line feed on %s", listen)
-        async with server:
-            await stop.wait()
+        await _listen(listen, handle, reader.max_line_bytes, stop)
         return
     assert connect is not None
     host, port = _address(connect)
@@ -306,7 +394,52 @@ async def tcp_lines(
             backoff = min(backoff * 2, 10.0)
             continue
         backoff = 0.5
-        await handle(lines, writer)
+        await _until_stopped(handle(lines, writer), writer, stop)
+        await pause(stop, backoff)  # the CAD closed: do not redial in a tight loop
+
+
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+async def _listen(address: str, handle: Handler, limit: int, stop: asyncio.Event) -> None:
+    """Accept the CAD's connections until `stop`; then close them (a connection left open must
+    not keep the adapter from stopping)."""
+    open_writers: set[asyncio.StreamWriter] = set()
+
+    async def accepted(lines: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        open_writers.add(writer)
+        try:
+            await handle(lines, writer)
+        finally:
+            open_writers.discard(writer)
+
+    host, port = _address(address)
+    server = await asyncio.start_server(accepted, host, port, limit=limit)
+    log.info("listening for the CAD's line feed on %s", address)
+    try:
+        await stop.wait()
+    finally:
+        server.close()
+        for writer in list(open_writers):
+            writer.close()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(server.wait_closed(), 5.0)
+
+
+async def _until_stopped(
+    work: Awaitable[None], writer: asyncio.StreamWriter, stop: asyncio.Event
+) -> None:
+    """Run a connection's reading until it ends or `stop` is set (then close it and let the
+    reading finish what it has)."""
+    task = asyncio.ensure_future(work)
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if not task.done():
+            writer.close()
+        await task
+    finally:
+        stopping.cancel()
 
 
 async def _discard_line(lines: asyncio.StreamReader) -> None:

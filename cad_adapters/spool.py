@@ -4,7 +4,8 @@ acknowledged it, so a crash of the adapter, the service or the network between t
 One SQLite file (WAL, `synchronous=FULL`: a `put` has reached the disk when it returns) holds:
 - `entries`: what waits for delivery, oldest first. An entry is the events of one source record,
   one EIDO document, or one bad record for the service's reject store.
-- `marks`: how far each source file has been read, committed in the same transaction as the
+- `marks`: how far each source file has been read (and a hash of the bytes read, to tell the same
+  file grown from another one under the same name), committed in the same transaction as the
   entries read up to there, so a restart resumes exactly after the last spooled record.
 
 Beside it, the dead-letter file (JSON lines, appended and fsynced) keeps what could not go to the
@@ -38,7 +39,8 @@ CREATE TABLE IF NOT EXISTS entries (
 );
 CREATE TABLE IF NOT EXISTS marks (
     source TEXT PRIMARY KEY,
-    position INTEGER NOT NULL
+    position INTEGER NOT NULL,
+    digest TEXT NOT NULL
 );
 """
 
@@ -75,7 +77,7 @@ class Spool:
     def close(self) -> None:
         self._db.close()
 
-    def put(self, entries: list[Entry], mark: tuple[str, int] | None = None) -> None:
+    def put(self, entries: list[Entry], mark: tuple[str, int, str] | None = None) -> None:
         """Store the entries (and how far their source has been read) in one durable commit."""
         now = time.time()
         with self._transaction():
@@ -88,15 +90,19 @@ class Spool:
             )
             if mark is not None:
                 self._db.execute(
-                    "INSERT INTO marks (source, position) VALUES (?, ?) "
-                    "ON CONFLICT (source) DO UPDATE SET position = excluded.position",
+                    "INSERT INTO marks (source, position, digest) VALUES (?, ?, ?) "
+                    "ON CONFLICT (source) DO UPDATE SET "
+                    "position = excluded.position, digest = excluded.digest",
                     mark,
                 )
 
-    def mark(self, source: str) -> int:
-        """How many bytes of `source` are already spooled (0 for a source never read)."""
-        row = self._db.execute("SELECT position FROM marks WHERE source = ?", (source,)).fetchone()
-        return int(row[0]) if row else 0
+    def mark(self, source: str) -> tuple[int, str]:
+        """How many bytes of `source` are already spooled (0 for a source never read), and the
+        hash of those bytes."""
+        row = self._db.execute(
+            "SELECT position, digest FROM marks WHERE source = ?", (source,)
+        ).fetchone()
+        return (int(row[0]), str(row[1])) if row else (0, "")
 
     def forget(self, source: str) -> None:
         """Drop a finished source's mark (a directory's file once moved away)."""
@@ -135,23 +141,28 @@ class Spool:
         a bad record to reach the service's reject store later) but never notes it twice."""
         if spooled.noted and keep:
             return
-        line = {
-            "noted_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "origin": spooled.entry.origin,
-            "position": spooled.entry.position,
-            "kind": spooled.entry.kind,
-            "reason": reason,
-            "body": spooled.entry.body,
-        }
-        with self.dead_letter.open("a", encoding="utf-8") as out:
-            out.write(json.dumps(line, ensure_ascii=False) + "\n")
-            out.flush()
-            os.fsync(out.fileno())
+        self.dead_letter_line(spooled.entry, reason, spooled.entry.body)
         with self._transaction():
             if keep:
                 self._db.execute("UPDATE entries SET noted = 1 WHERE seq = ?", (spooled.seq,))
             else:
                 self._db.execute("DELETE FROM entries WHERE seq = ?", (spooled.seq,))
+
+    def dead_letter_line(self, entry: Entry, reason: str, body: Any) -> None:
+        """Append one line to the dead-letter file (fsynced): where, what and why."""
+        line = {
+            "noted_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "origin": entry.origin,
+            "position": entry.position,
+            "kind": entry.kind,
+            "reason": reason,
+            "body": body,
+        }
+        text = json.dumps(line, ensure_ascii=True, default=repr)  # whatever the body holds
+        with self.dead_letter.open("a", encoding="utf-8") as out:
+            out.write(text + "\n")
+            out.flush()
+            os.fsync(out.fileno())
 
     def dead_letters(self) -> list[dict[str, Any]]:
         if not self.dead_letter.exists():

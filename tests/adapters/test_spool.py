@@ -21,7 +21,7 @@ def test_entries_survive_a_reopen_until_acknowledged(tmp_path: Path) -> None:
             Entry("events", [{"event_id": "e1"}], "feed.csv", "line 2 (byte 40)"),
             Entry("reject", {"raw": "x", "reason": "bad", "field": None}, "feed.csv", "line 3"),
         ],
-        ("feed.csv", 120),
+        ("feed.csv", 120, "d1"),
     )
     spool.close()
 
@@ -30,8 +30,8 @@ def test_entries_survive_a_reopen_until_acknowledged(tmp_path: Path) -> None:
     assert [s.entry.kind for s in pending] == ["events", "reject"]
     assert pending[0].entry.body == [{"event_id": "e1"}]
     assert pending[0].entry.position == "line 2 (byte 40)"
-    assert spool.mark("feed.csv") == 120
-    assert spool.mark("other.csv") == 0
+    assert spool.mark("feed.csv") == (120, "d1")
+    assert spool.mark("other.csv") == (0, "")
 
     spool.ack([pending[0].seq])
     spool.close()
@@ -44,9 +44,9 @@ def test_a_failed_put_stores_neither_entries_nor_mark(tmp_path: Path) -> None:
     spool = _spool(tmp_path)
     unserialisable = Entry("events", [{"at": object()}], "feed.csv", "line 1")
     with pytest.raises(TypeError):
-        spool.put([Entry("events", [], "feed.csv", "line 0"), unserialisable], ("feed.csv", 9))
+        spool.put([Entry("events", [], "feed.csv", "line 0"), unserialisable], ("feed.csv", 9, "d"))
     assert spool.depth() == 0
-    assert spool.mark("feed.csv") == 0
+    assert spool.mark("feed.csv") == (0, "")
 
 
 def test_dead_letters_are_noted_once_and_removed_only_when_final(tmp_path: Path) -> None:
@@ -70,8 +70,8 @@ def test_dead_letters_are_noted_once_and_removed_only_when_final(tmp_path: Path)
 
 def test_forget_drops_a_finished_sources_mark(tmp_path: Path) -> None:
     spool = _spool(tmp_path)
-    spool.put([], ("a.csv", 10))
-    spool.put([], ("a.csv", 25))
-    assert spool.mark("a.csv") == 25
+    spool.put([], ("a.csv", 10, "d10"))
+    spool.put([], ("a.csv", 25, "d25"))
+    assert spool.mark("a.csv") == (25, "d25")
     spool.forget("a.csv")
-    assert spool.mark("a.csv") == 0
+    assert spool.mark("a.csv") == (0, "")
