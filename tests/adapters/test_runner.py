@@ -13,7 +13,7 @@ from harness import Server, service_settings, start_server
 from runner_kit import config_file, event_line, free_port, until
 
 from cad_adapters.config import ConfigError, load
-from cad_adapters.runner import run
+from cad_adapters.runner import run, status
 from cad_adapters.spool import Spool
 
 
@@ -118,6 +118,9 @@ async def test_nothing_is_lost_while_the_service_is_down(tmp_path: Path) -> None
     stop.set()
     report = await running
     assert report.spooled == 41 and report.delivered == 0
+    shown = status(config)  # what `tcpr adapter status` prints
+    assert (shown["spooled"], shown["dead_letters"]) == (41, 1)
+    assert shown["oldest"]["position"] == "line 1 (byte 0)" and shown["oldest"]["attempts"] >= 1
 
     # The service is back (with the same database): the next run resends the spool.
     server = await start_server(service_settings(settings.database_url))
