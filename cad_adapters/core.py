@@ -49,8 +49,10 @@ class Format(Protocol):
 
 def derive_id(prefix: str, *parts: str) -> str:
     """A stable event id from what identifies a fact, so reading the same fact again (a re-sent
-    snapshot, a re-read file) gives the same id and is stored once. At most 128 characters."""
-    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:40]
+    snapshot, a re-read file) gives the same id and is stored once. At most 128 characters.
+    Any Python string hashes, lone surrogates from JSON escapes included (valid text hashes as
+    plain UTF-8, so existing ids are unchanged)."""
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:40]
     return f"{prefix}-{digest}"
 
 

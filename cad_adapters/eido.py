@@ -13,11 +13,25 @@ report of each (`POST /api/v1/eido` stores with `keep_first`).
 | every leg `callStateRegistryText` = `callEnd` | `call.ended` at the last leg's lastUpdateTimeStamp |
 | `incidentComponent` incident type | `call.nature` at its lastUpdateTimeStamp (`code`, `text`) |
 | `emergencyResourceComponent[].primaryUnitStatusRegistryText` | `unit.dispatched` / `unit.on_scene` at its lastUpdateTimeStamp |
+
+Known limit, deliberate: an event id names the fact (the nature code, the unit and its status),
+not when it was reported, so each fact is stored once per call, with its first report. A nature
+code that changes A -> B -> A stays B: the return to A restates the first A and is a duplicate.
+A unit dispatched, cleared and dispatched again to the same incident is not a new event. This is the price of
+reading snapshots, which restate every fact with a new timestamp each time: ids from times would
+store each restatement as a new event. A CAD that must record re-dispatches sends events to
+`POST /api/v1/events` with its own ids instead.
+
+A document must be what JSON text (RFC 8259) and UTF-8 can carry, since the events and the
+document itself are sent on and stored as such: NaN or Infinity anywhere, and strings or keys
+with lone surrogates (which a JSON escape of a surrogate code point gives), are refused naming
+the field.
 """  # noqa: E501
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -46,7 +60,7 @@ CALL_END: Final = "callEnd"
 def load(document: bytes) -> dict[str, Any]:
     """The EIDO document of a JSON body; a ParseError when it is not a JSON object."""
     try:
-        payload = json.loads(document)
+        payload = json.loads(document, parse_constant=_no_constant)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ParseError(f"not valid JSON: {exc}") from None
     except RecursionError:
@@ -213,8 +227,56 @@ def _unit_facts(doc: dict[str, Any]) -> list[_Fact]:
 
 def _document(payload: object) -> dict[str, Any]:
     if not isinstance(payload, dict):
-        raise ParseError(f"an EIDO is a JSON object, not {_json_type(payload)}")
+        raise ParseError(f"an EIDO is a JSON object, not {json_type(payload)}")
+    _sendable(payload)
     return payload
+
+
+def _no_constant(name: str) -> object:
+    raise ParseError(f"not valid JSON: {name} is not a number in JSON (RFC 8259)")
+
+
+def _sendable(document: dict[str, Any]) -> None:
+    """Refuse, naming the first place in document order, what JSON text and UTF-8 cannot carry:
+    the runner spools the document and sends it on, and the service stores what it implies."""
+    stack: list[tuple[str, object]] = [("", document)]
+    while stack:  # not recursive: a document may be nested as deep as json.loads allows
+        path, value = stack.pop()
+        if isinstance(value, dict):
+            inner = []
+            for key, item in value.items():
+                name = f"{path}.{_printable(key)}" if path else _printable(key)
+                if not isinstance(key, str):
+                    raise ParseError(f"a key must be a string, not {json_type(key)}", name)
+                _unicode(key, name)
+                inner.append((name, item))
+            stack.extend(reversed(inner))
+        elif isinstance(value, list | tuple):
+            stack.extend(reversed([(f"{path}[{i}]", item) for i, item in enumerate(value)]))
+        elif isinstance(value, float):
+            if not math.isfinite(value):
+                raise ParseError(f"{value} is not a number in JSON (RFC 8259)", path)
+        elif isinstance(value, str):
+            _unicode(value, path)
+        elif value is not None and not isinstance(value, int):  # bool is an int
+            raise ParseError(f"not a JSON value: {type(value).__name__}", path)
+
+
+def _unicode(value: str, field: str) -> None:
+    """Refuse a string UTF-8 cannot encode: a lone surrogate, which a JSON escape can give."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ParseError(
+            f"U+{ord(value[exc.start]):04X} at character {exc.start} is a lone surrogate, "
+            "not text that can be stored",
+            field,
+        ) from None
+
+
+def _printable(key: object) -> str:
+    """A key as it can appear in a field name (a lone surrogate as its escape)."""
+    return str(key).encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _incident(doc: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
@@ -229,7 +291,7 @@ def _incident(doc: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
     if value is None:
         return None, path
     if not isinstance(value, dict):
-        raise ParseError(f"must be an object, not {_json_type(value)}", path)
+        raise ParseError(f"must be an object, not {json_type(value)}", path)
     return value, path
 
 
@@ -238,11 +300,11 @@ def _components(doc: dict[str, Any], name: str) -> list[tuple[str, dict[str, Any
     if value is None:
         return []
     if not isinstance(value, list):
-        raise ParseError(f"must be an array, not {_json_type(value)}", name)
+        raise ParseError(f"must be an array, not {json_type(value)}", name)
     out = []
     for i, item in enumerate(value):
         if not isinstance(item, dict):
-            raise ParseError(f"must be an object, not {_json_type(item)}", f"{name}[{i}]")
+            raise ParseError(f"must be an object, not {json_type(item)}", f"{name}[{i}]")
         out.append((f"{name}[{i}]", item))
     return out
 
@@ -255,7 +317,8 @@ def _required(component: dict[str, Any], key: str, path: str) -> object:
 
 def _text(value: object, field: str, limit: int | None) -> str:
     if not isinstance(value, str):
-        raise ParseError(f"must be a string, not {_json_type(value)}", field)
+        raise ParseError(f"must be a string, not {json_type(value)}", field)
+    _unicode(value, field)
     if not value.strip():
         raise ParseError("empty", field)
     if limit is not None and len(value) > limit:
@@ -275,7 +338,7 @@ def _ref(value: object, field: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, dict):
-        raise ParseError(f"must be a reference object, not {_json_type(value)}", field)
+        raise ParseError(f"must be a reference object, not {json_type(value)}", field)
     ref = value.get("$ref")
     return None if ref is None else _text(ref, f"{field}.$ref", None)
 
@@ -284,7 +347,7 @@ def _first_ref(value: object, field: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, list):
-        raise ParseError(f"must be an array of references, not {_json_type(value)}", field)
+        raise ParseError(f"must be an array of references, not {json_type(value)}", field)
     return _ref(value[0], f"{field}[0]") if value else None
 
 
@@ -296,7 +359,8 @@ def _time(value: object, field: str) -> datetime:
         raise ParseError(str(exc), field) from None
 
 
-def _json_type(value: object) -> str:
+def json_type(value: object) -> str:
+    """How to name a JSON value's type in a refusal."""
     match value:
         case None:
             return "null"

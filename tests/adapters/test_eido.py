@@ -325,3 +325,77 @@ def test_bad_agency_is_refused_by_the_canonical_check() -> None:
     with pytest.raises(ParseError) as caught:
         eido.parse(transferred(), "A" * 33)
     assert caught.value.field == "agency"
+
+
+def test_derive_id_takes_any_python_string_and_keeps_existing_ids() -> None:
+    # json.loads gives lone surrogates; an id must still come out rather than an exception.
+    assert derive_id("eido", "\ud800") != derive_id("eido", "\udfff")
+    # Valid text hashes exactly as before: ids already stored do not change.
+    expected = "eido-073b4750b589ac1ab1681b6abedb6c4f7521bb6a"
+    assert derive_id("eido", "INC-77", "call.nature", "09E01") == expected
+
+
+LONE = "\ud800"
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda d: d.update({"$id": "urn:" + LONE}), "$id"),
+        (
+            lambda d: d["incidentComponent"].update(internalIncidentId=LONE),
+            "incidentComponent.internalIncidentId",
+        ),
+        (lambda d: d["callComponent"][1].update({"$id": "leg" + LONE}), "callComponent[1].$id"),
+        (
+            lambda d: d["callComponent"][0].update(agentReference=[ref(LONE)]),
+            "callComponent[0].agentReference[0].$ref",
+        ),
+        (
+            lambda d: d["incidentComponent"].update(incidentTypeInternalText="Cardiac " + LONE),
+            "incidentComponent.incidentTypeInternalText",
+        ),
+        # Not read for any event, yet the document could not be sent on: refused all the same.
+        (lambda d: d["callComponent"][0].update(notes=["ok", LONE]), "callComponent[0].notes[1]"),
+        (lambda d: d["incidentComponent"].update({LONE: 1}), "incidentComponent.\\ud800"),
+    ],
+)
+def test_text_that_is_not_unicode_is_refused_naming_the_field(change: Any, field: str) -> None:
+    error = refusal(edited(change))
+    assert error.field == field
+    assert "U+D800" in error.reason
+    str(error).encode("utf-8")  # the refusal itself can be answered and stored
+
+
+def test_a_string_the_parser_reads_is_checked_even_without_the_document_walk() -> None:
+    with pytest.raises(ParseError) as caught:
+        eido.call_id({"$id": "x" + LONE})
+    assert caught.value.field == "$id"
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_in_the_json_text_are_refused(constant: str) -> None:
+    text = json.dumps(transferred())[:-1] + f', "extra": [1, {constant}]}}'
+    with pytest.raises(ParseError) as caught:
+        eido.load(text.encode())
+    assert caught.value.field is None
+    assert constant in caught.value.reason and "RFC 8259" in caught.value.reason
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda d: d.update(extra={"deep": [0.5, float("nan")]}), "extra.deep[1]"),
+        (lambda d: d.update(big=float("-inf")), "big"),
+        (lambda d: d.update(when={"at": object()}), "when.at"),
+    ],
+)
+def test_a_decoded_document_that_json_cannot_carry_is_refused(change: Any, field: str) -> None:
+    error = refusal(edited(change))
+    assert error.field == field
+
+
+def test_a_number_too_large_for_a_float_is_refused_by_name() -> None:
+    text = json.dumps(transferred())[:-1] + ', "extra": 1e400}'
+    error = refusal(text.encode())
+    assert error.field == "extra"

@@ -49,14 +49,28 @@ def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     return out
 
 
+# What Python's json gives but JSON text (RFC 8259) and UTF-8 cannot carry.
+UNSENDABLE = st.sampled_from([float("nan"), float("inf"), float("-inf")]) | st.builds(
+    "{}{}{}".format, st.text(max_size=5), st.characters(categories=["Cs"]), st.text(max_size=5)
+)
+
+
+def _sendable(value: object) -> None:
+    """Encodable the way httpx sends JSON: the runner can deliver it, the service store it."""
+    json.dumps(value, ensure_ascii=False, allow_nan=False).encode("utf-8")
+
+
 def _outcome(document: object) -> list[dict[str, Any]] | ParseError:
     try:
         events = eido.parse(document, "EMS1")
     except ParseError as exc:
         assert exc.reason
+        str(exc).encode("utf-8")  # a refusal can always be answered and kept
         return exc
     for event in events:
         canonical(event)
+        _sendable(event)
+    _sendable(eido.load(document) if isinstance(document, bytes) else document)
     return events
 
 
@@ -82,6 +96,25 @@ def test_a_real_snapshot_with_one_value_swapped(data: st.DataObject) -> None:
     if isinstance(outcome, ParseError) and outcome.field:
         # The named field is a path into the document, e.g. callComponent[1].answerDate.
         assert outcome.field.split("[")[0].split(".")[0] in {*document, "$id", "body"}
+
+
+@given(st.data())
+@settings(max_examples=300, deadline=None)
+def test_a_snapshot_carrying_nan_or_a_lone_surrogate_anywhere_is_refused(
+    data: st.DataObject,
+) -> None:
+    """The runner checks each EIDO with `parse` before spooling it: what parses must be sendable."""
+    document = copy.deepcopy(data.draw(st.sampled_from(snapshots())))
+    path = data.draw(st.sampled_from(_paths(document)))
+    holder = document
+    for key in path[:-1]:
+        holder = holder[key]
+    holder[path[-1]] = data.draw(UNSENDABLE)
+    outcome = _outcome(document)
+    assert isinstance(outcome, ParseError)
+    assert outcome.field is not None and outcome.field.startswith(str(path[0]))
+    # The same as JSON text (json.dumps writes NaN and the \udxxx escape) is refused too.
+    assert isinstance(_outcome(json.dumps(document).encode()), ParseError)
 
 
 @given(st.binary(max_size=200))

@@ -260,3 +260,35 @@ async def test_who_may_post(server: Server) -> None:
     assert named.json()["agency"] == "B"
     assert {e.agency for e in await stored(server, CALL, "B")} == {"B"}
     assert await stored(server, CALL) == []
+
+
+async def test_what_json_text_cannot_carry_is_refused_and_kept_not_a_500(server: Server) -> None:
+    """A lone surrogate (legal as a JSON escape, not as Unicode text) and NaN (Python's json
+    accepts it, RFC 8259 does not) answer 422 naming the field, and the body is kept."""
+    adapter, admin = await server.client("adapter"), await server.client("admin")
+    document = json.dumps(snapshot(("Dispatched", "2026-03-02T09:02:00-06:00")))
+    surrogate = document.replace(
+        '"internalIncidentId": "INC-77"', '"internalIncidentId": "INC-\\ud800"'
+    ).encode()
+    assert b"\\ud800" in surrogate and surrogate.isascii()
+    document_id = json.dumps({**json.loads(document), "$id": "\ud800"}).encode()
+    assert document_id.startswith(b'{"$id": "\\ud800"')
+    nan = (document[:-1] + ', "score": NaN}').encode()
+    async with adapter, admin:
+        for body, field, words in [
+            (surrogate, "incidentComponent.internalIncidentId", "U+D800"),
+            (document_id, "$id", "U+D800"),
+            (nan, "body", "NaN"),
+        ]:
+            response = await post(adapter, body)
+            assert response.status_code == 422, response.text
+            assert response.json()["field"] == field
+            assert words in response.json()["detail"]
+        kept = (await admin.get("/api/v1/rejects", params={"agency": "A"})).json()["rejects"]
+    assert [(r["status"], r["field"]) for r in kept] == [
+        (422, "body"),
+        (422, "$id"),
+        (422, "incidentComponent.internalIncidentId"),
+    ]
+    assert [r["body"].encode() for r in kept] == [nan, document_id, surrogate]
+    assert await stored(server, CALL) == []

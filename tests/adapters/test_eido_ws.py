@@ -18,6 +18,7 @@ from websockets.asyncio.server import serve
 from websockets.exceptions import InvalidURI
 
 from cad_adapters.eido_ws import EIDO_MEDIA, subscribe
+from cad_adapters.eido_ws import RAW_IN_LOG as RAW
 
 
 @pytest.fixture
@@ -36,16 +37,20 @@ class Subscriber:
     task: asyncio.Task[None]
     stop: asyncio.Event
     handed: list[tuple[dict[str, Any], str]]
+    bad: list[tuple[str, str, str | None]]
 
     async def finish(self) -> None:
         self.stop.set()
         await asyncio.wait_for(self.task, WAIT)
 
 
-def start(url: str, *, fail_first: int = 0, **options: Any) -> Subscriber:
+def start(
+    url: str, *, fail_first: int = 0, fail_bad: int = 0, keep_bad: bool = True, **options: Any
+) -> Subscriber:
     stop = asyncio.Event()
     handed: list[tuple[dict[str, Any], str]] = []
-    failures = [fail_first]
+    bad: list[tuple[str, str, str | None]] = []
+    failures = [fail_first, fail_bad]
 
     async def on_eido(document: dict[str, Any], transaction: str) -> None:
         if failures[0] > 0:
@@ -53,8 +58,16 @@ def start(url: str, *, fail_first: int = 0, **options: Any) -> Subscriber:
             raise OSError("spool disk full")
         handed.append((document, transaction))
 
+    async def on_bad(raw: str, reason: str, transaction: str | None) -> None:
+        if failures[1] > 0:
+            failures[1] -= 1
+            raise OSError("reject spool full")
+        bad.append((raw, reason, transaction))
+
+    if keep_bad:
+        options["on_bad"] = on_bad
     task = asyncio.create_task(subscribe(url, on_eido, stop=stop, reconnect_delay=0.01, **options))
-    return Subscriber(task, stop, handed)
+    return Subscriber(task, stop, handed, bad)
 
 
 def snapshot(status: str) -> dict[str, Any]:
@@ -129,13 +142,6 @@ async def test_a_notification_not_kept_is_answered_500_and_comes_again(
     resent = await notifier.notify(connection, "tx-1", document)
     assert resent == {"transactionId": "tx-1", **OK}
     assert client.handed == [(document, "tx-1")]
-    # A notification that carries no EIDO objects is the notifier's error: 400, nothing handed.
-    await connection.send(
-        json.dumps({"event": {"subscriptionId": "s", "transactionId": "tx-2", "notification": 7}})
-    )
-    _, _, answer = await notifier.next()
-    assert answer["eventResponse"]["statusCode"] == 400
-    assert client.handed == [(document, "tx-1")]
     await client.finish()
 
 
@@ -170,3 +176,133 @@ async def test_a_url_that_is_no_websocket_url_is_a_configuration_error() -> None
 
     with pytest.raises(InvalidURI):
         await subscribe("cad.example/eido", on_eido, stop=asyncio.Event())
+
+
+async def test_what_is_no_eido_in_a_notification_is_handed_to_on_bad_beside_the_eidos(
+    notifier: Notifier,
+) -> None:
+    client = start(notifier.url, fail_bad=1)
+    connection, _, _ = await notifier.subscribed()
+    first, second = snapshot("Dispatched"), snapshot("On Scene")
+    mixed = {"subscriptionId": "s", "transactionId": "tx-1", "notification": [first, 5, second]}
+    # Keeping the element that is no EIDO failed: 500, and the notifier sends it all again.
+    await connection.send(json.dumps({"event": mixed}))
+    _, _, answer = await notifier.next()
+    assert answer["eventResponse"]["statusCode"] == 500
+    assert "reject spool full" in answer["eventResponse"]["statusText"]
+    await connection.send(json.dumps({"event": mixed}))
+    _, _, answer = await notifier.next()
+    assert answer["eventResponse"]["transactionId"] == "tx-1"
+    assert answer["eventResponse"]["statusCode"] == 200
+    # Every EIDO is handed over (the first twice: it was kept before the failure), never dropped.
+    assert client.handed == [(first, "tx-1"), (first, "tx-1"), (second, "tx-1")]
+    assert len(client.bad) == 1
+    raw, reason, transaction = client.bad[0]
+    assert (raw, transaction) == ("5", "tx-1")
+    assert "notification[1]" in reason and "not an EIDO" in reason
+    # A notification that is no array at all: kept whole as a bad one, answered once kept.
+    await connection.send(
+        json.dumps({"event": {"subscriptionId": "s", "transactionId": "tx-2", "notification": 7}})
+    )
+    _, _, answer = await notifier.next()
+    assert answer["eventResponse"]["statusCode"] == 200
+    assert client.bad[1][0] == "7" and client.bad[1][2] == "tx-2"
+    assert "array" in client.bad[1][1]
+    await client.finish()
+
+
+async def test_messages_that_cannot_be_answered_are_still_kept(notifier: Notifier) -> None:
+    client = start(notifier.url)
+    connection, _, _ = await notifier.subscribed()
+    document = snapshot("Arrived")
+    unanswerable = {"event": {"subscriptionId": "s", "notification": [document, [1]]}}
+    messages: list[str | bytes] = [
+        "{not json",
+        b"\xff\xfe binary garbage",
+        "[" * 100_000,  # deeper than Python's json will go
+        '["an array, not a message"]',
+        json.dumps(unanswerable),
+    ]
+    for message in messages:
+        await connection.send(message)
+    # Nothing answers those (there is no transactionId); the next notification's answer is the
+    # first thing the notifier hears back, and by then all the above were handled in order.
+    assert await notifier.notify(connection, "tx-9", document) == {"transactionId": "tx-9", **OK}
+    assert client.handed == [(document, "(none)"), (document, "tx-9")]
+    raws = [raw for raw, _, _ in client.bad]
+    assert raws == [
+        "{not json",
+        "\\xff\\xfe binary garbage",
+        "[" * 100_000,
+        '["an array, not a message"]',
+        json.dumps(unanswerable),
+        "[1]",
+    ]
+    reasons = [reason for _, reason, _ in client.bad]
+    assert "not JSON" in reasons[0] and "not JSON" in reasons[1] and "not JSON" in reasons[2]
+    assert "must be a JSON object, not an array" in reasons[3]
+    assert "transactionId" in reasons[4]
+    assert "not an EIDO" in reasons[5]
+    assert {transaction for _, _, transaction in client.bad} == {None}
+    assert not client.task.done()
+    await client.finish()
+
+
+async def test_without_on_bad_what_is_no_eido_is_logged_as_an_error(
+    notifier: Notifier, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = start(notifier.url, keep_bad=False)
+    connection, _, _ = await notifier.subscribed()
+    document = snapshot("Dispatched")
+    answer = await notifier.notify(connection, "tx-1", document, "oops")  # type: ignore[arg-type]
+    assert answer["statusCode"] == 200
+    assert client.handed == [(document, "tx-1")]
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert any("tx-1" in e and '"oops"' in e and "notification[1]" in e for e in errors)
+    await client.finish()
+
+
+async def test_a_message_over_max_size_is_an_error_and_the_subscriber_dials_again(
+    notifier: Notifier, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = start(notifier.url)  # the default limit: the service's default body limit
+    connection, _, _ = await notifier.subscribed()
+    big = snapshot("Dispatched") | {"padding": "x" * 1_048_576}
+    await connection.send(json.dumps({"event": {"transactionId": "tx-1", "notification": [big]}}))
+    await asyncio.wait_for(connection.wait_closed(), WAIT)
+    assert connection.close_code == 1009
+    again, number, _ = await notifier.subscribed()
+    assert number == 2
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert any("1048576" in e and "1009" in e for e in errors), errors
+    # A smaller limit is the caller's to set; below it, notifications flow as before.
+    document = snapshot("On Scene")
+    assert await notifier.notify(again, "tx-2", document) == {"transactionId": "tx-2", **OK}
+    assert client.handed == [(document, "tx-2")]
+    await client.finish()
+    small = start(notifier.url, max_size=1000)
+    connection, _, _ = await notifier.subscribed()
+    await notifier.notify(connection, "tx-3", snapshot("Dispatched"))
+    await connection.send(json.dumps({"event": {"transactionId": "tx-4", "notification": [big]}}))
+    await asyncio.wait_for(connection.wait_closed(), WAIT)
+    assert connection.close_code == 1009
+    await notifier.subscribed()
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert any("1000 bytes" in e for e in errors), errors
+    await small.finish()
+
+
+async def test_an_unanswerable_notification_whose_reject_fails_still_hands_over_its_eidos(
+    notifier: Notifier, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = start(notifier.url, fail_bad=1)
+    connection, _, _ = await notifier.subscribed()
+    document = snapshot("Dispatched")
+    message = json.dumps({"event": {"transactionId": 7, "notification": [document]}})
+    await connection.send(message)
+    assert await notifier.notify(connection, "tx-1", document) == {"transactionId": "tx-1", **OK}
+    assert client.handed == [(document, "(none)"), (document, "tx-1")]
+    assert client.bad == []  # the one reject failed; the error log is all that is left of it
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert any("transactionId" in e and message[:RAW] in e for e in errors), errors
+    await client.finish()
