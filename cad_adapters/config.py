@@ -89,6 +89,9 @@ class SourceConfig(_Strict):
     # service's token): the name of an environment variable holding it.
     token_env: str | None = None
     max_line_bytes: Annotated[int, Field(gt=0)] = 1_048_576
+    # eido-websocket: the largest notification taken; keep it equal to the service's
+    # TCPR_MAX_BODY_BYTES, or a larger EIDO is spooled only to be refused (413).
+    max_message_bytes: Annotated[int, Field(gt=0)] = 1_048_576
 
     @model_validator(mode="after")
     def _needs(self) -> SourceConfig:

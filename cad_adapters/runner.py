@@ -151,7 +151,9 @@ async def _read(
     else:
         assert source.url is not None
         # The CAD's notifier gets its own credentials, if any, never the service's token.
-        await eido_websocket(source.url, config.agency, reader, stop, cad_headers)
+        await eido_websocket(
+            source.url, config.agency, reader, stop, cad_headers, source.max_message_bytes
+        )
 
 
 def _report(reader: Reader, counts: Counts, spool: Spool) -> Report:

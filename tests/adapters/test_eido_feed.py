@@ -88,3 +88,35 @@ async def test_a_missing_cad_token_stops_the_adapter_before_it_starts(
     with pytest.raises(ConfigError, match=r"source\.token_env"):
         await run(config)
     assert notifier.connections == 0
+
+
+async def test_what_is_not_an_eido_is_kept_as_a_reject(
+    server: Server, notifier: Notifier, tmp_path: Path
+) -> None:
+    """A notification mixing an EIDO and a stray value, and a message that is not JSON: the
+    EIDO is stored, the rest kept in the reject store with the raw text; nothing vanishes."""
+    source = {"type": "eido-websocket", "url": notifier.url}
+    token = await server.token("adapter", "EMS1")
+    config = load(config_file(tmp_path, server.url, token, source, {"type": "eido"}, "EMS1"))
+    stop = asyncio.Event()
+    running = asyncio.create_task(run(config, stop))
+    connection, _, _ = await notifier.subscribed()
+    answer = await notifier.notify(connection, "tx-mixed", snapshots()[0], 42)
+    assert answer["statusCode"] == 200
+    await connection.send("this is not json")
+
+    async def kept() -> bool:
+        async with await server.client("admin", "EMS1") as admin:
+            response = await admin.get("/api/v1/rejects", params={"agency": "EMS1"})
+        return len(response.json()["rejects"]) == 2
+
+    await until(kept, what="the two rejects")
+    stop.set()
+    report = await running
+    assert (report.delivered, report.rejects, report.spooled) == (1, 2, 0)
+    assert await server.services.store.call_events("EMS1", INCIDENT)
+    async with await server.client("admin", "EMS1") as admin:
+        rejects = (await admin.get("/api/v1/rejects", params={"agency": "EMS1"})).json()["rejects"]
+    bodies = sorted(r["body"] for r in rejects)
+    assert bodies == ["42", "this is not json"]
+    assert any("transaction tx-mixed" in r["reason"] for r in rejects)
