@@ -13,12 +13,10 @@ from cad_adapters.core import ParseError
 from service import ingest
 from service.api import policy
 from service.api.deps import ServicesDep
-from service.api.ems import target_agency
-from service.api.routes import authenticated, read_body, refuse
+from service.api.routes import Upload
 from service.api.wire import CanonicalEvent
 from service.ingest import Refused
 from service.store.events import Appended
-from service.store.tokens import Principal
 
 router = APIRouter()
 # application/json, or a JSON media type such as STA-024's application/emergency.eido+json.
@@ -48,34 +46,27 @@ async def post_eido(
     units dispatched and on scene). Snapshots restate facts: the first report of each wins and
     a restated one is a `duplicate`, never a conflict. Answers like `/api/v1/events`, with the
     `call_id`. Refusals are kept in the reject store with the body."""
-    body = b""
-    principal: Principal | None = None
+    upload = Upload()
     try:
-        body = await read_body(request, services.settings.max_body_bytes)
-        principal = await authenticated(request, services)
-        target = target_agency(principal, agency)
-        if principal.role not in policy.POST_EIDO:
-            raise Refused(403, f"role {principal.role} may not post EIDO documents", "role")
-        if not principal.may_act_for(target):
-            raise Refused(403, f"token is not valid for agency {target}", "agency", target)
-        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if not _is_json(media):
-            raise Refused(
-                415,
-                f"Content-Type {media or 'missing'}: send application/json",
-                "Content-Type",
-                target,
-            )
+        target = await upload.receive(
+            request,
+            services,
+            agency,
+            policy.POST_EIDO,
+            "EIDO documents",
+            (_is_json, "application/json"),
+        )
         try:
-            document = eido.load(body)
+            document = eido.load(upload.body)
             call_id = eido.call_id(document)
             records = eido.parse(document, target)
         except ParseError as exc:
             raise Refused(422, str(exc), exc.field or "body", target) from None
         events = [CanonicalEvent.model_validate(r).to_event() for r in records]
-        ingest.authorize(principal, events)
+        assert upload.principal is not None
+        ingest.authorize(upload.principal, events)
         appended = await services.store.append(events, keep_first=True) if events else Appended([])
         answer = ingest.acknowledgement(appended, single=False)
         return JSONResponse({**answer, "agency": target, "call_id": call_id})
     except Refused as refusal:
-        return await refuse(services, request, refusal, body, principal)
+        return await upload.refused(services, request, refusal)

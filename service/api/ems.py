@@ -14,12 +14,11 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from service import __version__
 from service.api import policy
 from service.api.deps import PrincipalDep, ServicesDep, require
-from service.api.routes import authenticated, period_bound, read_body, refuse
+from service.api.routes import Upload, period_bound
 from service.ingest import Refused
 from service.qi import nemsis
 from service.qi.linkage_extract import ExtractAgency, build
 from service.store.ems import EmsReportStore, LinkRefused, report_json
-from service.store.tokens import Principal
 from service.triage.state import fold
 
 router = APIRouter()
@@ -38,16 +37,6 @@ XML_BODY: Final = {
 }
 
 
-def target_agency(principal: Principal, agency: str | None) -> str:
-    """The agency a document is for: `?agency=`, else the token's only agency (shared with the
-    EIDO route)."""
-    if agency:
-        return agency
-    if len(principal.agencies) == 1:
-        return next(iter(principal.agencies))
-    raise Refused(422, "agency: the token has several agencies; name one with ?agency=", "agency")
-
-
 @router.post("/api/v1/ems/nemsis", openapi_extra=XML_BODY)
 async def post_nemsis(
     request: Request,
@@ -57,33 +46,25 @@ async def post_nemsis(
     """Import a NEMSIS EMSDataSet: each patient care report is matched to a call (eDispatch.06,
     eResponse.03, then eTimes.01 within 5 minutes) and its `ems.outcome` recorded, or kept
     unmatched for a person to link. Refusals are kept in the reject store with the body."""
-    body = b""
-    principal: Principal | None = None
+    upload = Upload()
     try:
-        body = await read_body(request, services.settings.max_body_bytes)
-        principal = await authenticated(request, services)
-        target = target_agency(principal, agency)
-        if principal.role not in policy.POST_NEMSIS:
-            raise Refused(403, f"role {principal.role} may not post NEMSIS documents", "role")
-        if not principal.may_act_for(target):
-            raise Refused(403, f"token is not valid for agency {target}", "agency", target)
-        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if media not in XML_TYPES:
-            raise Refused(
-                415,
-                f"Content-Type {media or 'missing'}: send application/xml or text/xml",
-                "Content-Type",
-                target,
-            )
+        target = await upload.receive(
+            request,
+            services,
+            agency,
+            policy.POST_NEMSIS,
+            "NEMSIS documents",
+            (XML_TYPES.__contains__, "application/xml or text/xml"),
+        )
         try:
-            reports = nemsis.parse(body, max_bytes=services.settings.max_body_bytes)
+            reports = nemsis.parse(upload.body, max_bytes=services.settings.max_body_bytes)
         except nemsis.NemsisError as exc:
             raise Refused(422, str(exc), exc.element or "body", target) from None
         store = EmsReportStore(services.sessions, services.store)
         results = [await store.record(target, report) for report in reports]
         return JSONResponse({"agency": target, "reports": [r.as_json() for r in results]})
     except Refused as refusal:
-        return await refuse(services, request, refusal, body, principal)
+        return await upload.refused(services, request, refusal)
 
 
 @router.get("/api/v1/ems/reports")

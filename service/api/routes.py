@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Annotated, Any
@@ -74,6 +76,52 @@ async def authenticated(request: Request, services: Services) -> Principal:
     if principal is None:
         raise Refused(401, "a valid bearer token is required", "Authorization")
     return principal
+
+
+def target_agency(principal: Principal, agency: str | None) -> str:
+    """The agency a posted document is for: `?agency=`, else the token's only agency."""
+    if agency:
+        return agency
+    if len(principal.agencies) == 1:
+        return next(iter(principal.agencies))
+    raise Refused(422, "agency: the token has several agencies; name one with ?agency=", "agency")
+
+
+@dataclass
+class Upload:
+    """A document posted to the service (an EIDO, a NEMSIS file, an adapter's reject), taken
+    step by step: the body, who sent it, for which agency, in what form. Each step may refuse
+    it; what the steps got so far goes to the reject store with the refusal."""
+
+    body: bytes = b""
+    principal: Principal | None = None
+
+    async def receive(
+        self,
+        request: Request,
+        services: Services,
+        agency: str | None,
+        roles: frozenset[str],
+        what: str,
+        media: tuple[Callable[[str], bool], str] | None = None,
+    ) -> str:
+        """The agency the document is for, once the sender may post `what` there; `media`
+        is a check of the Content-Type and what to say when it fails."""
+        self.body = await read_body(request, services.settings.max_body_bytes)
+        self.principal = principal = await authenticated(request, services)
+        target = target_agency(principal, agency)
+        if principal.role not in roles:
+            raise Refused(403, f"role {principal.role} may not post {what}", "role")
+        if not principal.may_act_for(target):
+            raise Refused(403, f"token is not valid for agency {target}", "agency", target)
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media is not None and not media[0](content_type):
+            reason = f"Content-Type {content_type or 'missing'}: send {media[1]}"
+            raise Refused(415, reason, "Content-Type", target)
+        return target
+
+    async def refused(self, services: Services, request: Request, refusal: Refused) -> JSONResponse:
+        return await refuse(services, request, refusal, self.body, self.principal)
 
 
 async def refuse(
@@ -207,23 +255,16 @@ async def post_adapter_reject(
 ) -> JSONResponse:
     """Keep a record an adapter could not read (its raw text, where it was and why) in the reject
     store beside the service's own refusals, so one place shows every bad input."""
-    body = b""
-    principal: Principal | None = None
+    upload = Upload()
     try:
-        body = await read_body(request, services.settings.max_body_bytes)
-        principal = await authenticated(request, services)
-        target = agency or min(principal.agencies)
-        if principal.role not in policy.FILE_REJECTS:
-            raise Refused(403, f"role {principal.role} may not file rejects", "role")
-        if not principal.may_act_for(target):
-            raise Refused(403, f"token is not valid for agency {target}", "agency", target)
+        target = await upload.receive(request, services, agency, policy.FILE_REJECTS, "rejects")
         try:
-            filed = AdapterReject.model_validate_json(body)
+            filed = AdapterReject.model_validate_json(upload.body)
         except ValidationError as exc:
             field, message = first_error(exc, None)
             raise Refused(422, message, field, target) from None
     except Refused as refusal:
-        return await refuse(services, request, refusal, body, principal)
+        return await upload.refused(services, request, refusal)
     await services.rejects.keep(
         422,
         f"{filed.source} {filed.position}: {filed.reason}",
@@ -231,6 +272,6 @@ async def post_adapter_reject(
         filed.raw.encode(),
         agency=target,
         endpoint=request.url.path,
-        principal=principal.label,
+        principal=upload.principal.label if upload.principal else None,
     )
     return JSONResponse({"status": "kept", "agency": target})

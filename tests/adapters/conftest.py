@@ -11,7 +11,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "service"))  # the shared service harness
 
+from fake_cad import Notifier
 from harness import Server, service_settings, start_server
+from websockets.asyncio.server import serve
 
 SHARED = Path(__file__).resolve().parents[3] / "shared"
 
@@ -32,3 +34,13 @@ async def server(tmp_path: Any) -> AsyncIterator[Server]:
         yield running
     finally:
         await running.stop()
+
+
+@pytest.fixture
+async def notifier() -> AsyncIterator[Notifier]:
+    """A fake CAD offering a NENA-STA-024 subscribe/notify websocket on loopback."""
+    fake = Notifier()
+    async with serve(fake.handler, "127.0.0.1", 0) as server:
+        port = next(iter(server.sockets)).getsockname()[1]
+        fake.url = f"ws://127.0.0.1:{port}/eido"
+        yield fake

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -14,19 +13,9 @@ from eido_docs import INCIDENT, snapshots
 from fake_cad import Notifier
 from harness import Server
 from runner_kit import config_file, until
-from websockets.asyncio.server import serve
 
 from cad_adapters.config import ConfigError, load
 from cad_adapters.runner import run
-
-
-@pytest.fixture
-async def notifier() -> AsyncIterator[Notifier]:
-    fake = Notifier()
-    async with serve(fake.handler, "127.0.0.1", 0) as server:
-        port = next(iter(server.sockets)).getsockname()[1]
-        fake.url = f"ws://127.0.0.1:{port}/eido"
-        yield fake
 
 
 async def test_snapshots_from_a_subscription_are_stored_once(

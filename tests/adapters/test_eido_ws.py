@@ -7,27 +7,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fake_cad import WAIT, Notifier
-from websockets.asyncio.server import serve
 from websockets.exceptions import InvalidURI
 
 from cad_adapters.eido_ws import EIDO_MEDIA, subscribe
 from cad_adapters.eido_ws import RAW_IN_LOG as RAW
-
-
-@pytest.fixture
-async def notifier() -> AsyncIterator[Notifier]:
-    fake = Notifier()
-    async with serve(fake.handler, "127.0.0.1", 0) as server:
-        port = next(iter(server.sockets)).getsockname()[1]
-        fake.url = f"ws://127.0.0.1:{port}/eido"
-        yield fake
 
 
 @dataclass

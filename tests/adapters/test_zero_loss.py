@@ -74,6 +74,15 @@ async def _exit(process: subprocess.Popen[bytes], log: Path, limit_s: float = 12
     return int(process.returncode)
 
 
+def _all_stored_once(tmp_path: Path, expected: set[str], log: Path) -> dict[str, int]:
+    """Every event of the feed in the store exactly once; the adapter's last report."""
+    stored = _stored(tmp_path)
+    assert len(stored) == len(set(stored)) == EVENTS
+    assert set(stored) == expected
+    report: dict[str, int] = json.loads(log.read_text().strip().splitlines()[-1])
+    return report
+
+
 async def test_the_service_killed_mid_feed_loses_nothing(service: Replica, tmp_path: Path) -> None:
     token = _token(service)
     service.start()
@@ -94,10 +103,7 @@ async def test_the_service_killed_mid_feed_loses_nothing(service: Replica, tmp_p
     finally:
         if adapter.poll() is None:
             adapter.kill()
-    stored = _stored(tmp_path)
-    assert len(stored) == len(set(stored)) == EVENTS
-    assert set(stored) == expected
-    report = json.loads(log.read_text().strip().splitlines()[-1])
+    report = _all_stored_once(tmp_path, expected, log)
     assert report["spooled"] == 0 and report["bad"] == 0
     assert "service unavailable" in log.read_text()  # it did meet the dead service
 
@@ -123,9 +129,6 @@ async def test_the_adapter_killed_mid_feed_resumes_without_loss(
     finally:
         if again.poll() is None:
             again.kill()
-    stored = _stored(tmp_path)
-    assert len(stored) == len(set(stored)) == EVENTS
-    assert set(stored) == expected
-    report = json.loads(log.read_text().strip().splitlines()[-1])
+    report = _all_stored_once(tmp_path, expected, log)
     # The restart resumed from the spool's mark, not from the top of the file.
     assert report["read"] < EVENTS and report["spooled"] == 0
