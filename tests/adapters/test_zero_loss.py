@@ -83,14 +83,22 @@ def _all_stored_once(tmp_path: Path, expected: set[str], log: Path) -> dict[str,
     return report
 
 
-async def test_the_service_killed_mid_feed_loses_nothing(service: Replica, tmp_path: Path) -> None:
+async def _feeding(
+    service: Replica, tmp_path: Path
+) -> tuple[Path, set[str], Path, subprocess.Popen[bytes]]:
+    """The service up, the feed written, the adapter started on it: (config, the feed's event
+    ids, the adapter's log, the adapter)."""
     token = _token(service)
     service.start()
     await service.ready()
     feed, expected = _feed(tmp_path)
     config = config_file(tmp_path, service.url, token, {"type": "file", "path": str(feed)})
     log = tmp_path / "adapter.log"
-    adapter = _adapter(config, log)
+    return config, expected, log, _adapter(config, log)
+
+
+async def test_the_service_killed_mid_feed_loses_nothing(service: Replica, tmp_path: Path) -> None:
+    _, expected, log, adapter = await _feeding(service, tmp_path)
     try:
         await until(lambda: len(_stored(tmp_path)) >= EVENTS // 10, 60, "the first deliveries")
         service.kill()
@@ -111,13 +119,7 @@ async def test_the_service_killed_mid_feed_loses_nothing(service: Replica, tmp_p
 async def test_the_adapter_killed_mid_feed_resumes_without_loss(
     service: Replica, tmp_path: Path
 ) -> None:
-    token = _token(service)
-    service.start()
-    await service.ready()
-    feed, expected = _feed(tmp_path)
-    config = config_file(tmp_path, service.url, token, {"type": "file", "path": str(feed)})
-    log = tmp_path / "adapter.log"
-    adapter = _adapter(config, log)
+    config, expected, log, adapter = await _feeding(service, tmp_path)
     await until(lambda: len(_stored(tmp_path)) >= EVENTS // 10, 60, "the first deliveries")
     adapter.send_signal(signal.SIGKILL)
     adapter.wait()
