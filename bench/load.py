@@ -36,37 +36,6 @@ def make_event(
     }
 
 
-def post_load(url: str, token: str, total: int, batch: int, concurrency: int, out: Any) -> None:
-    async def run() -> None:
-        run_id = uuid.uuid4().hex[:8]
-        latencies: list[float] = []
-        counter = iter(range(0, total, batch))
-        headers = {"Authorization": f"Bearer {token}"}
-        limits = httpx.Limits(max_connections=concurrency)
-        async with httpx.AsyncClient(
-            base_url=url, headers=headers, limits=limits, timeout=60
-        ) as client:
-
-            async def worker() -> None:
-                for start in counter:
-                    body: Any = [
-                        make_event(run_id, i) for i in range(start, min(start + batch, total))
-                    ]
-                    if batch == 1:
-                        body = body[0]
-                    t = time.perf_counter()
-                    response = await client.post("/api/v1/events", json=body)
-                    latencies.append((time.perf_counter() - t) * 1000)
-                    response.raise_for_status()
-
-            began = time.perf_counter()
-            await asyncio.gather(*(worker() for _ in range(concurrency)))
-            elapsed = time.perf_counter() - began
-        out.put({"events_per_s": total / elapsed, "ack_ms": latencies})
-
-    asyncio.run(run())
-
-
 def panels_process(
     ws_url: str, token: str, count: int, expected: int, ready: Any, out: Any
 ) -> None:
