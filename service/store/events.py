@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select, text
+from sqlalchemy import and_, bindparam, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -98,6 +98,15 @@ def row_values(e: Event, digest: str, received_at: datetime) -> dict[str, Any]:
 
 # Core rows of the events table: reading them skips building ORM objects on the hot path.
 EVENT_COLUMNS = select(*EventRow.__table__.c)
+EVENTS = EventRow.metadata.tables[EventRow.__tablename__]
+CALLS = CallRow.metadata.tables[CallRow.__tablename__]
+# Each event's sequence, in the order of the rows given (executemany with RETURNING).
+INSERT_EVENTS = insert(EVENTS).returning(EVENTS.c.seq, sort_by_parameter_order=True)
+INSERT_CALLS = insert(CALLS)
+# Rewrite a projection row by key (executemany; the SET clause is the parameters' columns).
+UPDATE_CALLS = update(CALLS).where(
+    CALLS.c.agency == bindparam("key_agency"), CALLS.c.call_id == bindparam("key_call_id")
+)
 
 
 def _plan(
@@ -130,6 +139,8 @@ def summary_from_row(row: Any) -> CallSummary:
 
 # Call ids per `IN (...)` when reading the events of many calls.
 CALLS_PER_READ = 500
+# Event ids per `IN (...)` when looking up what a group of requests already stored.
+IDS_PER_READ = 5000
 
 
 async def events_of_calls(
@@ -259,7 +270,7 @@ class EventStore:
             stored: dict[tuple[str, str], Event] = {}
             if accepted:
                 returned = await session.execute(
-                    insert(EventRow).returning(EventRow.seq, sort_by_parameter_order=True),
+                    INSERT_EVENTS,
                     [row_values(e, digest, received_at) for e, digest in accepted.values()],
                 )
                 for key, seq in zip(accepted, returned.scalars(), strict=True):
@@ -267,9 +278,7 @@ class EventStore:
             seqs = {key: seq for key, (_, seq) in known.items()}
             seqs.update({key: e.arrival for key, e in stored.items()})
             new = list(stored.values())
-            created = await self._project(
-                session, {(e.agency, e.call_id) for e in new}, received_at
-            )
+            created = await self._project(session, new, received_at)
         results: list[Appended | EventConflict] = []
         for plan in plans:
             if isinstance(plan, EventConflict):
@@ -288,46 +297,62 @@ class EventStore:
         for e in events:
             by_agency.setdefault(e.agency, set()).add(e.event_id)
         known: dict[tuple[str, str], tuple[str, int]] = {}
-        for agency, ids in by_agency.items():
-            result = await session.execute(
-                select(EventRow.event_id, EventRow.content_hash, EventRow.seq).where(
-                    EventRow.agency == agency, EventRow.event_id.in_(ids)
+        for agency, id_set in by_agency.items():
+            ids = list(id_set)
+            for i in range(0, len(ids), IDS_PER_READ):
+                result = await session.execute(
+                    select(EventRow.event_id, EventRow.content_hash, EventRow.seq).where(
+                        EventRow.agency == agency, EventRow.event_id.in_(ids[i : i + IDS_PER_READ])
+                    )
                 )
-            )
-            for event_id, digest, seq in result:
-                known[(agency, event_id)] = (digest, seq)
+                for event_id, digest, seq in result:
+                    known[(agency, event_id)] = (digest, seq)
         return known
 
     async def _project(
-        self, session: AsyncSession, calls: set[tuple[str, str]], now: datetime
+        self, session: AsyncSession, new: list[Event], now: datetime
     ) -> set[tuple[str, str]]:
-        """Rewrite the calls' projection rows; returns the calls that had none before."""
+        """Rewrite the projection rows of the calls `new` (this transaction's events, in sequence
+        order) touch; returns the calls that had none before. A call's row is written in the
+        transaction of its first event, so a call without one has no events but `new`: only the
+        calls that had a row are read back from the log to be folded again."""
         created: set[tuple[str, str]] = set()
-        by_agency: dict[str, set[str]] = {}
-        for agency, call_id in calls:
-            by_agency.setdefault(agency, set()).add(call_id)
-        for agency, call_ids in by_agency.items():
-            events = await events_of_calls(session, agency, call_ids)
-            existing = {
-                r.call_id: r
-                for r in await session.scalars(
-                    select(CallRow).where(CallRow.agency == agency, CallRow.call_id.in_(call_ids))
+        by_call: dict[str, dict[str, list[Event]]] = {}
+        for e in new:
+            by_call.setdefault(e.agency, {}).setdefault(e.call_id, []).append(e)
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        for agency, calls in by_call.items():
+            ids = list(calls)
+            existing: set[str] = set()
+            for i in range(0, len(ids), CALLS_PER_READ):
+                existing.update(
+                    await session.scalars(
+                        select(CALLS.c.call_id).where(
+                            CALLS.c.agency == agency,
+                            CALLS.c.call_id.in_(ids[i : i + CALLS_PER_READ]),
+                        )
+                    )
                 )
-            }
+            history = await events_of_calls(session, agency, existing) if existing else {}
             config = self._config_for(agency)
-            for call_id, call_events in events.items():
+            for call_id, fresh in calls.items():
+                call_events = history.get(call_id) or fresh
                 state = fold(agency, call_id, call_events, config)
-                projection = existing.get(call_id)
-                if projection is None:
-                    projection = CallRow(agency=agency, call_id=call_id)
-                    session.add(projection)
-                    created.add((agency, call_id))
-                projection.ended = state.ended_at is not None
-                projection.last_seq = max(e.arrival for e in call_events)
                 summary = summarize(state)
-                for column in SUMMARY_COLUMNS:
-                    setattr(projection, column, getattr(summary, column))
-                projection.updated_at = now
+                row: dict[str, Any] = {c: getattr(summary, c) for c in SUMMARY_COLUMNS}
+                row["ended"] = state.ended_at is not None
+                row["last_seq"] = max(e.arrival for e in call_events)
+                row["updated_at"] = now
+                if call_id in existing:
+                    updates.append({"key_agency": agency, "key_call_id": call_id, **row})
+                else:
+                    inserts.append({"agency": agency, "call_id": call_id, **row})
+                    created.add((agency, call_id))
+        if inserts:
+            await session.execute(INSERT_CALLS, inserts)
+        if updates:
+            await session.execute(UPDATE_CALLS, updates)
         return created
 
     @staticmethod
