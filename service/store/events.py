@@ -103,6 +103,11 @@ CALLS = CallRow.metadata.tables[CallRow.__tablename__]
 # Each event's sequence, in the order of the rows given (executemany with RETURNING).
 INSERT_EVENTS = insert(EVENTS).returning(EVENTS.c.seq, sort_by_parameter_order=True)
 INSERT_CALLS = insert(CALLS)
+# The highest sequence SQLite's AUTOINCREMENT has handed out (`sqlite_sequence`), or stored.
+LAST_SQLITE_SEQ = text(
+    "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0),"
+    " coalesce((SELECT max(seq) FROM events), 0))"
+)
 # Rewrite a projection row by key (executemany; the SET clause is the parameters' columns).
 UPDATE_CALLS = update(CALLS).where(
     CALLS.c.agency == bindparam("key_agency"), CALLS.c.call_id == bindparam("key_call_id")
@@ -269,11 +274,22 @@ class EventStore:
                         known[(e.agency, e.event_id)] = (digest, 0)
             stored: dict[tuple[str, str], Event] = {}
             if accepted:
-                returned = await session.execute(
-                    INSERT_EVENTS,
-                    [row_values(e, digest, received_at) for e, digest in accepted.values()],
-                )
-                for key, seq in zip(accepted, returned.scalars(), strict=True):
+                rows = [row_values(e, digest, received_at) for e, digest in accepted.values()]
+                if self._postgres:
+                    returned = await session.execute(INSERT_EVENTS, rows)
+                    seqs_in_order = list(returned.scalars())
+                else:
+                    # SQLAlchemy cannot pair RETURNING rows with parameters in one multi-row
+                    # INSERT on SQLite and falls back to a statement per row. This transaction
+                    # holds the write lock, so it numbers the rows itself as AUTOINCREMENT
+                    # would (one past the highest sequence ever used) and inserts them with a
+                    # single executemany.
+                    last = int(await session.scalar(LAST_SQLITE_SEQ) or 0)
+                    seqs_in_order = list(range(last + 1, last + 1 + len(rows)))
+                    for row, seq in zip(rows, seqs_in_order, strict=True):
+                        row["seq"] = seq
+                    await session.execute(insert(EVENTS), rows)
+                for key, seq in zip(accepted, seqs_in_order, strict=True):
                     stored[key] = replace(accepted[key][0], arrival=seq)
             seqs = {key: seq for key, (_, seq) in known.items()}
             seqs.update({key: e.arrival for key, e in stored.items()})

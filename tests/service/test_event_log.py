@@ -150,3 +150,68 @@ async def test_projection_of_a_batch_over_more_calls_than_one_read_takes(
         assert all(s.recognized and s.to_recognition == 40.0 for s in summaries)
     finally:
         await engine.dispose()  # type: ignore[attr-defined]
+
+
+async def test_a_batch_over_stored_and_new_calls(database_url: str) -> None:
+    """Calls that already have events are folded again from their whole history; calls new to
+    the log from the batch alone, and only they are announced as created. Sequences run on
+    without a gap, and a re-sent event gets the sequence it was stored with."""
+    await asyncio.to_thread(migrate, database_url)
+    store, engine = store_for(database_url)
+    announced: list[tuple[list[Event], set[tuple[str, str]]]] = []
+
+    async def on_commit(new: list[Event], created: set[tuple[str, str]]) -> None:
+        announced.append((new, created))
+
+    store.on_commit = on_commit
+    stored = CALLS_PER_READ + 3
+    received = [
+        Event(f"r{n}", f"C{n}", "A", "call.received", T0 + timedelta(seconds=n))
+        for n in range(stored)
+    ]
+
+    def triage(call: str, n: int) -> list[Event]:
+        return [
+            Event(
+                f"{call}-{kind}",
+                call,
+                "A",
+                kind,
+                T0 + timedelta(seconds=n + offset),
+                data={"answer": "no"},
+            )
+            for kind, offset in (("triage.breathing", 30), ("triage.conscious", 40))
+        ]
+
+    fresh = [
+        e
+        for n in range(5)
+        for e in [
+            Event(f"n{n}", f"N{n}", "A", "call.received", T0 + timedelta(seconds=n)),
+            *triage(f"N{n}", n),
+        ]
+    ]
+    second = [e for n in range(stored) for e in triage(f"C{n}", n)] + fresh
+    try:
+        first = await store.append(received)
+        appended = await store.append(second)
+        assert [o.seq for o in first.outcomes + appended.outcomes] == list(
+            range(1, len(received) + len(second) + 1)
+        )
+        assert [e.arrival for e in await store.events_since(0, limit=100_000)] == list(
+            range(1, len(received) + len(second) + 1)
+        )
+        summaries = {s.call_id: s for s in await store.summaries("A", None, None)}
+        assert len(summaries) == stored + 5
+        assert all(s.recognized and s.to_recognition == 40.0 for s in summaries.values())
+        assert summaries["C7"].t0 == T0 + timedelta(seconds=7)
+        assert announced[0][1] == {("A", f"C{n}") for n in range(stored)}
+        assert announced[1][1] == {("A", f"N{n}") for n in range(5)}
+        again = await store.append([received[3], fresh[0]])
+        assert [(o.status, o.seq) for o in again.outcomes] == [
+            ("duplicate", 4),
+            ("duplicate", first.outcomes[-1].seq + len(second) - len(fresh) + 1),
+        ]
+        assert len(announced) == 2
+    finally:
+        await engine.dispose()  # type: ignore[attr-defined]
