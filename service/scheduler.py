@@ -68,26 +68,49 @@ class AlertScheduler:
             if not self._heap:
                 await self._wake.wait()
                 continue
-            deadline, agency, call_id = self._heap[0]
-            delay = (deadline - datetime.now(UTC)).total_seconds()
+            delay = (self._heap[0][0] - datetime.now(UTC)).total_seconds()
             if delay > 0:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=delay)
                 continue
-            heapq.heappop(self._heap)
+            # Every call due now fires together: their appends share one group commit, so a
+            # burst of deadlines (a busy minute, the calls replayed after a restart) costs one
+            # commit, not one commit per call queued behind the ingest load.
+            due = self._pop_due(datetime.now(UTC))
+            outcomes = await asyncio.gather(
+                *(self.fire(agency, call_id) for _, agency, call_id in due),
+                return_exceptions=True,
+            )
+            failed = False
+            for (deadline, agency, call_id), outcome in zip(due, outcomes, strict=True):
+                if isinstance(outcome, EventConflict):
+                    # Another replica recorded this alert with other content (replicas
+                    # configured with different profiles): recorded once all the same.
+                    log.error(
+                        "alert for %s/%s already recorded differently: %s", agency, call_id, outcome
+                    )
+                elif isinstance(outcome, BaseException):
+                    log.error(
+                        "firing alerts for %s/%s failed; retrying",
+                        agency,
+                        call_id,
+                        exc_info=outcome,
+                    )
+                    self._reschedule(agency, call_id, deadline)
+                    failed = True
+            if failed:
+                await asyncio.sleep(0.5)
+
+    def _pop_due(self, now: datetime) -> list[tuple[datetime, str, str]]:
+        """The heap's entries due by `now` that are still each call's current deadline."""
+        due = []
+        while self._heap and self._heap[0][0] <= now:
+            deadline, agency, call_id = heapq.heappop(self._heap)
             if self._scheduled.get((agency, call_id)) != deadline:
                 continue  # superseded by a newer deadline for this call
             del self._scheduled[(agency, call_id)]
-            try:
-                await self.fire(agency, call_id)
-            except EventConflict as exc:
-                # Another replica recorded this alert with other content (replicas configured
-                # with different profiles): it is recorded once all the same; do not retry.
-                log.error("alert for %s/%s already recorded differently: %s", agency, call_id, exc)
-            except Exception:
-                log.exception("firing alerts for %s/%s failed; retrying", agency, call_id)
-                await asyncio.sleep(0.5)
-                self._reschedule(agency, call_id, deadline)
+            due.append((deadline, agency, call_id))
+        return due
 
     def _reschedule(self, agency: str, call_id: str, deadline: datetime) -> None:
         self._scheduled[(agency, call_id)] = deadline

@@ -6,7 +6,9 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from harness import Panel, Server, at, event, service_settings, start_server
+from sqlalchemy import select
 
+from service.store.tables import EventRow
 from service.triage import events as k
 
 
@@ -132,3 +134,27 @@ async def test_two_schedulers_on_one_log_fire_once(database_url: str) -> None:
     finally:
         await b.stop()
         await a.stop()
+
+
+async def test_a_burst_of_deadlines_fires_in_one_commit(server: Server) -> None:
+    """Forty calls due at the same instant: their alerts are appended together, in one
+    transaction, rather than one commit per call queued one after another."""
+    t0 = datetime.now(UTC) - timedelta(seconds=59.5)
+    calls = [f"B{n}" for n in range(40)]
+    async with await server.client() as client:
+        await client.post(
+            "/api/v1/events",
+            json=[event(f"e-{c}", "call.received", t0.isoformat(), call_id=c) for c in calls],
+        )
+    deadline = asyncio.get_running_loop().time() + 15
+    while server.services.scheduler.fired < len(calls):
+        assert asyncio.get_running_loop().time() < deadline, server.services.scheduler.fired
+        await asyncio.sleep(0.05)
+    async with server.services.sessions() as session:
+        committed = (
+            await session.execute(
+                select(EventRow.received_at).where(EventRow.kind == k.ALERT_RAISED)
+            )
+        ).scalars()
+        assert len(set(committed)) == 1  # one transaction's time for every alert of the burst
+    assert [await alerts_stored(server, c) for c in calls] == [["recognition_due"]] * len(calls)
