@@ -24,7 +24,7 @@ RETRY_S = 0.05
 # Once told to stop, a sender gives up on a request it cannot deliver after this long.
 GIVE_UP_S = 30.0
 # The browser panels' reconnect policy (ui/live.js): 250 ms, doubling to 5 s, reset on a snapshot.
-BACKOFF_FIRST_S, BACKOFF_MAX_S = 0.25, 5.0
+BACKOFF_FIRST_S, BACKOFF_MAX_S = 0.25, 1.0  # as ui/live.js
 
 
 async def deliver(

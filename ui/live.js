@@ -47,7 +47,8 @@ class Live {
       }
       this.handlers.onStatus("reconnecting");
       setTimeout(() => this.connect(), this.backoff);
-      this.backoff = Math.min(this.backoff * 2, 5000);
+      // A panel mid-call must be back within a second of the service: retry at least that often.
+      this.backoff = Math.min(this.backoff * 2, 1000);
     };
   }
 
