@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -36,6 +37,8 @@ class Update:
 
 
 Listener = Callable[[Update], None]
+# Batches this view published and has not yet received back (in-process broker only).
+KEPT_PUBLICATIONS = 256
 
 
 def encode_batch(events: Iterable[Event], new_calls: Iterable[tuple[str, str]] = ()) -> str:
@@ -55,6 +58,13 @@ class LiveView:
         self._listeners: list[Listener] = []
         self._apply_lock = asyncio.Lock()
         self._tasks: list[asyncio.Task[None]] = []
+        # The in-process broker hands back the very string published: its batch is kept here
+        # by the message's id, so this view applies it without decoding it again. A message
+        # the broker dropped ages out (the log has its events).
+        self._in_process = bool(getattr(broker, "in_process", False))
+        self._published: OrderedDict[int, tuple[str, list[Event], set[tuple[str, str]]]] = (
+            OrderedDict()
+        )
 
     def listen(self, listener: Listener) -> None:
         self._listeners.append(listener)
@@ -88,7 +98,20 @@ class LiveView:
 
     async def publish(self, events: list[Event], new_calls: set[tuple[str, str]]) -> None:
         """The store's commit hook: tell every replica's live view."""
-        await self._broker.publish(self._settings.broker_channel, encode_batch(events, new_calls))
+        message = encode_batch(events, new_calls)
+        if self._in_process:
+            self._published[id(message)] = (message, events, set(new_calls))
+            while len(self._published) > KEPT_PUBLICATIONS:
+                self._published.popitem(last=False)
+        await self._broker.publish(self._settings.broker_channel, message)
+
+    def _decode(self, message: str) -> tuple[list[Event], set[tuple[str, str]]]:
+        own = self._published.pop(id(message), None)
+        if own is not None and own[0] is message:
+            return own[1], own[2]
+        body = json.loads(message)
+        new_calls = {(a, c) for a, c in body.get("new_calls", ())}
+        return [from_dict(d) for d in body["events"]], new_calls
 
     async def _follow_broker(self, subscribed: asyncio.Event) -> None:
         while True:
@@ -96,9 +119,7 @@ class LiveView:
                 async with self._broker.subscribe(self._settings.broker_channel) as messages:
                     subscribed.set()
                     async for message in messages:
-                        body = json.loads(message)
-                        batch = [from_dict(d) for d in body["events"]]
-                        await self.apply(batch, {(a, c) for a, c in body.get("new_calls", ())})
+                        await self.apply(*self._decode(message))
             except BrokerClosed:
                 log.warning("broker subscription closed; catching up from the log")
                 await self.catch_up()

@@ -11,6 +11,10 @@ from service.broker.queues import close, drain, offer
 
 
 class MemoryBroker:
+    # Subscribers receive the very string published (the live view relies on it to skip
+    # decoding its own batches).
+    in_process = True
+
     def __init__(self, queue_limit: int = 10_000) -> None:
         self._subscribers: dict[str, set[asyncio.Queue[object]]] = {}
         self._limit = queue_limit
