@@ -87,12 +87,17 @@ async def panel_socket(websocket: WebSocket) -> None:
         name=principal.name,
         profiles={a: services.settings.agency_config(a).profile.name for a in principal.agencies},
     )
+    # The snapshot's objects would live as long as the connection: keep only its text, and only
+    # until it is sent (2,000 panels held ~450 MiB of snapshots they no longer needed).
+    seq, encoded = snapshot["seq"], json.dumps(snapshot, separators=(",", ":"))
+    del snapshot
     sender: asyncio.Task[None] | None = None
     try:
         # Live updates queue up meanwhile; the sender starts once these two are out.
-        await websocket.send_text(json.dumps(snapshot, separators=(",", ":")))
+        await websocket.send_text(encoded)
+        del encoded
         if since is not None:
-            await websocket.send_text(await _missed(services, principal, since, snapshot["seq"]))
+            await websocket.send_text(await _missed(services, principal, since, seq))
         sender = asyncio.create_task(panel.send_forever())
         await _read(websocket, panel, sender)
     except WebSocketDisconnect:
