@@ -22,6 +22,7 @@ from service.triage.events import as_dict
 from service.triage.view import call_view
 
 SLOW_CONSUMER = 4008  # application close code: queue overflow, reconnect and resume
+CLOSE_WAIT_S = 1.0  # how long a cut-off panel gets to take its close frame
 
 
 class Panel:
@@ -48,7 +49,14 @@ class Panel:
         while True:
             message = await self.queue.get()
             if message is None:
-                await self.websocket.close(SLOW_CONSUMER, "too slow: reconnect and resume")
+                # A panel that reads nothing cannot take the close frame either: give it a
+                # second, then end the handler so the server drops the connection and its
+                # kernel buffers rather than waiting on it.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        self.websocket.close(SLOW_CONSUMER, "too slow: reconnect and resume"),
+                        CLOSE_WAIT_S,
+                    )
                 return
             await self.websocket.send_text(message)
 
