@@ -287,7 +287,7 @@ def main() -> int:
 
 def push_figures(quick: bool, database_url: str | None) -> dict[str, Any]:
     """Push latency through the service and through the bare relay, same load, same run."""
-    panels, rate, total = (50, 200.0, 400) if quick else (500, 200.0, 2000)
+    panels, rate, total = (50, 200.0, 300) if quick else (500, 200.0, 2000)
     with tempfile.TemporaryDirectory() as tmp:
         db = database_url or f"sqlite+aiosqlite:///{tmp}/push.db"
         with service(db) as (url, adapter, supervisor):

@@ -2,11 +2,11 @@
 
     python -m bench.live [--quick] [--database-url URL]
 
-1. Alert lateness. N live calls (10,000; 1,000 with --quick) are posted in batches of 500 (earliest
+1. Alert lateness. N live calls (10,000; 500 with --quick) are posted in batches of 500 (earliest
    deadline first), T0 = start + LEAD - 60 s + uniform(0, WINDOW): their aha-2020 alert deadlines
    (`recognition_due` at T0 + 60 s, `recognition_overdue` at T0 + 90 s, DESIGN.md §4) fall after
    the posting is done. Full size (LEAD 10 s, WINDOW 30 s) waits for both alerts of every call;
-   --quick (LEAD 3 s, WINDOW 6 s) for `recognition_due` only, and checks that no
+   --quick (LEAD 2 s, WINDOW 3 s) for `recognition_due` only, and checks that no
    `recognition_overdue` (due 30 s later, after the run) arrives early. A supervisor panel of
    every agency (its own process) stamps each `alert` message with `time.time()` on receipt;
    lateness = receipt - (T0 + threshold), wall clock, same machine. Each watched alert must arrive
@@ -73,13 +73,13 @@ class Size:
 
 
 QUICK = Size(
-    calls=1_000,
-    panels=200,
-    lead_s=3.0,
-    window_s=6.0,
+    calls=500,
+    panels=100,
+    lead_s=2.0,
+    window_s=3.0,
     watched=("recognition_due",),
     slow_panels_total=50,
-    push_events=600,
+    push_events=300,
 )
 FULL = Size(
     calls=10_000,

@@ -2,7 +2,7 @@
 
     python -m bench.recovery [--quick] [--database-url URL] [--keep DIR]
 
-20 kills (3 with --quick), one every PERIOD_S seconds (a kill waits for the panel to have
+20 kills (1 with --quick), one every PERIOD_S seconds (a kill waits for the panel to have
 resynced after the one before, so on a slow machine they drift later), while
 - poster processes send whole calls as fast as the service takes them (single events, batches of
   4 and of 8; connection errors and 5xx while it is down are retried with the same body) and
@@ -365,7 +365,7 @@ def stored_events(database_url: str, agencies: list[str]) -> list[Row]:
 def run(quick: bool, database_url: str | None = None, keep: Path | None = None) -> dict[str, Any]:
     """The drill; `keep`: a folder to leave the database, the service log and the drill's own
     record (drill.json) in, for a look afterwards."""
-    kills = 3 if quick else 20
+    kills = 1 if quick else 20
     if keep is not None:
         keep.mkdir(parents=True, exist_ok=True)
         return drill(kills, database_url or f"sqlite+aiosqlite:///{keep}/recovery.db", keep)

@@ -240,9 +240,9 @@ def ack_latency(url: str, token: str, seconds: float, run_id: str) -> dict[str, 
 
 # -- the figures -----------------------------------------------------------------------------
 def run(quick: bool, database_url: str | None = None) -> dict[str, Any]:
-    seconds = 3.0 if quick else 10.0
+    seconds = 2.0 if quick else 10.0
     # Throughput counts acknowledged requests only; batches are long, so run them longer.
-    durations = {"single": seconds, "batch": 5.0 if quick else 15.0}
+    durations = {"single": seconds, "batch": 3.0 if quick else 15.0}
     results: dict[str, Any] = {f"wrk_{kind}_s": s for kind, s in durations.items()}
     runs: dict[str, Any] = {}
     verified = True
