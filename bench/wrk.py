@@ -166,6 +166,7 @@ def paced_acks(url: str, token: str, rate: float, seconds: float, run_id: str, o
         opened: list[asyncio.StreamWriter] = []
         latencies: list[float] = []
         statuses: dict[int, int] = {}
+        reconnects: list[int] = []
 
         async def connection() -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
             if idle:
@@ -178,9 +179,22 @@ def paced_acks(url: str, token: str, rate: float, seconds: float, run_id: str, o
             body = json.dumps(make_event(run_id, i)).encode()
             request = f"{head}Content-Length: {len(body)}\r\n\r\n".encode() + body
             reader, writer = await connection()
-            began = time.monotonic_ns()
-            writer.write(request)
-            status, _ = await asyncio.wait_for(_read_response(reader), 10)
+            for attempt in range(3):
+                began = time.monotonic_ns()
+                writer.write(request)
+                try:
+                    status, _ = await asyncio.wait_for(_read_response(reader), 10)
+                    break
+                except (ConnectionError, asyncio.IncompleteReadError):
+                    # The server closed a pooled connection left idle past its keep-alive
+                    # (uvicorn: 5 s): a client artefact. Resend on a new one (same id: a
+                    # duplicate at worst) and time that request.
+                    writer.close()
+                    if attempt == 2:
+                        raise
+                    reconnects.append(i)
+                    reader, writer = await asyncio.open_connection(host, port)
+                    opened.append(writer)
             latencies.append((time.monotonic_ns() - began) / 1e6)
             statuses[status] = statuses.get(status, 0) + 1
             idle.append((reader, writer))
