@@ -130,9 +130,10 @@ async def test_play_sends_same_time_events_together_in_order_keeping_gaps() -> N
     assert [sorted(ids) for _, ids in batches] == [["a1", "a2"], ["b", "c"], ["d"]]
     offsets = [t - began for t, _ in batches]
     resolution = 0.005  # asyncio may wake up to a clock tick early
+    # Each batch leaves no earlier than its place in the recording (the schedule is kept from
+    # the start, so a batch sent late under load does not push the ones after it back).
     for offset, recorded in zip(offsets, [0.0, 30.0, 100.0], strict=True):
         assert offset >= recorded / speed - resolution, offsets
-    assert offsets[2] - offsets[1] >= 70.0 / speed - resolution
 
 
 async def test_play_edge_cases() -> None:
