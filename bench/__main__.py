@@ -68,27 +68,32 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait()
 
 
+TCPR = [sys.executable, "-m", "service.cli"]
+
+
+def create_token(env: dict[str, str], role: str, *agencies: str) -> str:
+    """A bearer token from `tcpr token create` (which migrates the database first)."""
+    scope = [arg for agency in agencies for arg in ("--agency", agency)]
+    out = subprocess.run(
+        [*TCPR, "token", "create", "--role", role, *scope],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return out.stdout.strip()
+
+
 @contextmanager
 def service(database_url: str):  # type: ignore[no-untyped-def]
     env = {**os.environ, "TCPR_DATABASE_URL": database_url}
-    tcpr = [sys.executable, "-m", "service.cli"]
-
-    def token(role: str, *agencies: str) -> str:
-        scope = [arg for agency in agencies for arg in ("--agency", agency)]
-        out = subprocess.run(
-            [*tcpr, "token", "create", "--role", role, *scope],
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        return out.stdout.strip()
-
     # Panels watch PUSH only: the ingest load (BENCH) is not theirs to receive.
-    adapter, supervisor = token("adapter", "BENCH", "PUSH"), token("supervisor", "PUSH")
+    adapter = create_token(env, "adapter", "BENCH", "PUSH")
+    supervisor = create_token(env, "supervisor", "PUSH")
     port = free_port()
     proc = subprocess.Popen(
-        [*tcpr, "serve", "--port", str(port), "--log-level", "warning"],
+        [*TCPR, "serve", "--port", str(port), "--log-level", "warning"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

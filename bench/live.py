@@ -48,7 +48,7 @@ from typing import Any
 
 import httpx
 
-from bench.__main__ import free_port, percentile, stop, wait_ready
+from bench.__main__ import TCPR, free_port, percentile, stop, wait_ready
 from bench.live_load import alert_watcher, drain_queue, holding_panels, mixed_panels
 from bench.load import make_event, paced_poster
 
@@ -143,12 +143,11 @@ def create_tokens(database_url: str, specs: dict[str, tuple[str, list[str]]]) ->
 @contextmanager
 def served(database_url: str, specs: dict[str, tuple[str, list[str]]]):  # type: ignore[no-untyped-def]
     env = {**os.environ, "TCPR_DATABASE_URL": database_url}
-    tcpr = [sys.executable, "-m", "service.cli"]
-    subprocess.run([*tcpr, "migrate"], env=env, check=True, capture_output=True, timeout=120)
+    subprocess.run([*TCPR, "migrate"], env=env, check=True, capture_output=True, timeout=120)
     tokens = create_tokens(database_url, specs)
     port = free_port()
     proc = subprocess.Popen(
-        [*tcpr, "serve", "--port", str(port), "--no-migrate", "--log-level", "warning"],
+        [*TCPR, "serve", "--port", str(port), "--no-migrate", "--log-level", "warning"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

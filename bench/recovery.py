@@ -51,7 +51,6 @@ import random
 import sqlite3
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -63,7 +62,7 @@ from typing import Any, NamedTuple
 
 import httpx
 
-from bench.__main__ import free_port, percentile
+from bench.__main__ import TCPR, create_token, free_port, percentile, stop
 from bench.recovery_load import panel, poster, scripted_calls
 from service.settings import Settings
 from service.triage import alerts
@@ -87,28 +86,10 @@ RESYNC_TIMEOUT_S = 20.0
 
 
 # -- the service process, on a fixed port ------------------------------------------------------
-def tcpr(env: dict[str, str], *args: str) -> str:
-    out = subprocess.run(
-        [sys.executable, "-m", "service.cli", *args],
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    return out.stdout.strip()
-
-
-def token(env: dict[str, str], role: str, *agencies: str) -> str:
-    return tcpr(env, "token", "create", "--role", role, *(f"--agency={a}" for a in agencies))
-
-
 def start(env: dict[str, str], port: int, log: Any) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [
-            sys.executable,
-            "-m",
-            "service.cli",
+            *TCPR,
             "serve",
             "--port",
             str(port),
@@ -150,16 +131,6 @@ def collect(queue: Any, senders: Any, timeout: float) -> Any:
             dead = [p.exitcode for p in senders if p.exitcode not in (None, 0)]
             if dead:
                 raise RuntimeError(f"a load process died (exit {dead[0]})") from None
-
-
-def terminate(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 # -- the scripted calls ------------------------------------------------------------------------
@@ -379,8 +350,8 @@ def drill(kills: int, database_url: str, tmp: Path) -> dict[str, Any]:
     env = {**os.environ, "TCPR_DATABASE_URL": database_url}
     env.pop("TCPR_BROKER_URL", None)
     settings = Settings(database_url=database_url)
-    adapter = token(env, "adapter", load_agency, alert_agency)
-    supervisor = token(env, "supervisor", load_agency, alert_agency)
+    adapter = create_token(env, "adapter", load_agency, alert_agency)
+    supervisor = create_token(env, "supervisor", load_agency, alert_agency)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = tmp / "service.log"
@@ -498,7 +469,7 @@ def drill(kills: int, database_url: str, tmp: Path) -> dict[str, Any]:
         finally:
             load_stop.set()
             panel_stop.set()
-            terminate(proc)
+            stop(proc)
             for child in children:
                 child.join(5)
                 if child.is_alive():

@@ -16,7 +16,6 @@ import json
 import multiprocessing as mp
 import os
 import subprocess
-import sys
 import uuid
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -25,7 +24,7 @@ from typing import Any
 
 import asyncpg
 
-from bench.__main__ import fmt, free_port, percentile, stop, wait_ready
+from bench.__main__ import TCPR, create_token, fmt, free_port, percentile, stop, wait_ready
 from bench.load import paced_poster, panels_process
 
 HERE = Path(__file__).parent
@@ -55,28 +54,17 @@ def cluster(broker: str):  # type: ignore[no-untyped-def]
         "TCPR_BROKER_URL": broker,
         "TCPR_BROKER_CHANNEL": f"tcpr.bench.{name}",
     }
-    tcpr = [sys.executable, "-m", "service.cli"]
     procs: list[subprocess.Popen[bytes]] = []
     try:
-        subprocess.run([*tcpr, "migrate"], env=env, check=True, capture_output=True)
-
-        def token(role: str) -> str:
-            out = subprocess.run(
-                [*tcpr, "token", "create", "--role", role, "--agency", "PUSH"],
-                env=env,
-                check=True,
-                capture_output=True,
-                text=True,
-            )
-            return out.stdout.strip()
-
-        adapter, supervisor = token("adapter"), token("supervisor")
+        subprocess.run([*TCPR, "migrate"], env=env, check=True, capture_output=True)
+        adapter = create_token(env, "adapter", "PUSH")
+        supervisor = create_token(env, "supervisor", "PUSH")
         urls = []
         for _ in range(2):
             port = free_port()
             procs.append(
                 subprocess.Popen(
-                    [*tcpr, "serve", "--port", str(port), "--no-migrate", "--log-level", "warning"],
+                    [*TCPR, "serve", "--port", str(port), "--no-migrate", "--log-level", "warning"],
                     env=env,
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,
