@@ -37,7 +37,6 @@ class Counts:
     delivered: int = 0  # entries the service acknowledged
     refused: int = 0  # entries the service refused for good (kept in its reject store)
     rejects: int = 0  # bad records filed in the service's reject store
-    failures: int = 0  # attempts that did not reach a verdict (service down, 5xx)
 
 
 class Unavailable(Exception):
@@ -60,7 +59,6 @@ class Delivery:
             try:
                 sent = await self.deliver_once()
             except Unavailable as exc:
-                self.counts.failures += 1
                 log.warning("service unavailable (%s); retrying in %.1f s", exc, backoff)
                 await pause(stop, backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_S)
@@ -79,7 +77,6 @@ class Delivery:
                 await self.deliver_once()
                 backoff = 0.2
             except Unavailable:
-                self.counts.failures += 1
                 await asyncio.sleep(min(backoff, max(0.0, deadline - loop.time())))
                 backoff = min(backoff * 2, MAX_BACKOFF_S)
         return self.spool.depth() == 0

@@ -84,6 +84,11 @@ def call_id(document: dict[str, Any]) -> str:
 def parse(document: object | bytes, agency: str) -> list[Record]:
     """The canonical events one EIDO implies for `agency`, in time order."""
     doc = load(bytes(document)) if isinstance(document, bytes | bytearray) else _document(document)
+    return events_of(doc, agency)
+
+
+def events_of(doc: dict[str, Any], agency: str) -> list[Record]:
+    """`parse` for a document `load` has already read and checked (not checked again)."""
     call = call_id(doc)
     facts = [
         *_call_facts(doc),

@@ -21,7 +21,14 @@ import httpx
 from cad_adapters.config import AdapterConfig
 from cad_adapters.core import Format, ParseError, Record, canonical, decode
 from cad_adapters.deliver import Counts, Delivery, pause
-from cad_adapters.sources import Reader, eido_websocket, read_file, tcp_lines, watch_directory
+from cad_adapters.sources import (
+    Reader,
+    bare,
+    eido_websocket,
+    read_file,
+    tcp_lines,
+    watch_directory,
+)
 from cad_adapters.spool import Spool
 
 log = logging.getLogger("tcpr.adapter")
@@ -176,17 +183,16 @@ def check(config: AdapterConfig, path: Path, limit: int | None = None) -> list[d
         from cad_adapters import eido
 
         try:
-            events = eido.parse(json.loads(path.read_bytes()), config.agency)
-        except (ValueError, ParseError) as exc:
+            events = eido.parse(path.read_bytes(), config.agency)
+        except ParseError as exc:
             return [{"position": "file", "error": str(exc)}]
         return [{"position": "file", "events": events}]
     stream = fmt.stream()
     for number, line in enumerate(path.read_bytes().split(b"\n"), start=1):
         if limit is not None and len(out) >= limit:
             break
-        raw = line[:-1] if line.endswith(b"\r") else line
         try:
-            events = stream.parse(raw)
+            events = stream.parse(bare(line))
         except ParseError as exc:
             out.append({"position": f"line {number}", "error": str(exc), "field": exc.field})
             continue

@@ -221,17 +221,21 @@ def _replaced(path: Path, f: BinaryIO, opened: os.stat_result, tail: bytes) -> b
     return bool(tail) and os.pread(f.fileno(), len(tail), read_to - len(tail)) != tail
 
 
+def bare(line: bytes) -> bytes:
+    """A line without the CR of a CRLF line break."""
+    return line[:-1] if line.endswith(b"\r") else line
+
+
 def _again(parse: Callable[[bytes], list[Record]], line: bytes) -> None:
     """Parse a line spooled before a restart only for what it tells the stream (a header)."""
     with contextlib.suppress(ParseError):
-        parse(line[:-1] if line.endswith(b"\r") else line)
+        parse(bare(line))
 
 
 def _line(
     parse: Callable[[bytes], list[Record]], line: bytes, origin: str, where: str, reader: Reader
 ) -> Entry | None:
-    raw = line[:-1] if line.endswith(b"\r") else line
-    return reader.entry(parse, raw, origin, where)
+    return reader.entry(parse, bare(line), origin, where)
 
 
 async def watch_directory(
@@ -318,9 +322,8 @@ def eido_entry(raw: bytes, agency: str, origin: str, where: str, reader: Reader)
 
     reader.read += 1
     try:
-        document = eido.load(raw)
-        eido.parse(document, agency)
-        sendable(document)
+        document = eido.load(raw)  # refuses what JSON and UTF-8 cannot carry, too
+        eido.events_of(document, agency)
     except ParseError as exc:
         return reader.reject(raw, origin, where, exc.reason, exc.field or "body")
     return Entry("eido", document, origin, where)

@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 EntryKind = Literal["events", "eido", "reject"]
-KINDS: Final = ("events", "eido", "reject")
 
 SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS entries (

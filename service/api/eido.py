@@ -59,7 +59,7 @@ async def post_eido(
         try:
             document = eido.load(upload.body)
             call_id = eido.call_id(document)
-            records = eido.parse(document, target)
+            records = eido.events_of(document, target)
         except ParseError as exc:
             raise Refused(422, str(exc), exc.field or "body", target) from None
         events = [CanonicalEvent.model_validate(r).to_event() for r in records]
