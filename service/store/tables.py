@@ -79,6 +79,20 @@ class EventRow(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     content_hash: Mapped[str] = mapped_column(String(64))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # This event's link in its agency's hash chain (tamper evidence; `tcpr verify-audit`).
+    chain_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class ChainHeadRow(Base):
+    """The last link of each agency's event hash chain, and how many events it holds, so a
+    removed tail is caught as surely as an altered or removed event in the middle."""
+
+    __tablename__ = "chain_heads"
+
+    agency: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last_seq: Mapped[int] = mapped_column(BigInteger)
+    last_hash: Mapped[str] = mapped_column(String(64))
+    count: Mapped[int] = mapped_column(BigInteger)
 
 
 class CallRow(Base):
@@ -190,3 +204,41 @@ class TokenRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_by: Mapped[str | None] = mapped_column(String(128))
+
+
+class SessionRow(Base):
+    """A browser session: the HttpOnly cookie holds a random secret, stored here only as its
+    SHA-256. Opened from a bearer token (`token_id`, so revoking the token ends its sessions)
+    or from an OpenID Connect token (`subject`)."""
+
+    __tablename__ = "sessions"
+    __table_args__ = (Index("ix_sessions_token_id", "token_id"),)
+
+    id: Mapped[int] = mapped_column(SequenceKey, primary_key=True, autoincrement=True)
+    session_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    token_id: Mapped[int | None] = mapped_column(BigInteger)
+    subject: Mapped[str | None] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(32))
+    agencies: Mapped[list[str]] = mapped_column(JSON)
+    name: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class AccessRow(Base):
+    """Who read what: every read of an audit, an audit list or export, measures or EMS
+    reports, with the principal, the agency and the target (a call id or the query)."""
+
+    __tablename__ = "access_log"
+    __table_args__ = (Index("ix_access_log_agency_id", "agency", "id"),)
+
+    id: Mapped[int] = mapped_column(SequenceKey, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    agency: Mapped[str] = mapped_column(String(32))
+    principal: Mapped[str] = mapped_column(String(160))
+    role: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str | None] = mapped_column(String(512))
+    client: Mapped[str | None] = mapped_column(String(64))
