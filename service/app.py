@@ -16,6 +16,7 @@ import ui
 from service import __version__
 from service.api import audits, eido, ems, reports, routes, ws
 from service.api.deps import Services
+from service.api.ratelimit import Limits
 from service.api.wire import CanonicalEvent
 from service.broker import broker_for
 from service.hub import Hub
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
             hub=hub,
             scheduler=scheduler,
             sessions=sessions,
+            limits=Limits(settings),
         )
         app.state.services = services
         await live.start()

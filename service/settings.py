@@ -43,6 +43,16 @@ class Settings(BaseSettings):
     max_batch_events: int = 5000
     ws_auth_timeout_seconds: float = 5.0
     ws_queue_limit: int = 1000
+    # Requests per principal, per replica (service/api/ratelimit.py); 0 turns a limit off.
+    # People: a page load is a dozen requests. Adapters: a CAD feed catching up posts bursts,
+    # and the ingest benchmark's single-event posts reach ~1,500/s on one token.
+    rate_limit_per_second: float = 20.0
+    rate_limit_burst: int = 100
+    rate_limit_adapter_per_second: float = 2000.0
+    rate_limit_adapter_burst: int = 20_000
+    # Failed authentications (bad token, ended session) per client address before 429.
+    auth_failure_limit: int = 30
+    auth_failure_window_seconds: float = Field(default=60.0, gt=0)
     # How often the live view re-reads the log for anything the broker did not deliver.
     catch_up_interval_seconds: float = 2.0
 

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from service.api.ratelimit import Limits, client_address
 from service.broker import Broker
 from service.hub import Hub
 from service.live import LiveView
@@ -30,6 +31,8 @@ class Services:
     scheduler: AlertScheduler
     # For the QI read models (audit lists, measures, EMS reports) that query beside the log.
     sessions: async_sessionmaker[AsyncSession]
+    # Requests per principal and failed authentications per address (service/api/ratelimit.py).
+    limits: Limits
 
 
 async def get_services(request: Request) -> Services:
@@ -52,6 +55,14 @@ class Unauthorized(HTTPException):
 
 
 async def current_principal(request: Request, services: ServicesDep) -> Principal:
+    """The caller, within its rate limit and its address's failed-authentication limit."""
+    presented = bearer(request) is not None
+    return await services.limits.guard(
+        client_address(request), presented, lambda: identify(request, services)
+    )
+
+
+async def identify(request: Request, services: Services) -> Principal:
     token = bearer(request)
     principal = await services.tokens.authenticate(token) if token else None
     if principal is None:

@@ -21,6 +21,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from service.api import policy
 from service.api.deps import Services
+from service.api.ratelimit import Throttled, client_address
 from service.hub import Panel
 from service.store.tokens import Principal
 from service.triage.events import as_dict
@@ -30,6 +31,9 @@ router = APIRouter()
 AUTH_FAILED = 4401
 FORBIDDEN = 4403
 BAD_MESSAGE = 4400
+# Too many failed authentications from the address (HTTP's 429). A panel's socket is not
+# counted against its principal's request limit: one token opens many panels at once.
+THROTTLED = 4429
 MAX_MISSED = 10_000
 
 
@@ -57,8 +61,15 @@ async def _authenticate(
         await websocket.close(AUTH_FAILED, "first message must be {type: auth, token}")
         return None
     token = message.get("token")
+    address = client_address(websocket)
+    try:
+        services.limits.check_address(address)
+    except Throttled as exc:
+        await websocket.close(THROTTLED, str(exc.detail))
+        return None
     principal = await services.tokens.authenticate(token) if isinstance(token, str) else None
     if principal is None:
+        services.limits.failed(address)
         await websocket.close(AUTH_FAILED, "invalid token")
         return None
     if principal.role not in policy.WATCH:
