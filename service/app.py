@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 import ui
 from service import __version__
-from service.api import audits, eido, ems, reports, routes, ws
+from service.api import access_log, audits, eido, ems, reports, routes, ws
 from service.api.deps import Services
 from service.api.ratelimit import Limits
 from service.api.wire import CanonicalEvent
@@ -99,6 +99,7 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
     app.include_router(reports.router)
     app.include_router(ems.router)
     app.include_router(eido.router)
+    app.include_router(access_log.router)
     app.include_router(ws.router)
     # The wire model is referenced by the hand-written request body schema of POST /events.
     app.openapi_schema = None

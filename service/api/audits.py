@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import StreamingResponse
 
 from service.api import policy
+from service.api.access import ReadsDep
 from service.api.deps import PrincipalDep, Services, ServicesDep, require
 from service.api.routes import period_bound
 from service.qi import audit_csv
@@ -96,10 +97,12 @@ async def list_audits(
     principal: PrincipalDep,
     services: ServicesDep,
     f: FilterDep,
+    reads: ReadsDep,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     limit: Annotated[str | None, Query()] = None,
 ) -> dict[str, Any]:
     require(principal, policy.READ_AUDITS, f.agency)
+    await reads.record(f.agency, "audits.list")
     after = None
     if cursor:
         try:
@@ -145,9 +148,11 @@ async def export_csv(
     principal: PrincipalDep,
     services: ServicesDep,
     f: FilterDep,
+    reads: ReadsDep,
 ) -> StreamingResponse:
     """One flat row per matching call (columns in `audit_csv.COLUMNS`), newest first."""
     require(principal, policy.READ_AUDITS, f.agency)
+    await reads.record(f.agency, "audits.export")
 
     async def body() -> AsyncIterator[str]:
         yield audit_csv.header()
@@ -166,9 +171,11 @@ async def export_json(
     principal: PrincipalDep,
     services: ServicesDep,
     f: FilterDep,
+    reads: ReadsDep,
 ) -> StreamingResponse:
     """`{"filters": …, "exported_at": …, "audits": [full drafts]}`, newest first."""
     require(principal, policy.READ_AUDITS, f.agency)
+    await reads.record(f.agency, "audits.export")
     head = {"filters": _echo(f), "exported_at": datetime.now(UTC).isoformat()}
 
     async def body() -> AsyncIterator[str]:

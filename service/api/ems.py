@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from service import __version__
 from service.api import policy
+from service.api.access import ReadsDep
 from service.api.deps import PrincipalDep, ServicesDep, require
 from service.api.routes import Upload, period_bound
 from service.ingest import Refused
@@ -71,6 +72,7 @@ async def post_nemsis(
 async def get_reports(
     principal: PrincipalDep,
     services: ServicesDep,
+    reads: ReadsDep,
     agency: Annotated[str, Query(min_length=1, max_length=32)],
     status: Literal["unmatched", "matched", "all"] = "unmatched",
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
@@ -79,6 +81,7 @@ async def get_reports(
     call arrived after it never waits for a person; those still waiting list their candidate
     calls (several calls within 5 minutes of eTimes.01)."""
     require(principal, READ_EMS, agency)
+    await reads.record(agency, "ems.reports.read")
     store = EmsReportStore(services.sessions, services.store)
     candidates: dict[int, list[str]] = {}
     if status != "matched":
@@ -121,10 +124,11 @@ async def _report_for(
 
 @router.get("/api/v1/ems/reports/{report_id}")
 async def get_report(
-    report_id: ReportId, principal: PrincipalDep, services: ServicesDep
+    report_id: ReportId, principal: PrincipalDep, services: ServicesDep, reads: ReadsDep
 ) -> dict[str, Any]:
     """One report with the NEMSIS document it was read from."""
-    store, _ = await _report_for(principal, services, report_id, READ_EMS)
+    store, agency = await _report_for(principal, services, report_id, READ_EMS)
+    await reads.record(agency, "ems.report.read", str(report_id))
     row = await store.get(report_id)
     assert row is not None
     return report_json(row, document=True)
@@ -154,6 +158,7 @@ async def post_link(
 async def get_linkage_extract(
     principal: PrincipalDep,
     services: ServicesDep,
+    reads: ReadsDep,
     agency: Annotated[str, Query(min_length=1, max_length=32)],
     start: Annotated[str | None, Query(alias="from")] = None,
     end: Annotated[str | None, Query(alias="to")] = None,
@@ -164,6 +169,7 @@ async def get_linkage_extract(
     that dispatched a unit). `state` is the ANSI state code and `ems_agency` the state-assigned
     agency number the receiver knows the agency by (default: the agency code)."""
     require(principal, policy.READ_MEASURES, agency)
+    await reads.record(agency, "ems.linkage_export")
     t1, t2 = period_bound(start, "from"), period_bound(end, "to")
     if t1 is not None and t2 is not None and t2 <= t1:
         raise HTTPException(422, {"field": "to", "detail": "to: must be after from"})

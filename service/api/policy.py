@@ -18,6 +18,8 @@ POST_KINDS: Final[dict[str, frozenset[str]]] = {
 READ_AUDITS: Final = frozenset({"supervisor", "qi", "admin"})
 READ_MEASURES: Final = frozenset({"qi", "admin"})
 READ_REJECTS: Final = frozenset({"admin"})
+# Who read which audit: QI reviews who looked at a call; admins answer for the whole record.
+READ_ACCESS_LOG: Final = frozenset({"qi", "admin"})
 # NEMSIS patient care reports in (DESIGN.md §8), and linking the unmatched ones by hand.
 POST_NEMSIS: Final = frozenset({"qi", "adapter", "admin"})
 LINK_EMS: Final = frozenset({"qi", "admin"})

@@ -19,6 +19,7 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
 
 from service.api import policy
+from service.api.access import ReadsDep
 from service.api.deps import PrincipalDep, Services, ServicesDep, require
 from service.api.routes import period_bound
 from service.api.wire import parse_rfc3339
@@ -123,6 +124,7 @@ async def get_measures(
     principal: PrincipalDep,
     services: ServicesDep,
     agency: AgencyQuery,
+    reads: ReadsDep,
     start: StartQuery = None,
     end: EndQuery = None,
     format: Literal["json", "csv"] = "json",
@@ -131,6 +133,7 @@ async def get_measures(
     agencies = agencies_allowed(principal, agency)
     t1, t2 = period_bound(start, "from"), period_bound(end, "to")
     ordered(t1, t2)
+    await reads.record(agencies, "measures.read" if format == "json" else "measures.export")
     found = await MeasureStore(services.sessions).by_agency(agencies, t1, t2)
     by_agency = {
         a: measures_from_cohorts(found[a], services.settings.agency_config(a).profile)
@@ -211,12 +214,14 @@ async def monthly(
 async def get_trend(
     principal: PrincipalDep,
     services: ServicesDep,
+    reads: ReadsDep,
     agency: AgencyQuery,
     start: StartQuery = None,
     end: EndQuery = None,
 ) -> dict[str, Any]:
     """Monthly and yearly measures with the secular trend (default: the last 12 months)."""
     agencies = agencies_allowed(principal, agency)
+    await reads.record(agencies, "measures.read")
     body, _ = await monthly(services, agencies, start, end)
     return body
 
@@ -225,12 +230,14 @@ async def get_trend(
 async def export_measures(
     principal: PrincipalDep,
     services: ServicesDep,
+    reads: ReadsDep,
     agency: AgencyQuery,
     start: StartQuery = None,
     end: EndQuery = None,
 ) -> Response:
     """One row per month of the period, then the total."""
     agencies = agencies_allowed(principal, agency)
+    await reads.record(agencies, "measures.export")
     body, total = await monthly(services, agencies, start, end)
     rows = monthly_rows(body["months"], total, body["from"], body["to"])
     return csv_response(MONTH_COLUMNS, rows, file_name("measures-monthly", agencies, start, end))
@@ -250,12 +257,14 @@ def one_agency_period(
 async def get_telecommunicators(
     principal: PrincipalDep,
     services: ServicesDep,
+    reads: ReadsDep,
     agency: Annotated[str, Query()],
     start: StartQuery = None,
     end: EndQuery = None,
 ) -> dict[str, Any]:
     """Each telecommunicator's figures and feedback card (null: no telecommunicator recorded)."""
     _, t1, t2 = one_agency_period(principal, services, agency, start, end)
+    await reads.record(agency, "measures.read")
     groups = await MeasureStore(services.sessions).by_telecommunicator([agency], t1, t2)
     profile = services.settings.agency_config(agency).profile
     return {
@@ -271,6 +280,7 @@ async def get_telecommunicators(
 async def get_recognition(
     principal: PrincipalDep,
     services: ServicesDep,
+    reads: ReadsDep,
     agency: Annotated[str, Query()],
     start: StartQuery = None,
     end: EndQuery = None,
@@ -278,6 +288,7 @@ async def get_recognition(
 ) -> dict[str, Any]:
     """Outstanding performances of the period, best first (service/qi/performance.py)."""
     zone, t1, t2 = one_agency_period(principal, services, agency, start, end)
+    await reads.record(agency, "measures.read")
     profile = services.settings.agency_config(agency).profile
     recognition_under, compression_under = outstanding_bounds(profile)
     candidates = await MeasureStore(services.sessions).candidates(
@@ -301,12 +312,14 @@ async def get_recognition(
 async def export_cares(
     principal: PrincipalDep,
     services: ServicesDep,
+    reads: ReadsDep,
     agency: Annotated[str, Query()],
     start: StartQuery = None,
     end: EndQuery = None,
 ) -> Response:
     """CARES-style dispatch rows, one per population call (docs/cares-crosswalk.md)."""
     zone, t1, t2 = one_agency_period(principal, services, agency, start, end)
+    await reads.record(agency, "measures.export")
     config = services.settings.agency_config(agency)
     store = MeasureStore(services.sessions)
     calls = await store.population_events([agency], t1, t2, max_calls=MAX_CARES_CALLS)

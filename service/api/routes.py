@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
 import ui
 from service import ingest
 from service.api import policy
+from service.api.access import ReadsDep
 from service.api.deps import PrincipalDep, Services, ServicesDep, current_principal, require
 from service.api.wire import first_error, parse_rfc3339
 from service.ingest import Refused
@@ -172,9 +173,10 @@ async def post_events(request: Request, services: ServicesDep) -> JSONResponse:
 
 @router.get("/api/v1/calls/{agency}/{call_id}/audit")
 async def get_audit(
-    agency: str, call_id: str, principal: PrincipalDep, services: ServicesDep
+    agency: str, call_id: str, principal: PrincipalDep, services: ServicesDep, reads: ReadsDep
 ) -> dict[str, Any]:
     require(principal, policy.READ_AUDITS, agency)
+    await reads.record(agency, "audit.read", call_id)
     events = await services.store.call_events(agency, call_id)
     if not events:
         raise HTTPException(404, f"no call {call_id} in agency {agency}")
@@ -199,9 +201,11 @@ async def get_rejects(
     principal: PrincipalDep,
     services: ServicesDep,
     agency: Annotated[str, Query(min_length=1, max_length=32)],
+    reads: ReadsDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     require(principal, policy.READ_REJECTS, agency)
+    await reads.record(agency, "rejects.read")
     return {"agency": agency, "rejects": await services.rejects.newest(agency, limit)}
 
 
