@@ -137,7 +137,7 @@ class Delivery:
             if response.status_code != 200:
                 refused.append(event)
                 reason = _reason(response)
-                log.warning("%s %s: %s", spooled.entry.origin, spooled.entry.position, reason)
+                _log_refusal(spooled, response)
                 self.spool.dead_letter_line(spooled.entry, reason, [event])
         self.spool.ack([spooled.seq])
         self.counts.delivered += 1
@@ -193,13 +193,34 @@ class Delivery:
 
     def _refused(self, spooled: Spooled, response: httpx.Response | str) -> None:
         reason = response if isinstance(response, str) else _reason(response)
-        log.warning("%s %s: %s", spooled.entry.origin, spooled.entry.position, reason)
+        _log_refusal(spooled, response)
         self.counts.refused += 1
         self.spool.note_dead(spooled, reason, keep=False)
 
 
 class Unencodable(Exception):
     """A spooled body that cannot be sent as JSON."""
+
+
+def _log_refusal(spooled: Spooled, response: httpx.Response | str) -> None:
+    """The service's reason may quote the record's values: it goes to the dead-letter file;
+    the log says where the record was, the status and the field only."""
+    if isinstance(response, str):
+        status, field = "not sendable", None
+    else:
+        status = f"HTTP {response.status_code}"
+        try:
+            field = response.json().get("field")
+        except (ValueError, AttributeError):
+            field = None
+    entry = spooled.entry
+    log.warning(
+        "%s %s: refused (%s, field %s); see the dead-letter file",
+        entry.origin,
+        entry.position,
+        status,
+        field,
+    )
 
 
 def _reason(response: httpx.Response) -> str:

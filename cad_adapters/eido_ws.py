@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 import uuid
@@ -37,7 +38,6 @@ MAX_RECONNECT_DELAY: Final = 60.0
 # could not be delivered. Callers pass the service's own limit.
 MAX_MESSAGE_BYTES: Final = 1_048_576
 NO_TRANSACTION: Final = "(none)"
-RAW_IN_LOG: Final = 500
 
 OnEido = Callable[[dict[str, Any], str], Awaitable[None]]
 OnBad = Callable[[str, str, str | None], Awaitable[None]]
@@ -117,12 +117,13 @@ def _too_big(exc: BaseException) -> bool:
 
 
 async def _log_bad(raw: str, reason: str, transaction: str | None) -> None:
-    """The `on_bad` of a caller that gave none: at least an error in the log, with the text."""
+    """The `on_bad` of a caller that gave none: at least an error in the log, naming the text
+    by size and digest (never its content: it may carry caller details)."""
     log.error(
         "EIDO notifier sent what is no EIDO (transaction %s): %s; not kept: %s",
         transaction or NO_TRANSACTION,
         reason,
-        raw[:RAW_IN_LOG],
+        fingerprint(raw),
     )
 
 
@@ -270,13 +271,19 @@ async def _answer(connection: ClientConnection, transaction: str, status: int, t
 
 @contextlib.contextmanager
 def _logged_failure(what: str, raw: str) -> Iterator[None]:
-    """A callback's failure on something that cannot be asked for again: an error with the text."""
+    """A callback's failure on something that cannot be asked for again: an error naming the
+    text by size and digest, so it can be found in the CAD's own records."""
     try:
         yield
     except Exception:
         log.exception(
-            "EIDO notifier message not kept and not to be sent again (%s; %d characters): %s",
+            "EIDO notifier message not kept and not to be sent again (%s): %s",
             what,
-            len(raw),
-            raw[:RAW_IN_LOG],
+            fingerprint(raw),
         )
+
+
+def fingerprint(raw: str) -> str:
+    """What a log may say of a text that may carry caller details: its size and digest."""
+    digest = hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return f"{len(raw)} characters, sha256 {digest}"

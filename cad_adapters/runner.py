@@ -30,6 +30,7 @@ from cad_adapters.sources import (
     watch_directory,
 )
 from cad_adapters.spool import Spool
+from service import logs
 
 log = logging.getLogger("tcpr.adapter")
 # How long a stopping adapter keeps delivering what it already read.
@@ -87,6 +88,7 @@ async def run(config: AdapterConfig, stop: asyncio.Event | None = None) -> Repor
     """Run the adapter until `stop` is set, or, for a file read once, until all of it is read
     and delivered."""
     stop = stop or asyncio.Event()
+    logs.install()  # no caller details in the logs, whatever their level
     fmt = make_format(config)
     source = config.source
     # Credentials first: a missing token stops the adapter before it opens anything.

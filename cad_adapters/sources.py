@@ -66,7 +66,9 @@ class Reader:
 
     def reject(self, raw: bytes, origin: str, where: str, reason: str, field: str | None) -> Entry:
         self.bad += 1
-        log.warning("%s %s: %s", origin, where, reason)
+        # The reason may quote the record (a shifted column puts an address in a time field):
+        # it goes with the record to the reject store; the log names the field only.
+        log.warning("%s %s: unreadable record (field %s) filed as a reject", origin, where, field)
         text = raw.decode("utf-8", errors="backslashreplace")
         return Entry("reject", {"raw": text, "reason": reason, "field": field}, origin, where)
 

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 import ui
-from service import __version__
+from service import __version__, logs
 from service.api import access_log, audits, eido, ems, reports, routes, ws
 from service.api.deps import Services
 from service.api.ratelimit import Limits
@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastAPI:
     settings = settings or Settings()
+    logs.install()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -11,11 +11,15 @@
   dropped, and past `max_keys` the least recently used go first.
 
 A request without any credential is not a failed attempt (it is answered 401 at no cost).
+Loopback addresses are exempt from the failure limit: they are processes on the service's own
+host (an adapter, the CLI, a health check), and behind a proxy on the same host uvicorn takes
+the client's address from X-Forwarded-For (its --forwarded-allow-ips, 127.0.0.1 by default).
 The time source is injectable (`Limits.clock`), so tests step time instead of sleeping.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import time
 from collections import OrderedDict
@@ -137,7 +141,7 @@ class Limits:
 
     def check_address(self, address: str | None) -> None:
         """Throttled while `address` has used up its failed authentications."""
-        if address is None or self.settings.auth_failure_limit <= 0:
+        if address is None or not _counted(address) or self.settings.auth_failure_limit <= 0:
             return
         wait = self.addresses.wait(address)
         if wait:
@@ -146,7 +150,7 @@ class Limits:
     def failed(self, address: str | None) -> None:
         """Count one failed authentication from `address`."""
         s = self.settings
-        if address is None or s.auth_failure_limit <= 0:
+        if address is None or not _counted(address) or s.auth_failure_limit <= 0:
             return
         rate = s.auth_failure_limit / s.auth_failure_window_seconds
         self.addresses.take(address, rate, s.auth_failure_limit)
@@ -170,6 +174,14 @@ class Limits:
             raise
         self.admit(principal)
         return principal
+
+
+def _counted(address: str) -> bool:
+    """Whether failures from `address` count (not loopback)."""
+    try:
+        return not ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return True
 
 
 def client_address(connection: HTTPConnection) -> str | None:

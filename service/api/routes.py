@@ -127,6 +127,15 @@ class Upload:
         return await refuse(services, request, refusal, self.body, self.principal)
 
 
+async def _sender(request: Request, services: Services) -> Principal | None:
+    """Who sent a body refused before it was read (too large), so the refusal is kept under
+    their agency rather than none."""
+    try:
+        return await authenticated(request, services)
+    except (Refused, HTTPException):
+        return None
+
+
 async def refuse(
     services: Services,
     request: Request,
@@ -134,6 +143,8 @@ async def refuse(
     body: bytes,
     principal: Principal | None,
 ) -> JSONResponse:
+    if principal is None and refusal.status == 413:
+        principal = await _sender(request, services)
     agency = refusal.agency
     if principal is not None and (agency is None or not principal.may_act_for(agency)):
         agency = min(principal.agencies)

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from harness import Server, at, event
+from harness import Server, at, event, service_settings, start_server
 from sqlalchemy import func, select
 
 from service.store.tables import EventRow
@@ -196,6 +196,34 @@ async def test_body_over_the_limit_is_413(server: Server) -> None:
         response = await client.post("/api/v1/events", json=huge)
     assert response.status_code == 413
     assert response.json()["field"] == "body"
+
+
+async def test_a_body_over_the_limit_is_kept_in_the_reject_store(sqlite_url: str) -> None:
+    """Declared too large (refused before reading) or streamed past the limit: 413 either way,
+    and the refusal is kept, with who sent it, like any other."""
+    server = await start_server(service_settings(sqlite_url, max_body_bytes=1000))
+    big = json.dumps(event("e1", "call.received", at(5), data={"psap": "x" * 2000}))
+
+    async def streamed() -> Any:
+        for i in range(0, len(big), 300):
+            yield big[i : i + 300].encode()
+
+    try:
+        async with await server.client() as client:
+            declared = await client.post("/api/v1/events", content=big)
+            chunked = await client.post("/api/v1/events", content=streamed())
+        assert chunked.request.headers.get("transfer-encoding") == "chunked"
+        for response in (declared, chunked):
+            assert response.status_code == 413
+            assert response.json()["field"] == "body"
+            assert "1000-byte limit" in response.json()["detail"]
+        kept = await server.services.rejects.newest("A")
+        assert [(r["status"], r["endpoint"], r["principal"]) for r in kept] == [
+            (413, "/api/v1/events", "adapter:test-adapter")
+        ] * 2
+        assert await stored_count(server) == 0
+    finally:
+        await server.stop()
 
 
 async def test_source_offset_is_kept(server: Server) -> None:

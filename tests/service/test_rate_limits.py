@@ -54,9 +54,14 @@ async def server(sqlite_url: str, clock: Clock) -> AsyncIterator[Server]:
         await running.stop()
 
 
-def bad(server: Server) -> httpx.AsyncClient:
+# Loopback is exempt from the failure limit; uvicorn trusts X-Forwarded-For from loopback (as
+# from a proxy on the same host), so the tests come from another address through it.
+AWAY = {"X-Forwarded-For": "203.0.113.7"}
+
+
+def bad(server: Server, headers: dict[str, str] = AWAY) -> httpx.AsyncClient:
     return httpx.AsyncClient(
-        base_url=server.url, headers={"Authorization": "Bearer tcpr_not-a-real-token"}
+        base_url=server.url, headers={"Authorization": "Bearer tcpr_not-a-real-token", **headers}
     )
 
 
@@ -100,6 +105,7 @@ async def test_adapters_have_their_own_larger_limit_and_429_is_not_kept(
 
 async def test_a_bad_token_storm_from_one_address_is_429(server: Server, clock: Clock) -> None:
     async with bad(server) as guesser, await server.client("supervisor") as user:
+        user.headers.update(AWAY)
         codes = [(await guesser.get("/api/v1/qi/me")).status_code for _ in range(5)]
         assert codes == [401] * 4 + [429]
         refused = await guesser.post("/api/v1/events", json=event("e1", "call.received", at(5)))
@@ -109,7 +115,7 @@ async def test_a_bad_token_storm_from_one_address_is_429(server: Server, clock: 
         # The storm wrote no reject-store row per attempt once it was throttled.
         assert await server.services.rejects.newest("A") == []
         # No credential at all is not an attempt: still a plain 401.
-        async with httpx.AsyncClient(base_url=server.url) as anonymous:
+        async with httpx.AsyncClient(base_url=server.url, headers=AWAY) as anonymous:
             assert (await anonymous.get("/api/v1/qi/me")).status_code == 401
         # While it lasts, every credential from the address waits (one loopback address here).
         assert (await user.get("/api/v1/qi/me")).status_code == 429
@@ -120,7 +126,7 @@ async def test_a_bad_token_storm_from_one_address_is_429(server: Server, clock: 
 
 
 async def ws_auth(server: Server, token: str) -> int | None:
-    async with websockets.connect(server.ws_url) as ws:
+    async with websockets.connect(server.ws_url, additional_headers=AWAY) as ws:
         await ws.send(json.dumps({"type": "auth", "token": token}))
         try:
             await ws.recv()
@@ -134,6 +140,13 @@ async def test_websocket_auth_failures_count_against_the_address(server: Server)
     assert codes == [4401] * 4 + [4429]
     async with bad(server) as guesser:
         assert (await guesser.get("/api/v1/qi/me")).status_code == 429
+
+
+async def test_loopback_is_exempt_from_the_failure_limit(server: Server) -> None:
+    """Processes on the service's own host: a misconfigured local adapter locks no one out."""
+    async with bad(server, {}) as local:
+        codes = {(await local.get("/api/v1/qi/me")).status_code for _ in range(10)}
+    assert codes == {401}
 
 
 def test_the_defaults_do_not_throttle_the_ingest_benchmark() -> None:
