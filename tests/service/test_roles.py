@@ -13,9 +13,10 @@ builder to `REQUESTS` that makes one that would.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -159,18 +160,21 @@ def test_the_document_names_every_route_once_and_only_real_ones(tmp_path: Path) 
 # -- requests that succeed when allowed --------------------------------------------------------
 @dataclass(frozen=True)
 class Ask:
-    """One request but for its method, path and token."""
+    """One request but for its method and token; `path` fills the route's path parameters
+    over `Seed.path_values` (e.g. the id of a thing the builder just made)."""
 
     params: Any = (("agency", "A"),)
     json: Any = None
     content: bytes | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    path: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
 class Seed:
-    """What the seeded server holds, and fresh ids for the requests that store things."""
+    """The seeded server, what it holds, and fresh ids for the requests that store things."""
 
+    server: Server
     report_id: int
     ids: Iterator[int] = field(default_factory=count)
 
@@ -218,7 +222,8 @@ def eido_document(seed: Seed, principal: str) -> Ask:
     )
 
 
-Builder = Callable[[Seed, str], Ask]
+# (seed, principal) -> the request; a builder may be async, e.g. to make what it asks for.
+Builder = Callable[[Seed, str], Ask | Awaitable[Ask]]
 REQUESTS: dict[str, Builder] = {
     "POST /api/v1/events": post_events,
     "GET /api/v1/summary": lambda s, p: Ask(params={"agency": "A", "from": "2026-01-01"}),
@@ -233,10 +238,15 @@ REQUESTS: dict[str, Builder] = {
 }
 
 
-def request_for(seed: Seed, key: str, principal: str) -> tuple[str, str, Ask]:
+async def request_for(seed: Seed, key: str, principal: str) -> tuple[str, str, Ask]:
+    """The request of the row `key` for `principal`: its builder's, else `?agency=A`."""
     method, template = key.split(" ", 1)
-    path = re.sub(r"\{(\w+)\}", lambda m: seed.path_values()[m[1]], template)
-    return method, path, REQUESTS.get(key, lambda s, p: Ask())(seed, principal)
+    ask = REQUESTS.get(key, lambda s, p: Ask())(seed, principal)
+    if inspect.isawaitable(ask):
+        ask = await ask
+    values = {**seed.path_values(), **ask.path}
+    path = re.sub(r"\{(\w+)\}", lambda m: values[m[1]], template)
+    return method, path, ask
 
 
 async def send(client: httpx.AsyncClient, method: str, path: str, ask: Ask) -> httpx.Response:
@@ -290,7 +300,7 @@ async def seeded(server: Server) -> Seed:
         assert imported.status_code == 200, imported.text
     report = imported.json()["reports"][0]
     assert report["match"] == "unmatched", report
-    return Seed(report_id=report["id"])
+    return Seed(server, report_id=report["id"])
 
 
 def judge(principal: str, action: str, allowed: bool, response: httpx.Response) -> str | None:
@@ -314,7 +324,7 @@ async def test_every_cell_of_the_matrix(server: Server) -> None:
             if key.startswith("WS "):
                 continue
             for principal in PRINCIPALS:
-                method, path, ask = request_for(seed, key, principal)
+                method, path, ask = await request_for(seed, key, principal)
                 response = await send(clients[principal], method, path, ask)
                 problems.append(judge(principal, key, row[principal], response))
     finally:
@@ -459,7 +469,7 @@ async def test_missing_bad_or_expired_token_is_401(server: Server) -> None:
         for key in actions():
             if key.startswith("WS "):
                 continue
-            method, path, ask = request_for(seed, key, "admin")
+            method, path, ask = await request_for(seed, key, "admin")
             for name, header in headers.items():
                 client.headers.clear()
                 client.headers.update(header)
