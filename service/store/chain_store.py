@@ -28,14 +28,14 @@ def head_of(row: Any) -> Head:
     return Head(int(row.last_seq), row.last_hash, int(row.count))
 
 
-def chain_rows_query(agency: str, after_seq: int, limit: int = CHUNK) -> Select[Any]:
+def chain_rows_query(agency: str, after_seq: int, limit: int | None = None) -> Select[Any]:
     """The next rows of an agency's chain after `after_seq`: every column a link covers."""
     columns = [EVENTS.c[name] for name in CHAINED if name != "chain_prev_seq"]
     return (
         select(*columns, EVENTS.c.chain_prev_seq, EVENTS.c.chain_hash)
         .where(EVENTS.c.agency == agency, EVENTS.c.seq > after_seq)
         .order_by(EVENTS.c.seq)
-        .limit(limit)
+        .limit(limit or CHUNK)
     )
 
 
@@ -88,7 +88,7 @@ async def verify(
             check = ChainCheck(agency, heads.get(agency), key)
             after = 0
             while True:
-                rows = (await connection.execute(chain_rows_query(agency, after))).all()
+                rows = (await connection.execute(chain_rows_query(agency, after, CHUNK))).all()
                 if not all(check.feed(row._mapping) for row in rows) or len(rows) < CHUNK:
                     break
                 after = rows[-1].seq
