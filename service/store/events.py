@@ -102,6 +102,10 @@ def row_values(e: Event, digest: str, received_at: datetime) -> dict[str, Any]:
 EVENT_COLUMNS = select(*EventRow.__table__.c)
 EVENTS = EventRow.metadata.tables[EventRow.__tablename__]
 CALLS = CallRow.metadata.tables[CallRow.__tablename__]
+# On PostgreSQL an INSERT with RETURNING goes as multi-row VALUES statements (SQLAlchemy's
+# "insertmanyvalues"); without it the driver's executemany runs one statement per row, which
+# costs the ingest path a third more CPU. The returned seqs are those the rows carry.
+INSERT_EVENTS_PG = insert(EVENTS).returning(EVENTS.c.seq)
 # The next sequences of the events' serial column (PostgreSQL).
 NEXT_PG_SEQS = text(
     "SELECT nextval(pg_get_serial_sequence('events', 'seq')) FROM generate_series(1, :n)"
@@ -287,7 +291,7 @@ class EventStore:
                     row["seq"] = seq
                 heads = await read_heads(session, {row["agency"] for row in rows})
                 moved = extend(heads, rows, self._chain_key)
-                await session.execute(insert(EVENTS), rows)
+                await session.execute(INSERT_EVENTS_PG if self._postgres else insert(EVENTS), rows)
                 await write_heads(session, heads, moved)
                 for key, seq in zip(accepted, seqs_in_order, strict=True):
                     stored[key] = replace(accepted[key][0], arrival=seq)
