@@ -11,8 +11,12 @@ import os
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from service.settings import Settings
+
+if TYPE_CHECKING:
+    import httpx
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -129,6 +133,12 @@ def _verify_audit(args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def retry_after(response: httpx.Response, default: float) -> float:
+    """The seconds a 429's Retry-After asks for (capped at a minute), else `default`."""
+    value = response.headers.get("retry-after", "")
+    return min(float(value), 60.0) if value.isdigit() else default
+
+
 def _play_into(
     command: str, records: list[dict[str, object]], url: str, token: str, speed: float
 ) -> tuple[int, int]:
@@ -155,8 +165,9 @@ def _play_into(
                         print(f"tcpr {command}: {exc}; retrying", file=sys.stderr)
                         await asyncio.sleep(min(2**attempt * 0.2, 5))
                         continue
-                    if response.status_code >= 500:
-                        await asyncio.sleep(min(2**attempt * 0.2, 5))
+                    if response.status_code >= 500 or response.status_code == 429:
+                        # Over a rate limit: not refused, only early; wait as told.
+                        await asyncio.sleep(retry_after(response, min(2**attempt * 0.2, 5)))
                         continue
                     if response.status_code != 200 and len(batch) > 1:
                         # A batch is all-or-nothing: send its events one by one so only the

@@ -319,6 +319,28 @@ async def test_replay_counts_a_refused_event_and_the_server_keeps_it(
     assert any("R2-bad" in r["body"] and r["status"] == 422 for r in rejects), rejects
 
 
+async def test_replay_over_the_rate_limit_waits_and_loses_nothing(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """A 429 is "not yet", never "refused": replay waits the Retry-After and sends again."""
+    limited = await start_server(
+        service_settings(sqlite_url, rate_limit_adapter_per_second=20.0, rate_limit_adapter_burst=1)
+    )
+    try:
+        token = await limited.token("adapter", "A")
+        path = write_jsonl(tmp_path / "rec.jsonl", recording("R3"))
+        code, out, err, _ = await run_tcpr(
+            "replay", str(path), "--url", limited.url, "--token", token, "--speed", "1000",
+            env=cli_env(), cwd=tmp_path,
+        )  # fmt: skip
+        assert code == 0, err
+        assert json.loads(out) == {"sent": 5, "refused": 0}
+        stored = await limited.services.store.call_events("A", "R3")
+        assert sorted(e.event_id for e in stored) == [f"R3-{i}" for i in range(1, 6)]
+    finally:
+        await limited.stop()
+
+
 async def test_replay_without_a_token_exits_2(tmp_path: Path) -> None:
     path = write_jsonl(tmp_path / "rec.jsonl", recording("R3"))
     code, out, err, _ = await run_tcpr(
