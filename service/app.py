@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 
 import ui
 from service import __version__
-from service.api import audits, eido, ems, reports, routes, session, ws
+from service.api import audits, eido, ems, reports, routes, session, tokens, ws
 from service.api.deps import Services
 from service.api.wire import CanonicalEvent
 from service.broker import broker_for
@@ -55,15 +55,16 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
         live.listen(hub.on_update)
         live.listen(scheduler.on_update)
         store.on_commit = live.publish
-        tokens = TokenStore(sessions)
+        token_store = TokenStore(sessions)
         identities = Identities(
-            tokens, SessionStore(sessions, tokens, timedelta(hours=settings.session_hours))
+            token_store,
+            SessionStore(sessions, token_store, timedelta(hours=settings.session_hours)),
         )
         services = Services(
             settings=settings,
             store=store,
             rejects=RejectStore(sessions),
-            tokens=tokens,
+            tokens=token_store,
             broker=broker,
             live=live,
             hub=hub,
@@ -106,6 +107,7 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
     app.include_router(ems.router)
     app.include_router(eido.router)
     app.include_router(session.router)
+    app.include_router(tokens.router)
     app.include_router(ws.router)
     # The wire model is referenced by the hand-written request body schema of POST /events.
     app.openapi_schema = None

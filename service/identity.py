@@ -29,6 +29,11 @@ class Identities:
                 return principal
         raise InvalidCredential(INVALID)
 
+    async def revoke_token(self, token_id: int) -> None:
+        """Revoke a token and end every session opened from it."""
+        await self.tokens.revoke(token_id)
+        await self.sessions.close_for_token(token_id)
+
     async def still_valid(self, principal: Principal) -> str | None:
         """Why a principal authenticated earlier no longer is (None: it still is), read from
         the store, not the cache: for the periodic check of open websockets."""
