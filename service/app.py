@@ -22,6 +22,7 @@ from service.broker import broker_for
 from service.hub import Hub
 from service.identity import Identities
 from service.live import LiveView
+from service.oidc import OidcVerifier
 from service.scheduler import AlertScheduler
 from service.settings import Settings
 from service.store.db import create_engine, is_sqlite, migrate, sessionmaker
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
         identities = Identities(
             token_store,
             SessionStore(sessions, token_store, timedelta(hours=settings.session_hours)),
+            await _oidc(settings),
         )
         services = Services(
             settings=settings,
@@ -115,6 +117,15 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
     ui_dir = Path(ui.__file__).parent
     app.mount("/ui", StaticFiles(directory=ui_dir, html=True), name="ui")
     return app
+
+
+async def _oidc(settings: Settings) -> OidcVerifier | None:
+    """The OpenID Connect verifier with its keys loaded, when an issuer is configured."""
+    if not settings.oidc_issuer:
+        return None
+    verifier = OidcVerifier(settings)
+    await verifier.load()
+    return verifier
 
 
 def _register_schema(app: FastAPI) -> None:
