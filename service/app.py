@@ -23,6 +23,7 @@ from service.hub import Hub
 from service.identity import Identities
 from service.live import LiveView
 from service.oidc import OidcVerifier
+from service.revocations import Revocations
 from service.scheduler import AlertScheduler
 from service.settings import Settings
 from service.store.db import create_engine, is_sqlite, migrate, sessionmaker
@@ -73,10 +74,12 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
             scheduler=scheduler,
             sessions=sessions,
             identities=identities,
+            revocations=Revocations(identities, hub, broker, settings),
         )
         app.state.services = services
         await live.start()
         scheduler.start()
+        await services.revocations.start()
         demo_task = None
         if demo:
             from service.demo import run_demo
@@ -91,6 +94,7 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
                 demo_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await demo_task
+            await services.revocations.stop()
             await scheduler.stop()
             await live.stop()
             await broker.disconnect()

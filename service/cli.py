@@ -143,6 +143,23 @@ def _token_list(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _broadcast_revocation(token_id: int) -> None:
+    """Tell running services through a shared broker (Redis, NATS), so they close the token's
+    websockets at once; with the in-process broker they find it by their periodic check."""
+    from service.broker import broker_for
+    from service.revocations import channel, message
+
+    settings = Settings()
+    if settings.broker_url.startswith("memory:"):
+        return
+    broker = broker_for(settings.broker_url)
+    await broker.connect()
+    try:
+        await broker.publish(channel(settings), message(token_id=token_id))
+    finally:
+        await broker.disconnect()
+
+
 def _token_revoke(args: argparse.Namespace) -> int:
     """Revoke a token and end its sessions; running services see it within seconds."""
 
@@ -151,6 +168,7 @@ def _token_revoke(args: argparse.Namespace) -> int:
             if await identities.tokens.get(args.id) is None:
                 return False
             await identities.revoke_token(args.id)
+            await _broadcast_revocation(args.id)
             return True
 
     if not asyncio.run(run()):

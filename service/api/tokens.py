@@ -89,11 +89,13 @@ def _within(info: TokenInfo, principal: Principal) -> bool:
 
 @router.delete("/api/v1/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def revoke_token(token_id: int, principal: PrincipalDep, services: ServicesDep) -> Response:
-    """Revoke a token (admin of all its agencies) and end the sessions opened from it."""
+    """Revoke a token (admin of all its agencies), end the sessions opened from it and close
+    their websockets on every replica."""
     _admin_over(principal, [])
     info = await services.tokens.get(token_id)
     if info is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"token_id: no token {token_id}")
     _admin_over(principal, info.agencies)
     await services.identities.revoke_token(token_id)
+    await services.revocations.announce(token_id=token_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
