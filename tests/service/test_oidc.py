@@ -3,6 +3,7 @@ issuer's keys (a JWKS file here: nothing is downloaded in tests)."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -171,3 +172,66 @@ async def test_jwts_are_refused_when_oidc_is_off(sqlite_url: str, issuer: Issuer
         assert response.status_code == 401 and "not accepted" in response.text
     finally:
         await running.stop()
+
+
+class JwksHost:
+    """The issuer's JWKS endpoint on loopback (nothing leaves the machine): serves whatever
+    keys it is given and counts the fetches."""
+
+    def __init__(self) -> None:
+        self.document: dict[str, Any] = {"keys": []}
+        self.fetches = 0
+        self._server: asyncio.Server | None = None
+
+    async def __aenter__(self) -> str:
+        self._server = await asyncio.start_server(self._answer, "127.0.0.1", 0)
+        port = self._server.sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}/jwks"
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.close()
+        await self._server.wait_closed()
+
+    async def _answer(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while (await reader.readline()).strip():
+            pass  # the request line and headers
+        self.fetches += 1
+        body = json.dumps(self.document).encode()
+        head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}"
+        writer.write(head.encode() + b"\r\nConnection: close\r\n\r\n" + body)
+        await writer.drain()
+        writer.close()
+
+
+async def test_keys_from_a_url_are_refetched_for_a_new_key_id(
+    sqlite_url: str, issuer: Issuer
+) -> None:
+    published = json.loads(issuer.jwks.read_text())
+    host = JwksHost()
+    host.document = {"keys": [published["keys"][0]]}  # r1 only, for now
+    async with host as url:
+        running = await start_server(
+            service_settings(
+                sqlite_url, oidc_issuer=ISSUER, oidc_audience=AUDIENCE, oidc_jwks_url=url
+            )
+        )
+        try:
+            assert host.fetches == 1  # at start
+            assert (await whoami(running, issuer.token())).status_code == 200
+            host.document = published  # the issuer rotates in e1
+            rotated = issuer.token(issuer.ec, "ES256", "e1")
+            # Within a minute of the last fetch: the unknown key is refused, not fetched for.
+            assert (await whoami(running, rotated)).status_code == 401
+            assert host.fetches == 1
+            verifier = running.services.identities.oidc
+            assert verifier is not None
+            verifier._fetched_at -= 120  # as if the last fetch were two minutes ago
+            assert (await whoami(running, rotated)).status_code == 200
+            assert host.fetches == 2
+            for _ in range(3):  # a flood of unknown key ids costs one fetch a minute at most
+                response = await whoami(running, issuer.token(kid="nope"))
+                assert response.status_code == 401 and "unknown key" in response.text
+            assert host.fetches == 2
+        finally:
+            await running.stop()
