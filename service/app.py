@@ -40,6 +40,7 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        oidc = await _oidc(settings)  # first: a misconfiguration stops the start, holding nothing
         if settings.migrate_on_start:
             await asyncio.to_thread(migrate, settings.database_url, "head", settings.chain_key)
         engine = create_engine(settings.database_url)
@@ -62,7 +63,7 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
         identities = Identities(
             token_store,
             SessionStore(sessions, token_store, timedelta(hours=settings.session_hours)),
-            await _oidc(settings),
+            oidc,
         )
         services = Services(
             settings=settings,

@@ -21,6 +21,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from harness import Server, service_settings, start_server
 
+from service.app import create_app
+
 ISSUER = "https://idp.example/realms/psap"
 AUDIENCE = "tcpr-assist"
 
@@ -235,3 +237,16 @@ async def test_keys_from_a_url_are_refetched_for_a_new_key_id(
             assert host.fetches == 2
         finally:
             await running.stop()
+
+
+async def test_an_incomplete_oidc_configuration_stops_the_start(
+    sqlite_url: str, issuer: Issuer
+) -> None:
+    for missing, settings in (
+        ("TCPR_OIDC_AUDIENCE", {"oidc_jwks_file": issuer.jwks}),
+        ("TCPR_OIDC_JWKS_FILE", {"oidc_audience": AUDIENCE}),
+    ):
+        app = create_app(service_settings(sqlite_url, oidc_issuer=ISSUER, **settings))
+        with pytest.raises(ValueError, match=missing):
+            async with app.router.lifespan_context(app):
+                pass
