@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -14,18 +15,22 @@ from fastapi.staticfiles import StaticFiles
 
 import ui
 from service import __version__, logs
-from service.api import access_log, audits, eido, ems, reports, routes, ws
+from service.api import access_log, audits, eido, ems, reports, routes, session, tokens, ws
 from service.api.deps import Services
 from service.api.ratelimit import Limits
 from service.api.wire import CanonicalEvent
 from service.broker import broker_for
 from service.hub import Hub
+from service.identity import Identities
 from service.live import LiveView
+from service.oidc import OidcVerifier
+from service.revocations import Revocations
 from service.scheduler import AlertScheduler
 from service.settings import Settings
 from service.store.db import create_engine, is_sqlite, migrate, sessionmaker
 from service.store.events import EventStore
 from service.store.rejects import RejectStore
+from service.store.sessions import SessionStore
 from service.store.tokens import TokenStore
 
 log = logging.getLogger(__name__)
@@ -37,6 +42,7 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        oidc = await _oidc(settings)  # first: a misconfiguration stops the start, holding nothing
         if settings.migrate_on_start:
             await asyncio.to_thread(migrate, settings.database_url, "head", settings.chain_key)
         engine = create_engine(settings.database_url)
@@ -55,21 +61,30 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
         live.listen(hub.on_update)
         live.listen(scheduler.on_update)
         store.on_commit = live.publish
+        token_store = TokenStore(sessions)
+        identities = Identities(
+            token_store,
+            SessionStore(sessions, token_store, timedelta(hours=settings.session_hours)),
+            oidc,
+        )
         services = Services(
             settings=settings,
             store=store,
             rejects=RejectStore(sessions),
-            tokens=TokenStore(sessions),
+            tokens=token_store,
             broker=broker,
             live=live,
             hub=hub,
             scheduler=scheduler,
             sessions=sessions,
             limits=Limits(settings),
+            identities=identities,
+            revocations=Revocations(identities, hub, broker, settings),
         )
         app.state.services = services
         await live.start()
         scheduler.start()
+        await services.revocations.start()
         demo_task = None
         if demo:
             from service.demo import run_demo
@@ -84,6 +99,7 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
                 demo_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await demo_task
+            await services.revocations.stop()
             await scheduler.stop()
             await live.stop()
             await broker.disconnect()
@@ -102,6 +118,8 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
     app.include_router(ems.router)
     app.include_router(eido.router)
     app.include_router(access_log.router)
+    app.include_router(session.router)
+    app.include_router(tokens.router)
     app.include_router(ws.router)
     # The wire model is referenced by the hand-written request body schema of POST /events.
     app.openapi_schema = None
@@ -109,6 +127,15 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
     ui_dir = Path(ui.__file__).parent
     app.mount("/ui", StaticFiles(directory=ui_dir, html=True), name="ui")
     return app
+
+
+async def _oidc(settings: Settings) -> OidcVerifier | None:
+    """The OpenID Connect verifier with its keys loaded, when an issuer is configured."""
+    if not settings.oidc_issuer:
+        return None
+    verifier = OidcVerifier(settings)
+    await verifier.load()
+    return verifier
 
 
 def _register_schema(app: FastAPI) -> None:

@@ -71,14 +71,16 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 async def authenticated(request: Request, services: Services) -> Principal:
     """The caller, for routes that keep their refusals with the body (a missing or bad
-    credential is a `Refused` 401, kept like any other). Over a rate limit it is a plain 429,
-    not kept: the sender retries, and a storm must not write a row per request."""
+    credential, or a cross-site cookie write, is a `Refused` 401 or 403, kept like any other).
+    Over a rate limit it is a plain 429, not kept: the sender retries, and a storm must not
+    write a row per request."""
     try:
         return await current_principal(request, services)
     except HTTPException as exc:
         if exc.status_code == 429:
             raise
-        raise Refused(exc.status_code, str(exc.detail), "Authorization") from None
+        field = "Origin" if exc.status_code == 403 else "Authorization"
+        raise Refused(exc.status_code, str(exc.detail), field) from None
 
 
 def target_agency(principal: Principal, agency: str | None) -> str:

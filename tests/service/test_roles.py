@@ -222,6 +222,12 @@ def eido_document(seed: Seed, principal: str) -> Ask:
     )
 
 
+async def token_to_revoke(seed: Seed, principal: str) -> Ask:
+    """A fresh token of agency A for each request, so an allowed revocation has one to end."""
+    info, _ = await seed.server.services.tokens.issue("telecommunicator", ["A"], "to-revoke")
+    return Ask(path={"token_id": str(info.id)})
+
+
 # (seed, principal) -> the request; a builder may be async, e.g. to make what it asks for.
 Builder = Callable[[Seed, str], Ask | Awaitable[Ask]]
 REQUESTS: dict[str, Builder] = {
@@ -235,6 +241,8 @@ REQUESTS: dict[str, Builder] = {
     ),
     "POST /api/v1/ems/reports/{report_id}/link": lambda s, p: Ask(json={"call_id": CALL_A}),
     "POST /api/v1/eido": eido_document,
+    "POST /api/v1/tokens": lambda s, p: Ask(json={"role": "telecommunicator", "agencies": ["A"]}),
+    "DELETE /api/v1/tokens/{token_id}": token_to_revoke,
 }
 
 
