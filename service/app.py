@@ -16,6 +16,7 @@ import ui
 from service import __version__
 from service.api import audits, eido, ems, reports, routes, ws
 from service.api.deps import Services
+from service.api.nul_guard import RefuseNul
 from service.api.wire import CanonicalEvent
 from service.broker import broker_for
 from service.hub import Hub
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
     app.include_router(ems.router)
     app.include_router(eido.router)
     app.include_router(ws.router)
+    app.add_middleware(RefuseNul)
     # The wire model is referenced by the hand-written request body schema of POST /events.
     app.openapi_schema = None
     _register_schema(app)

@@ -20,6 +20,7 @@ from fastapi.responses import Response
 
 from service.api import policy
 from service.api.deps import PrincipalDep, Services, ServicesDep, require
+from service.api.refusals import AUTHENTICATED, document
 from service.api.routes import period_bound
 from service.api.wire import parse_rfc3339
 from service.qi.cares import COLUMNS as CARES_COLUMNS
@@ -33,7 +34,7 @@ from service.store.tokens import Principal
 from service.triage.profiles import AHA_2020, BenchmarkProfile
 from service.triage.state import fold
 
-router = APIRouter()
+router = APIRouter(responses=AUTHENTICATED)
 MAX_AGENCIES = 200
 MAX_MONTHS = 240
 # A CARES export reads every event of its calls: a state's year fits, an unbounded range may not.
@@ -221,7 +222,7 @@ async def get_trend(
     return body
 
 
-@router.get("/api/v1/exports/measures.csv")
+@router.get("/api/v1/exports/measures.csv", response_class=Response, responses=document("text/csv"))
 async def export_measures(
     principal: PrincipalDep,
     services: ServicesDep,
@@ -297,7 +298,7 @@ async def get_recognition(
     }
 
 
-@router.get("/api/v1/exports/cares.csv")
+@router.get("/api/v1/exports/cares.csv", response_class=Response, responses=document("text/csv"))
 async def export_cares(
     principal: PrincipalDep,
     services: ServicesDep,
