@@ -54,11 +54,13 @@ def refusals(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": Refusal, "description": WHY[code]} for code in codes}
 
 
-def document(media_type: str) -> dict[int | str, dict[str, Any]]:
-    """The `responses=` of a route whose 200 is a file (CSV, XML) rather than JSON."""
-    return {
-        200: {"description": "The file", "content": {media_type: {"schema": {"type": "string"}}}}
+def document(*media_types: str) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` of a route whose 200 is a file (CSV, XML) rather than JSON, or either."""
+    content = {
+        t: {"schema": {"type": "object" if t == "application/json" else "string"}}
+        for t in media_types
     }
+    return {200: {"description": "The document", "content": content}}
 
 
 # Every route that takes a token: refused without one, outside its role or agencies, or with a

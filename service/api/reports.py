@@ -119,7 +119,12 @@ def file_name(kind: str, agencies: Sequence[str], start: str | None, end: str | 
     return "_".join(p for p in parts if p).replace(":", "") + ".csv"
 
 
-@router.get("/api/v1/measures", response_model=None)
+@router.get(
+    "/api/v1/measures",
+    response_model=None,
+    response_class=Response,
+    responses=document("application/json", "text/csv"),
+)
 async def get_measures(
     principal: PrincipalDep,
     services: ServicesDep,
