@@ -121,7 +121,7 @@ async def _report_for(
     return store, row.agency
 
 
-@router.get("/api/v1/ems/reports/{report_id:int}", responses=refusals(404))
+@router.get("/api/v1/ems/reports/{report_id}", responses=refusals(404))
 async def get_report(
     report_id: ReportId, principal: PrincipalDep, services: ServicesDep
 ) -> dict[str, Any]:
@@ -137,7 +137,7 @@ class LinkBody(BaseModel):
     call_id: Id
 
 
-@router.post("/api/v1/ems/reports/{report_id:int}/link", responses=refusals(400, 404, 409))
+@router.post("/api/v1/ems/reports/{report_id}/link", responses=refusals(400, 404, 409))
 async def post_link(
     report_id: ReportId, body: LinkBody, principal: PrincipalDep, services: ServicesDep
 ) -> JSONResponse:

@@ -122,7 +122,6 @@ def file_name(kind: str, agencies: Sequence[str], start: str | None, end: str | 
 @router.get(
     "/api/v1/measures",
     response_model=None,
-    response_class=Response,
     responses=document("application/json", "text/csv"),
 )
 async def get_measures(

@@ -40,8 +40,9 @@ def _no_nul(value: str) -> str:
     return value
 
 
-Text = Annotated[StrictStr, AfterValidator(_no_nul)]
-Id = Annotated[Text, Field(min_length=1, max_length=128)]
+# After the length: pydantic checks a constrained str's text (a lone surrogate) itself.
+NoNul = AfterValidator(_no_nul)
+Id = Annotated[StrictStr, Field(min_length=1, max_length=128), NoNul]
 
 
 def parse_rfc3339(value: object) -> datetime:
@@ -200,11 +201,11 @@ class CanonicalEvent(BaseModel):
 
     event_id: Id
     call_id: Id
-    agency: Annotated[Text, Field(min_length=1, max_length=32)]
+    agency: Annotated[StrictStr, Field(min_length=1, max_length=32), NoNul]
     kind: Kind
     at: datetime
     source: Source = "cad"
-    actor: Annotated[Text, Field(max_length=128)] | None = None
+    actor: Annotated[StrictStr, Field(max_length=128), NoNul] | None = None
     data: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("at", mode="before")

@@ -79,8 +79,4 @@ async def test_a_nul_in_the_url_is_refused_naming_where(server: Server) -> None:
             "call_id",
         ]:
             wrong.append(("link", response.status_code, response.text))
-        # GET on the rematch path is not a report id that failed to parse.
-        response = await client.get("/api/v1/ems/reports/rematch", params={"agency": "A"})
-        if response.status_code != 405:
-            wrong.append(("rematch", response.status_code, response.text))
     assert not wrong, wrong
