@@ -37,13 +37,14 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.migrate_on_start:
-            await asyncio.to_thread(migrate, settings.database_url)
+            await asyncio.to_thread(migrate, settings.database_url, "head", settings.chain_key)
         engine = create_engine(settings.database_url)
         sessions = sessionmaker(engine)
         store = EventStore(
             sessions,
             postgres=not is_sqlite(settings.database_url),
             config_for=settings.agency_config,
+            chain_key=settings.chain_key,
         )
         broker = broker_for(settings.broker_url)
         await broker.connect()

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from service.triage.profiles import DEFAULT_ARREST_NATURE_PATTERNS, AgencyConfig, profile_named
@@ -46,6 +46,14 @@ class Settings(BaseSettings):
     ws_queue_limit: int = 1000
     # How often the live view re-reads the log for anything the broker did not deliver.
     catch_up_interval_seconds: float = 2.0
+    # Secret key of the event hash chain (tamper evidence): with it each link is an HMAC, so
+    # someone with only database access cannot forge the chain. Keep it out of the database;
+    # every replica, and `tcpr verify-audit`, needs the same key.
+    audit_key: SecretStr | None = None
+
+    @property
+    def chain_key(self) -> bytes | None:
+        return self.audit_key.get_secret_value().encode() if self.audit_key else None
 
     @field_validator("agencies", mode="before")
     @classmethod

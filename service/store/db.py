@@ -3,6 +3,7 @@ event has reached the disk."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -39,16 +40,28 @@ def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[Any]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-def alembic_config(url: str) -> Config:
+def alembic_config(url: str, chain_key: bytes | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(Path(migrations.__file__).parent))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    if chain_key is not None:
+        config.attributes["chain_key"] = chain_key
     return config
 
 
-def migrate(url: str, revision: str = "head") -> None:
-    """Bring the database to `revision`. Blocking: call it from a thread inside an event loop."""
-    command.upgrade(alembic_config(url), revision)
+def audit_key(config: Config) -> bytes | None:
+    """The key a migration chains stored events with (0003): the caller's, else
+    `TCPR_AUDIT_KEY` from the environment, as the service reads it."""
+    if "chain_key" in config.attributes:
+        return bytes(config.attributes["chain_key"])
+    value = os.environ.get("TCPR_AUDIT_KEY")
+    return value.encode() if value else None
+
+
+def migrate(url: str, revision: str = "head", chain_key: bytes | None = None) -> None:
+    """Bring the database to `revision`. Blocking: call it from a thread inside an event loop.
+    `chain_key` is the audit key (default: `TCPR_AUDIT_KEY`), for events chained on the way."""
+    command.upgrade(alembic_config(url, chain_key), revision)
 
 
 def downgrade(url: str, revision: str = "base") -> None:

@@ -81,6 +81,9 @@ class EventRow(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # This event's link in its agency's hash chain (tamper evidence; `tcpr verify-audit`).
     chain_hash: Mapped[str | None] = mapped_column(String(64))
+    # The seq of the event this one follows in its agency's chain (0 for the first), so a
+    # removed or reordered event is told from an altered one.
+    chain_prev_seq: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class ChainHeadRow(Base):
