@@ -31,14 +31,13 @@ the field.
 from __future__ import annotations
 
 import json
-import math
 import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
 from cad_adapters.core import ParseError, Record, canonical, derive_id
-from service.api.wire import parse_rfc3339
+from service.api.wire import json_type, lone_surrogate, parse_rfc3339, unstorable
 
 ID_PREFIX: Final = "eido"
 MAX_CALL_ID: Final = 128
@@ -244,44 +243,17 @@ def _no_constant(name: str) -> object:
 def _sendable(document: dict[str, Any]) -> None:
     """Refuse, naming the first place in document order, what JSON text and UTF-8 cannot carry:
     the runner spools the document and sends it on, and the service stores what it implies."""
-    stack: list[tuple[str, object]] = [("", document)]
-    while stack:  # not recursive: a document may be nested as deep as json.loads allows
-        path, value = stack.pop()
-        if isinstance(value, dict):
-            inner = []
-            for key, item in value.items():
-                name = f"{path}.{_printable(key)}" if path else _printable(key)
-                if not isinstance(key, str):
-                    raise ParseError(f"a key must be a string, not {json_type(key)}", name)
-                _unicode(key, name)
-                inner.append((name, item))
-            stack.extend(reversed(inner))
-        elif isinstance(value, list | tuple):
-            stack.extend(reversed([(f"{path}[{i}]", item) for i, item in enumerate(value)]))
-        elif isinstance(value, float):
-            if not math.isfinite(value):
-                raise ParseError(f"{value} is not a number in JSON (RFC 8259)", path)
-        elif isinstance(value, str):
-            _unicode(value, path)
-        elif value is not None and not isinstance(value, int):  # bool is an int
-            raise ParseError(f"not a JSON value: {type(value).__name__}", path)
+    problem = unstorable(document, max_depth=None)
+    if problem is not None:
+        where, reason = problem
+        raise ParseError(reason, where.removeprefix("."))
 
 
 def _unicode(value: str, field: str) -> None:
     """Refuse a string UTF-8 cannot encode: a lone surrogate, which a JSON escape can give."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise ParseError(
-            f"U+{ord(value[exc.start]):04X} at character {exc.start} is a lone surrogate, "
-            "not text that can be stored",
-            field,
-        ) from None
-
-
-def _printable(key: object) -> str:
-    """A key as it can appear in a field name (a lone surrogate as its escape)."""
-    return str(key).encode("utf-8", "backslashreplace").decode("utf-8")
+    problem = lone_surrogate(value)
+    if problem is not None:
+        raise ParseError(problem, field)
 
 
 def _incident(doc: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
@@ -362,21 +334,3 @@ def _time(value: object, field: str) -> datetime:
         return parse_rfc3339(value)
     except ValueError as exc:
         raise ParseError(str(exc), field) from None
-
-
-def json_type(value: object) -> str:
-    """How to name a JSON value's type in a refusal."""
-    match value:
-        case None:
-            return "null"
-        case bool():
-            return "a boolean"
-        case int() | float():
-            return "a number"
-        case str():
-            return "a string"
-        case list():
-            return "an array"
-        case dict():
-            return "an object"
-    return type(value).__name__

@@ -28,7 +28,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidURI, WebSocketException
 from websockets.frames import CloseCode
 
-from cad_adapters.eido import json_type
+from service.api.wire import json_type
 
 log = logging.getLogger(__name__)
 

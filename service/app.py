@@ -17,6 +17,7 @@ import ui
 from service import __version__, logs
 from service.api import access_log, audits, eido, ems, reports, routes, session, tokens, ws
 from service.api.deps import Services
+from service.api.nul_guard import RefuseNul
 from service.api.ratelimit import Limits
 from service.api.wire import CanonicalEvent
 from service.broker import broker_for
@@ -121,6 +122,7 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
     app.include_router(session.router)
     app.include_router(tokens.router)
     app.include_router(ws.router)
+    app.add_middleware(RefuseNul)
     # The wire model is referenced by the hand-written request body schema of POST /events.
     app.openapi_schema = None
     _register_schema(app)

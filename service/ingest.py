@@ -34,6 +34,8 @@ def parse_events(body: bytes, max_batch: int) -> tuple[list[Event], bool]:
         payload = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise Refused(422, f"body is not valid JSON: {exc}", "body") from None
+    except RecursionError:
+        raise Refused(422, "body is not valid JSON: nested too deeply", "body") from None
     single = isinstance(payload, dict)
     if single:
         items = [payload]
@@ -98,7 +100,7 @@ def claimed_agency(body: bytes) -> str | None:
     """Best effort, for filing a refusal whose sender we could not authenticate."""
     try:
         payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         return None
     first = payload[0] if isinstance(payload, list) and payload else payload
     return _claimed_agency(first) if isinstance(first, dict) else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any
@@ -110,9 +111,21 @@ class Settings(BaseSettings):
     @classmethod
     def _check_agencies(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
         for agency, conf in value.items():
-            profile_named(conf.get("profile", "aha-2020"))
-            if not isinstance(conf.get("arrest_nature_patterns", []), list):
+            profile = conf.get("profile", "aha-2020")
+            if not isinstance(profile, str):
+                raise ValueError(f"agencies.{agency}.profile must be a profile name")
+            profile_named(profile)
+            patterns = conf.get("arrest_nature_patterns", [])
+            if not isinstance(patterns, list):
                 raise ValueError(f"agencies.{agency}.arrest_nature_patterns must be a list")
+            for i, pattern in enumerate(patterns):
+                try:
+                    re.compile(pattern)
+                except (TypeError, re.error) as exc:
+                    raise ValueError(
+                        f"agencies.{agency}.arrest_nature_patterns[{i}]: not a regular "
+                        f"expression: {exc}"
+                    ) from None
             reasons = conf.get("reasons", {})
             if not isinstance(reasons, dict) or not all(
                 key in ("nonrecognition", "delay")
@@ -126,7 +139,7 @@ class Settings(BaseSettings):
                 )
             try:
                 ZoneInfo(str(conf.get("zone", "UTC")))
-            except (ZoneInfoNotFoundError, ValueError):
+            except (ZoneInfoNotFoundError, ValueError, OSError):
                 raise ValueError(f"agencies.{agency}.zone: unknown time zone") from None
         return value
 

@@ -16,11 +16,12 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 
 from service.api import policy
 from service.api.access import ReadsDep
 from service.api.deps import PrincipalDep, Services, ServicesDep, require
+from service.api.refusals import AUTHENTICATED, document
 from service.api.routes import period_bound
 from service.qi import audit_csv
 from service.qi.audit import DELAY_REASONS, NONRECOGNITION_REASONS, draft
@@ -28,7 +29,7 @@ from service.qi.review import FREE_TEXT_MAX, FREE_TEXT_PREFIX
 from service.store.audit_list import MAX_LIMIT, AuditFilter, Cursor, audit_page, matching_calls
 from service.triage.state import fold
 
-router = APIRouter()
+router = APIRouter(responses=AUTHENTICATED)
 Agency = Annotated[str, Query(min_length=1, max_length=32)]
 Flag = Annotated[str | None, Query()]
 TRUE = frozenset({"true", "1", "yes", "on"})
@@ -143,7 +144,7 @@ def _filename(f: AuditFilter, ext: str) -> str:
     return f"audits-{safe}-{stamp}.{ext}"
 
 
-@router.get("/api/v1/exports/audits.csv")
+@router.get("/api/v1/exports/audits.csv", response_class=Response, responses=document("text/csv"))
 async def export_csv(
     principal: PrincipalDep,
     services: ServicesDep,

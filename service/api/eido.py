@@ -13,12 +13,13 @@ from cad_adapters.core import ParseError
 from service import ingest
 from service.api import policy
 from service.api.deps import ServicesDep
+from service.api.refusals import AUTHENTICATED, refusals
 from service.api.routes import Upload
 from service.api.wire import CanonicalEvent
 from service.ingest import Refused
 from service.store.events import Appended
 
-router = APIRouter()
+router = APIRouter(responses=AUTHENTICATED)
 # application/json, or a JSON media type such as STA-024's application/emergency.eido+json.
 EIDO_TYPES: Final = ("application/json", "application/emergency.eido+json")
 EIDO_BODY: Final[dict[str, Any]] = {
@@ -36,7 +37,7 @@ def _is_json(media: str) -> bool:
     )
 
 
-@router.post("/api/v1/eido", openapi_extra=EIDO_BODY)
+@router.post("/api/v1/eido", openapi_extra=EIDO_BODY, responses=refusals(413, 415))
 async def post_eido(
     request: Request,
     services: ServicesDep,

@@ -9,20 +9,22 @@ from typing import Annotated, Any, Final, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field, StrictStr
+from pydantic import BaseModel, ConfigDict
 
 from service import __version__
 from service.api import policy
 from service.api.access import ReadsDep
 from service.api.deps import PrincipalDep, ServicesDep, require
+from service.api.refusals import AUTHENTICATED, document, refusals
 from service.api.routes import Upload, period_bound
+from service.api.wire import Id
 from service.ingest import Refused
 from service.qi import nemsis
 from service.qi.linkage_extract import ExtractAgency, build
 from service.store.ems import EmsReportStore, LinkRefused, report_json
 from service.triage.state import fold
 
-router = APIRouter()
+router = APIRouter(responses=AUTHENTICATED)
 # Reading the reports is an audit read: supervisors, QI and admins (DESIGN.md §8).
 READ_EMS: Final = policy.READ_AUDITS
 XML_TYPES: Final = ("application/xml", "text/xml")
@@ -38,7 +40,7 @@ XML_BODY: Final = {
 }
 
 
-@router.post("/api/v1/ems/nemsis", openapi_extra=XML_BODY)
+@router.post("/api/v1/ems/nemsis", openapi_extra=XML_BODY, responses=refusals(413, 415))
 async def post_nemsis(
     request: Request,
     services: ServicesDep,
@@ -122,7 +124,7 @@ async def _report_for(
     return store, row.agency
 
 
-@router.get("/api/v1/ems/reports/{report_id}")
+@router.get("/api/v1/ems/reports/{report_id}", responses=refusals(404))
 async def get_report(
     report_id: ReportId, principal: PrincipalDep, services: ServicesDep, reads: ReadsDep
 ) -> dict[str, Any]:
@@ -136,10 +138,10 @@ async def get_report(
 
 class LinkBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    call_id: Annotated[StrictStr, Field(min_length=1, max_length=128)]
+    call_id: Id
 
 
-@router.post("/api/v1/ems/reports/{report_id}/link")
+@router.post("/api/v1/ems/reports/{report_id}/link", responses=refusals(400, 404, 409))
 async def post_link(
     report_id: ReportId, body: LinkBody, principal: PrincipalDep, services: ServicesDep
 ) -> JSONResponse:
@@ -154,7 +156,11 @@ async def post_link(
     return JSONResponse({**recorded.as_json(), "linked_by": row.linked_by})
 
 
-@router.get("/api/v1/exports/nemsis-linkage")
+@router.get(
+    "/api/v1/exports/nemsis-linkage",
+    response_class=Response,
+    responses=refusals(404) | document("application/xml"),
+)
 async def get_linkage_extract(
     principal: PrincipalDep,
     services: ServicesDep,

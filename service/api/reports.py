@@ -21,6 +21,7 @@ from fastapi.responses import Response
 from service.api import policy
 from service.api.access import ReadsDep
 from service.api.deps import PrincipalDep, Services, ServicesDep, require
+from service.api.refusals import AUTHENTICATED, document
 from service.api.routes import period_bound
 from service.api.wire import parse_rfc3339
 from service.qi.cares import COLUMNS as CARES_COLUMNS
@@ -34,7 +35,7 @@ from service.store.tokens import Principal
 from service.triage.profiles import AHA_2020, BenchmarkProfile
 from service.triage.state import fold
 
-router = APIRouter()
+router = APIRouter(responses=AUTHENTICATED)
 MAX_AGENCIES = 200
 MAX_MONTHS = 240
 # A CARES export reads every event of its calls: a state's year fits, an unbounded range may not.
@@ -119,7 +120,11 @@ def file_name(kind: str, agencies: Sequence[str], start: str | None, end: str | 
     return "_".join(p for p in parts if p).replace(":", "") + ".csv"
 
 
-@router.get("/api/v1/measures", response_model=None)
+@router.get(
+    "/api/v1/measures",
+    response_model=None,
+    responses=document("application/json", "text/csv"),
+)
 async def get_measures(
     principal: PrincipalDep,
     services: ServicesDep,
@@ -226,7 +231,7 @@ async def get_trend(
     return body
 
 
-@router.get("/api/v1/exports/measures.csv")
+@router.get("/api/v1/exports/measures.csv", response_class=Response, responses=document("text/csv"))
 async def export_measures(
     principal: PrincipalDep,
     services: ServicesDep,
@@ -308,7 +313,7 @@ async def get_recognition(
     }
 
 
-@router.get("/api/v1/exports/cares.csv")
+@router.get("/api/v1/exports/cares.csv", response_class=Response, responses=document("text/csv"))
 async def export_cares(
     principal: PrincipalDep,
     services: ServicesDep,

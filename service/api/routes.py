@@ -17,7 +17,14 @@ import ui
 from service import ingest
 from service.api import policy
 from service.api.access import ReadsDep
-from service.api.deps import PrincipalDep, Services, ServicesDep, current_principal, require
+from service.api.deps import (
+    PrincipalDep,
+    Services,
+    ServicesDep,
+    current_principal,
+    require,
+)
+from service.api.refusals import AUTHENTICATED, refusals
 from service.api.wire import first_error, parse_rfc3339
 from service.ingest import Refused
 from service.qi.audit import draft
@@ -47,7 +54,7 @@ EVENT_BODY_SCHEMA = {
 }
 
 
-@router.get("/healthz")
+@router.get("/healthz", responses={**refusals(422), 503: {"description": "Starting or stopping"}})
 async def healthz(request: Request) -> JSONResponse:
     ready = getattr(request.app.state, "ready", False)
     return JSONResponse(
@@ -169,7 +176,11 @@ async def refuse(
     )
 
 
-@router.post("/api/v1/events", openapi_extra=EVENT_BODY_SCHEMA)
+@router.post(
+    "/api/v1/events",
+    openapi_extra=EVENT_BODY_SCHEMA,
+    responses=AUTHENTICATED | refusals(409, 413),
+)
 async def post_events(request: Request, services: ServicesDep) -> JSONResponse:
     """Store one canonical event or an all-or-nothing batch; 200 only once durably committed."""
     body = b""
@@ -184,7 +195,7 @@ async def post_events(request: Request, services: ServicesDep) -> JSONResponse:
         return await refuse(services, request, refusal, body, principal)
 
 
-@router.get("/api/v1/calls/{agency}/{call_id}/audit")
+@router.get("/api/v1/calls/{agency}/{call_id}/audit", responses=AUTHENTICATED | refusals(404))
 async def get_audit(
     agency: str, call_id: str, principal: PrincipalDep, services: ServicesDep, reads: ReadsDep
 ) -> dict[str, Any]:
@@ -209,7 +220,7 @@ def period_bound(value: str | None, name: str) -> datetime | None:
         raise HTTPException(422, {"field": name, "detail": f"{name}: {exc}"}) from None
 
 
-@router.get("/api/v1/rejects")
+@router.get("/api/v1/rejects", responses=AUTHENTICATED)
 async def get_rejects(
     principal: PrincipalDep,
     services: ServicesDep,
@@ -222,7 +233,7 @@ async def get_rejects(
     return {"agency": agency, "rejects": await services.rejects.newest(agency, limit)}
 
 
-@router.get("/api/v1/summary")
+@router.get("/api/v1/summary", responses=AUTHENTICATED)
 async def get_running_figures(
     principal: PrincipalDep,
     services: ServicesDep,
@@ -266,7 +277,7 @@ class AdapterReject(BaseModel):
     field: Annotated[StrictStr, Field(max_length=256)] | None = None
 
 
-@router.post("/api/v1/rejects")
+@router.post("/api/v1/rejects", responses=AUTHENTICATED | refusals(413))
 async def post_adapter_reject(
     request: Request,
     services: ServicesDep,

@@ -13,6 +13,15 @@ from service.store.tables import RejectRow
 MAX_KEPT_BODY = 1_048_576
 
 
+def storable(text: str, limit: int | None = None) -> str:
+    """Text as both databases can keep it: a refusal quotes what it refused, but PostgreSQL
+    text holds no NUL (it becomes U+FFFD, as undecodable bytes of the body do), neither
+    database a lone surrogate (a JSON escape gives one; it becomes "?"), and the columns are
+    sized (a field path built from a sender's keys can be long)."""
+    text = text.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
+    return text[:limit] if limit is not None else text
+
+
 class RejectStore:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -32,14 +41,14 @@ class RejectStore:
         async with self._sessions() as session, session.begin():
             session.add(
                 RejectRow(
-                    agency=agency,
+                    agency=agency and storable(agency, 32),
                     received_at=datetime.now(UTC),
                     status=status,
-                    reason=reason,
-                    field=field,
-                    endpoint=endpoint,
-                    principal=principal,
-                    body=text,
+                    reason=storable(reason),
+                    field=field and storable(field, 256),
+                    endpoint=storable(endpoint, 128),
+                    principal=principal and storable(principal, 128),
+                    body=storable(text),
                 )
             )
 

@@ -90,3 +90,17 @@ def test_identity_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     )
     monkeypatch.setenv("TCPR_COOKIE_SECURE", "false")
     assert Settings().cookie_secure is False
+
+
+@pytest.mark.parametrize(
+    ("conf", "named"),
+    [
+        ('{"profile": []}', r"agencies\.A\.profile must be a profile name"),
+        ('{"arrest_nature_patterns": ["("]}', r"arrest_nature_patterns\[0\]: not a regular"),
+        ('{"arrest_nature_patterns": [5]}', r"arrest_nature_patterns\[0\]: not a regular"),
+    ],
+)
+def test_a_malformed_agency_setting_is_refused_by_name(conf: str, named: str) -> None:
+    # Found by fuzzing: a list as profile was a TypeError; a bad pattern failed at the first call.
+    with pytest.raises(ValidationError, match=named):
+        Settings(agencies=f'{{"A": {conf}}}')

@@ -1,0 +1,68 @@
+"""How the service refuses, as documented in its OpenAPI schema: every 4xx is JSON whose
+`detail` says why, and names the field at fault where one is (DESIGN.md §8).
+
+Three shapes reach clients, all described by `Refusal`: a refusal kept with its body
+(`{"detail": "...", "field": "..."}`, service/api/routes.py `refuse`), a route's own
+`HTTPException` (`{"detail": "..."}` or `{"detail": {"field": ..., "detail": ...}}`) and
+FastAPI's check of declared parameters (`{"detail": [{"loc": [...], "msg": ..., "type": ...}]}`).
+Routes list the codes they can answer with `refusals(...)`, so the schema the fuzzing
+(tests/service/test_fuzz_api.py) validates against is the one clients read.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from pydantic import BaseModel, ConfigDict
+
+
+class FieldDetail(BaseModel):
+    field: str
+    detail: str
+
+
+class InvalidParameter(BaseModel):
+    """One item of FastAPI's own parameter check."""
+
+    model_config = ConfigDict(extra="allow")
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class Refusal(BaseModel):
+    """Why a request was refused, and which field is at fault when one is."""
+
+    detail: str | FieldDetail | list[InvalidParameter]
+    field: str | None = None
+
+
+WHY: Final = {
+    400: "The body is not JSON (FastAPI's own check of a declared body)",
+    401: "No valid bearer token",
+    403: "The token's role or agencies do not allow this",
+    404: "No such resource",
+    409: "Conflicts with what is stored (an event id with other content, a linked report)",
+    413: "The body is over the size limit",
+    415: "The body's Content-Type is not one this route reads",
+    422: "A field is missing or invalid: `field` or `detail` names it",
+}
+
+
+def refusals(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` of a route or router that may refuse with these status codes."""
+    return {code: {"model": Refusal, "description": WHY[code]} for code in codes}
+
+
+def document(*media_types: str) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` of a route whose 200 is a file (CSV, XML) rather than JSON, or either."""
+    content = {
+        t: {"schema": {"type": "object" if t == "application/json" else "string"}}
+        for t in media_types
+    }
+    return {200: {"description": "The document", "content": content}}
+
+
+# Every route that takes a token: refused without one, outside its role or agencies, or with a
+# bad parameter.
+AUTHENTICATED: Final = refusals(401, 403, 422)
