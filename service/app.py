@@ -16,6 +16,7 @@ import ui
 from service import __version__
 from service.api import audits, eido, ems, reports, routes, ws
 from service.api.deps import Services
+from service.api.headers import SecurityHeaders
 from service.api.wire import CanonicalEvent
 from service.broker import broker_for
 from service.hub import Hub
@@ -90,6 +91,9 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
         version=__version__,
         summary="Real-time telecommunicator CPR assist: CAD events in, prompts, alerts, audits.",
         lifespan=lifespan,
+        # ReDoc needs inline styles (styled-components), which the content security policy
+        # refuses; /docs (Swagger UI) describes the same API.
+        redoc_url=None,
     )
     app.state.ready = False
     app.include_router(routes.router)
@@ -103,6 +107,7 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
     _register_schema(app)
     ui_dir = Path(ui.__file__).parent
     app.mount("/ui", StaticFiles(directory=ui_dir, html=True), name="ui")
+    app.add_middleware(SecurityHeaders, hsts_seconds=settings.hsts_seconds, docs_path=app.docs_url)
     return app
 
 

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     max_batch_events: int = 5000
     ws_auth_timeout_seconds: float = 5.0
     ws_queue_limit: int = 1000
+    # Strict-Transport-Security max-age in seconds, sent only when this is above 0: set it where
+    # browsers reach the service over https (directly or through a TLS-terminating proxy).
+    hsts_seconds: int = Field(default=0, ge=0)
     # How often the live view re-reads the log for anything the broker did not deliver.
     catch_up_interval_seconds: float = 2.0
 
