@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -14,18 +15,20 @@ from fastapi.staticfiles import StaticFiles
 
 import ui
 from service import __version__
-from service.api import audits, eido, ems, reports, routes, ws
+from service.api import audits, eido, ems, reports, routes, session, ws
 from service.api.deps import Services
 from service.api.headers import SecurityHeaders
 from service.api.wire import CanonicalEvent
 from service.broker import broker_for
 from service.hub import Hub
+from service.identity import Identities
 from service.live import LiveView
 from service.scheduler import AlertScheduler
 from service.settings import Settings
 from service.store.db import create_engine, is_sqlite, migrate, sessionmaker
 from service.store.events import EventStore
 from service.store.rejects import RejectStore
+from service.store.sessions import SessionStore
 from service.store.tokens import TokenStore
 
 log = logging.getLogger(__name__)
@@ -53,16 +56,21 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
         live.listen(hub.on_update)
         live.listen(scheduler.on_update)
         store.on_commit = live.publish
+        tokens = TokenStore(sessions)
+        identities = Identities(
+            tokens, SessionStore(sessions, tokens, timedelta(hours=settings.session_hours))
+        )
         services = Services(
             settings=settings,
             store=store,
             rejects=RejectStore(sessions),
-            tokens=TokenStore(sessions),
+            tokens=tokens,
             broker=broker,
             live=live,
             hub=hub,
             scheduler=scheduler,
             sessions=sessions,
+            identities=identities,
         )
         app.state.services = services
         await live.start()
@@ -101,6 +109,7 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
     app.include_router(reports.router)
     app.include_router(ems.router)
     app.include_router(eido.router)
+    app.include_router(session.router)
     app.include_router(ws.router)
     # The wire model is referenced by the hand-written request body schema of POST /events.
     app.openapi_schema = None

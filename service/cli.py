@@ -50,6 +50,9 @@ def _serve(args: argparse.Namespace) -> int:
         port=args.port,
         log_level=args.log_level,
         ws="websockets-sansio",
+        # X-Forwarded-Proto decides the service's own origin (the CSRF and websocket Origin
+        # checks): believe it only where a proxy in front is said to set it.
+        proxy_headers=settings.trust_proxy_headers,
         # Panel messages are small and go to many sockets: compressing each one per socket
         # costs more CPU than it saves on a LAN.
         ws_per_message_deflate=False,

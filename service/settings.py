@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from service.triage.profiles import DEFAULT_ARREST_NATURE_PATTERNS, AgencyConfig, profile_named
 
@@ -42,6 +42,24 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_048_576
     max_batch_events: int = 5000
     ws_auth_timeout_seconds: float = 5.0
+    # How often an open websocket's token or session is checked again (revoked, expired).
+    ws_reauth_seconds: float = 5.0
+    # Browser sessions (`POST /api/v1/session`): their lifetime and the cookie's Secure flag
+    # (off only for plain-http development on a non-loopback host).
+    session_hours: float = 12.0
+    cookie_secure: bool = True
+    # Origins besides the service's own (scheme://Host) that may send cookie-authenticated
+    # writes and open websockets: a JSON list or comma-separated.
+    allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Behind a TLS-terminating proxy: take the scheme from X-Forwarded-Proto.
+    trust_proxy_headers: bool = False
+    # OpenID Connect bearer tokens: off unless an issuer and its keys are configured.
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    oidc_jwks_file: Path | None = None
+    oidc_jwks_url: str | None = None
+    oidc_role_claim: str = "tcpr_role"
+    oidc_agencies_claim: str = "tcpr_agencies"
     ws_queue_limit: int = 1000
     # Strict-Transport-Security max-age in seconds, sent only when this is above 0: set it where
     # browsers reach the service over https (directly or through a TLS-terminating proxy).
@@ -55,6 +73,23 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return json.loads(value) if value.strip() else {}
         return value
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _parse_origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            return json.loads(text) if text.startswith("[") else text.split(",")
+        return value
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _check_origins(cls, value: list[str]) -> list[str]:
+        origins = [o.strip().rstrip("/").lower() for o in value if o.strip()]
+        for origin in origins:
+            if not origin.startswith(("http://", "https://")) or "/" in origin.split("://")[1]:
+                raise ValueError(f"allowed_origins: {origin!r} is not scheme://host[:port]")
+        return origins
 
     @field_validator("agencies")
     @classmethod

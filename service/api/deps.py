@@ -8,14 +8,20 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from service.api import origins
 from service.broker import Broker
 from service.hub import Hub
+from service.identity import Identities, InvalidCredential
 from service.live import LiveView
 from service.scheduler import AlertScheduler
 from service.settings import Settings
 from service.store.events import EventStore
 from service.store.rejects import RejectStore
 from service.store.tokens import Principal, TokenStore
+
+SESSION_COOKIE = "tcpr_session"
+# Methods a cross-site page could make a browser send with its cookie.
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 @dataclass
@@ -30,6 +36,8 @@ class Services:
     scheduler: AlertScheduler
     # For the QI read models (audit lists, measures, EMS reports) that query beside the log.
     sessions: async_sessionmaker[AsyncSession]
+    # Bearer tokens, browser sessions and OpenID Connect tokens, turned into principals.
+    identities: Identities
 
 
 async def get_services(request: Request) -> Services:
@@ -51,11 +59,30 @@ class Unauthorized(HTTPException):
         super().__init__(status.HTTP_401_UNAUTHORIZED, detail, {"WWW-Authenticate": "Bearer"})
 
 
+def check_origin(request: Request, services: Services) -> None:
+    """Refuse a write a browser might have been made to send from another site's page."""
+    origin = request.headers.get("origin")
+    if origin is None or not origins.allowed(origin, request, services.settings):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "cross-site request refused")
+
+
 async def current_principal(request: Request, services: ServicesDep) -> Principal:
+    """The caller: a bearer token (ours or an OpenID Connect JWT), else the session cookie.
+    A cookie-authenticated write must come from an allowed origin."""
     token = bearer(request)
-    principal = await services.tokens.authenticate(token) if token else None
-    if principal is None:
+    if token is not None:
+        try:
+            return await services.identities.from_token(token)
+        except InvalidCredential as exc:
+            raise Unauthorized(str(exc)) from None
+    secret = request.cookies.get(SESSION_COOKIE)
+    if secret is None:
         raise Unauthorized()
+    principal = await services.identities.sessions.authenticate(secret)
+    if principal is None:
+        raise Unauthorized("the session has ended: sign in again")
+    if request.method in UNSAFE_METHODS:
+        check_origin(request, services)
     return principal
 
 

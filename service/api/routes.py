@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
 import ui
 from service import ingest
 from service.api import policy
-from service.api.deps import PrincipalDep, Services, ServicesDep, bearer, require
+from service.api.deps import PrincipalDep, Services, ServicesDep, current_principal, require
 from service.api.wire import first_error, parse_rfc3339
 from service.ingest import Refused
 from service.qi.audit import draft
@@ -69,13 +69,13 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 
 async def authenticated(request: Request, services: Services) -> Principal:
-    """The bearer token's principal, for routes that keep their refusals with the body (a
-    missing or bad token is a `Refused` 401, kept like any other refusal)."""
-    token = bearer(request)
-    principal = await services.tokens.authenticate(token) if token else None
-    if principal is None:
-        raise Refused(401, "a valid bearer token is required", "Authorization")
-    return principal
+    """The caller, for routes that keep their refusals with the body (a missing or bad
+    credential, or a cross-site cookie write, is a `Refused` 401 or 403, kept like any other)."""
+    try:
+        return await current_principal(request, services)
+    except HTTPException as exc:
+        field = "Origin" if exc.status_code == 403 else "Authorization"
+        raise Refused(exc.status_code, str(exc.detail), field) from None
 
 
 def target_agency(principal: Principal, agency: str | None) -> str:

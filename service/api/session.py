@@ -1,0 +1,136 @@
+"""Browser sessions (`/api/v1/session`): a bearer token or OpenID Connect token exchanged for an
+HttpOnly, SameSite=Strict cookie, so the pages never keep a token where scripts can read it."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request, Response, status
+
+from service.api import origins
+from service.api.deps import (
+    SESSION_COOKIE,
+    PrincipalDep,
+    Services,
+    ServicesDep,
+    Unauthorized,
+    bearer,
+)
+from service.api.routes import read_body
+from service.identity import InvalidCredential
+from service.ingest import Refused
+from service.store.tokens import Principal
+
+router = APIRouter()
+
+
+MAX_TOKEN = 8192
+MAX_LOGIN_BODY = 16_384
+LOGIN_BODY = {
+    "requestBody": {
+        "required": False,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "token": {"type": "string", "minLength": 1, "maxLength": MAX_TOKEN}
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+def describe(principal: Principal) -> dict[str, Any]:
+    """What a page needs to know of its user: the same for a session and a bearer token."""
+    return {
+        "role": principal.role,
+        "agencies": sorted(principal.agencies),
+        "name": principal.name,
+        "subject": principal.subject,
+        "expires_at": principal.expires_at.isoformat() if principal.expires_at else None,
+        "via": "session" if principal.session_id is not None else "token",
+    }
+
+
+def _refuse_foreign_origin(request: Request, services: Services) -> None:
+    """A page of another site may not sign the browser in (login CSRF): when the browser
+    names the origin, it must be an allowed one."""
+    origin = request.headers.get("origin")
+    if origin is not None and not origins.allowed(origin, request, services.settings):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "cross-site request refused")
+
+
+@router.post("/api/v1/session", openapi_extra=LOGIN_BODY)
+async def open_session(
+    request: Request, response: Response, services: ServicesDep
+) -> dict[str, Any]:
+    """Sign in: the token in the body (or the Authorization header) opens a session; the
+    answer sets its cookie. Any role may open one; 401 when the token is not valid."""
+    _refuse_foreign_origin(request, services)
+    token = await _login_token(request, services) or bearer(request)
+    if token is None:
+        raise Unauthorized('send {"token": "..."} or an Authorization: Bearer header')
+    try:
+        principal = await services.identities.from_token(token)
+    except InvalidCredential as exc:
+        raise Unauthorized(str(exc)) from None
+    secret, session = await services.identities.sessions.open(principal)
+    assert session.expires_at is not None  # a session always ends
+    max_age = max(0, int((session.expires_at - datetime.now(UTC)).total_seconds()))
+    response.set_cookie(SESSION_COOKIE, secret, max_age=max_age, **_cookie(services))
+    response.headers["Cache-Control"] = "no-store"
+    return describe(session)
+
+
+async def _login_token(request: Request, services: Services) -> str | None:
+    """The body's `token`, if the body has one; 422 names it when it is not a string."""
+    try:
+        body = await read_body(request, MAX_LOGIN_BODY)
+    except Refused as refusal:
+        raise HTTPException(refusal.status, refusal.reason) from None
+    if not body.strip():
+        return None
+    try:
+        payload = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise HTTPException(422, 'body: not JSON; send {"token": "..."}') from None
+    token = payload.get("token") if isinstance(payload, dict) else None
+    if token is None:
+        return None
+    if not isinstance(token, str) or not 1 <= len(token) <= MAX_TOKEN:
+        raise HTTPException(422, f"token: must be a string of 1-{MAX_TOKEN} characters")
+    return token
+
+
+def _cookie(services: Services) -> dict[str, Any]:
+    return {
+        "path": "/",
+        "secure": services.settings.cookie_secure,
+        "httponly": True,
+        "samesite": "strict",
+    }
+
+
+@router.get("/api/v1/session")
+async def whoami(principal: PrincipalDep) -> dict[str, Any]:
+    """Who the caller is (cookie or bearer token); any role."""
+    return describe(principal)
+
+
+@router.delete("/api/v1/session", status_code=status.HTTP_204_NO_CONTENT)
+async def close_session(
+    request: Request, principal: PrincipalDep, services: ServicesDep
+) -> Response:
+    """Sign out: end the cookie's session and clear the cookie (a bearer caller has no session
+    to end: 204 all the same). Any role; a cookie caller from an allowed origin only."""
+    secret = request.cookies.get(SESSION_COOKIE)
+    if secret is not None and principal.session_id is not None:
+        await services.identities.sessions.close(secret)
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    response.delete_cookie(SESSION_COOKIE, **_cookie(services))
+    return response
