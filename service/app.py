@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 
 import ui
 from service import __version__
-from service.api import audits, eido, ems, reports, routes, session, ws
+from service.api import audits, eido, ems, reports, routes, session, tokens, ws
 from service.api.deps import Services
 from service.api.headers import SecurityHeaders
 from service.api.wire import CanonicalEvent
@@ -23,6 +23,8 @@ from service.broker import broker_for
 from service.hub import Hub
 from service.identity import Identities
 from service.live import LiveView
+from service.oidc import OidcVerifier
+from service.revocations import Revocations
 from service.scheduler import AlertScheduler
 from service.settings import Settings
 from service.store.db import create_engine, is_sqlite, migrate, sessionmaker
@@ -56,25 +58,29 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
         live.listen(hub.on_update)
         live.listen(scheduler.on_update)
         store.on_commit = live.publish
-        tokens = TokenStore(sessions)
+        token_store = TokenStore(sessions)
         identities = Identities(
-            tokens, SessionStore(sessions, tokens, timedelta(hours=settings.session_hours))
+            token_store,
+            SessionStore(sessions, token_store, timedelta(hours=settings.session_hours)),
+            await _oidc(settings),
         )
         services = Services(
             settings=settings,
             store=store,
             rejects=RejectStore(sessions),
-            tokens=tokens,
+            tokens=token_store,
             broker=broker,
             live=live,
             hub=hub,
             scheduler=scheduler,
             sessions=sessions,
             identities=identities,
+            revocations=Revocations(identities, hub, broker, settings),
         )
         app.state.services = services
         await live.start()
         scheduler.start()
+        await services.revocations.start()
         demo_task = None
         if demo:
             from service.demo import run_demo
@@ -89,6 +95,7 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
                 demo_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await demo_task
+            await services.revocations.stop()
             await scheduler.stop()
             await live.stop()
             await broker.disconnect()
@@ -110,6 +117,7 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
     app.include_router(ems.router)
     app.include_router(eido.router)
     app.include_router(session.router)
+    app.include_router(tokens.router)
     app.include_router(ws.router)
     # The wire model is referenced by the hand-written request body schema of POST /events.
     app.openapi_schema = None
@@ -118,6 +126,15 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
     app.mount("/ui", StaticFiles(directory=ui_dir, html=True), name="ui")
     app.add_middleware(SecurityHeaders, hsts_seconds=settings.hsts_seconds, docs_path=app.docs_url)
     return app
+
+
+async def _oidc(settings: Settings) -> OidcVerifier | None:
+    """The OpenID Connect verifier with its keys loaded, when an issuer is configured."""
+    if not settings.oidc_issuer:
+        return None
+    verifier = OidcVerifier(settings)
+    await verifier.load()
+    return verifier
 
 
 def _register_schema(app: FastAPI) -> None:

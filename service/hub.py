@@ -30,20 +30,32 @@ class Panel:
         self.websocket = websocket
         self.principal = principal
         self.queue: asyncio.Queue[str | None] = asyncio.Queue(limit)
-        self.overflowed = False
+        # Set once the panel is to be closed: the close code and reason its sender sends.
+        self.closing: tuple[int, str] | None = None
+
+    @property
+    def overflowed(self) -> bool:
+        return self.closing is not None and self.closing[0] == SLOW_CONSUMER
 
     def offer(self, message: str) -> None:
-        if self.overflowed:
+        if self.closing is not None:
             return
         try:
             self.queue.put_nowait(message)
         except asyncio.QueueFull:
-            self.overflowed = True
-            # Make room for the end marker; the sender closes the socket.
-            with contextlib.suppress(asyncio.QueueEmpty):
-                while True:
-                    self.queue.get_nowait()
-            self.queue.put_nowait(None)
+            self.end(SLOW_CONSUMER, "too slow: reconnect and resume")
+
+    def end(self, code: int, reason: str) -> None:
+        """Close the panel after nothing more: what is queued is dropped, so a revoked
+        credential's panel gets no further update."""
+        if self.closing is not None:
+            return
+        self.closing = (code, reason)
+        # Make room for the end marker; the sender closes the socket.
+        with contextlib.suppress(asyncio.QueueEmpty):
+            while True:
+                self.queue.get_nowait()
+        self.queue.put_nowait(None)
 
     async def send_forever(self) -> None:
         while True:
@@ -52,11 +64,9 @@ class Panel:
                 # A panel that reads nothing cannot take the close frame either: give it a
                 # second, then end the handler so the server drops the connection and its
                 # kernel buffers rather than waiting on it.
+                code, reason = self.closing or (SLOW_CONSUMER, "closing")
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(
-                        self.websocket.close(SLOW_CONSUMER, "too slow: reconnect and resume"),
-                        CLOSE_WAIT_S,
-                    )
+                    await asyncio.wait_for(self.websocket.close(code, reason), CLOSE_WAIT_S)
                 return
             await self.websocket.send_text(message)
 
@@ -75,6 +85,10 @@ class Hub:
     def detach(self, panel: Panel) -> None:
         for agency in panel.principal.agencies:
             self._panels.get(agency, set()).discard(panel)
+
+    def panels(self) -> set[Panel]:
+        """Every open panel (for the periodic check of their credentials)."""
+        return set().union(*self._panels.values()) if self._panels else set()
 
     def on_update(self, update: Update) -> None:
         panels = self._panels.get(update.event.agency)

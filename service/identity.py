@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from service.oidc import OidcError, OidcVerifier, looks_like_jwt
 from service.store.sessions import SessionStore
 from service.store.tokens import PREFIX, Principal, TokenStore
 
@@ -18,16 +19,32 @@ class InvalidCredential(Exception):
 
 
 class Identities:
-    def __init__(self, tokens: TokenStore, sessions: SessionStore) -> None:
+    def __init__(
+        self, tokens: TokenStore, sessions: SessionStore, oidc: OidcVerifier | None = None
+    ) -> None:
         self.tokens = tokens
         self.sessions = sessions
+        self.oidc = oidc
 
     async def from_token(self, token: str, *, fresh: bool = False) -> Principal:
+        """Our own tokens start with the prefix; any other JWT goes to the OIDC issuer."""
         if token.startswith(PREFIX):
             principal = await self.tokens.authenticate(token, fresh=fresh)
             if principal is not None:
                 return principal
+        elif looks_like_jwt(token):
+            if self.oidc is None:
+                raise InvalidCredential("OpenID Connect tokens are not accepted here")
+            try:
+                return await self.oidc.verify(token)
+            except OidcError as exc:
+                raise InvalidCredential(str(exc)) from None
         raise InvalidCredential(INVALID)
+
+    async def revoke_token(self, token_id: int) -> None:
+        """Revoke a token and end every session opened from it."""
+        await self.tokens.revoke(token_id)
+        await self.sessions.close_for_token(token_id)
 
     async def still_valid(self, principal: Principal) -> str | None:
         """Why a principal authenticated earlier no longer is (None: it still is), read from

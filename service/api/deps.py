@@ -13,6 +13,7 @@ from service.broker import Broker
 from service.hub import Hub
 from service.identity import Identities, InvalidCredential
 from service.live import LiveView
+from service.revocations import Revocations
 from service.scheduler import AlertScheduler
 from service.settings import Settings
 from service.store.events import EventStore
@@ -38,6 +39,8 @@ class Services:
     sessions: async_sessionmaker[AsyncSession]
     # Bearer tokens, browser sessions and OpenID Connect tokens, turned into principals.
     identities: Identities
+    # Closes the websockets of revoked credentials, here and on the other replicas.
+    revocations: Revocations
 
 
 async def get_services(request: Request) -> Services:

@@ -25,6 +25,8 @@ LINK_EMS: Final = frozenset({"qi", "admin"})
 POST_EIDO: Final = frozenset({"adapter", "admin"})
 # A CAD adapter filing a record it could not read, for the reject store (issue 5).
 FILE_REJECTS: Final = frozenset({"adapter", "admin"})
+# Issuing, listing and revoking tokens, within the admin's own agencies.
+MANAGE_TOKENS: Final = frozenset({"admin"})
 WATCH: Final = frozenset({"telecommunicator", "supervisor", "qi", "admin"})
 
 

@@ -131,6 +131,7 @@ async def close_session(
     secret = request.cookies.get(SESSION_COOKIE)
     if secret is not None and principal.session_id is not None:
         await services.identities.sessions.close(secret)
+        await services.revocations.announce(session_id=principal.session_id)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     response.delete_cookie(SESSION_COOKIE, **_cookie(services))
     return response

@@ -2,7 +2,9 @@
 
 Client messages:
 - `{"type": "auth", "token": "...", "since": 123}` first, within the time limit; `since` (the last
-  sequence the client saw) asks for a `missed` message with every event after it.
+  sequence the client saw) asks for a `missed` message with every event after it. Without
+  `token`, the session cookie sent with the handshake authenticates (a browser page). The
+  handshake's Origin, when sent, must be allowed, else it is refused (HTTP 403).
 - `{"type": "ping", "t": <client ms>}` answered by `pong` with the server's clock, so a panel
   can measure its clock offset and draw the interval clocks itself.
 Server messages all carry `type` and the `seq` they reflect: `snapshot`, `missed`, `call` (one
@@ -19,9 +21,10 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from service.api import policy
-from service.api.deps import Services
+from service.api import origins, policy
+from service.api.deps import SESSION_COOKIE, Services
 from service.hub import Panel
+from service.identity import InvalidCredential
 from service.store.tokens import Principal
 from service.triage.events import as_dict
 
@@ -56,10 +59,10 @@ async def _authenticate(
     if not isinstance(message, dict) or message.get("type") != "auth":
         await websocket.close(AUTH_FAILED, "first message must be {type: auth, token}")
         return None
-    token = message.get("token")
-    principal = await services.tokens.authenticate(token) if isinstance(token, str) else None
-    if principal is None:
-        await websocket.close(AUTH_FAILED, "invalid token")
+    try:
+        principal = await _principal(websocket, services, message.get("token"))
+    except InvalidCredential as exc:
+        await websocket.close(AUTH_FAILED, _reason(f"invalid token: {exc}"))
         return None
     if principal.role not in policy.WATCH:
         await websocket.close(FORBIDDEN, f"role {principal.role} may not watch calls")
@@ -68,9 +71,34 @@ async def _authenticate(
     return principal, since if isinstance(since, int) and since >= 0 else None
 
 
+async def _principal(websocket: WebSocket, services: Services, token: object) -> Principal:
+    """The token's principal or, with no token, that of the session cookie the browser sent
+    with the handshake (a page cannot give its HttpOnly cookie to its script)."""
+    if isinstance(token, str):
+        return await services.identities.from_token(token)
+    if token is not None:
+        raise InvalidCredential("token must be a string")
+    secret = websocket.cookies.get(SESSION_COOKIE)
+    principal = await services.identities.sessions.authenticate(secret) if secret else None
+    if principal is None:
+        raise InvalidCredential("no token, and no open session: sign in again")
+    return principal
+
+
+def _reason(text: str) -> str:
+    """A close reason fits in 123 bytes."""
+    return text.encode()[:120].decode(errors="ignore")
+
+
 @router.websocket("/ws")
 async def panel_socket(websocket: WebSocket) -> None:
     services: Services = websocket.app.state.services
+    origin = websocket.headers.get("origin")
+    if origin is not None and not origins.allowed(origin, websocket, services.settings):
+        # Before accept: the handshake is refused with HTTP 403. A page of another site must
+        # not ride on the browser's session cookie (websockets have no same-origin policy).
+        await websocket.close(FORBIDDEN, "origin not allowed")
+        return
     await websocket.accept()
     auth = await _authenticate(websocket, services)
     if auth is None:

@@ -142,6 +142,7 @@ async def start_server(settings: Settings, *, demo: bool = False) -> Server:
         log_level="warning",
         ws="websockets-sansio",
         ws_per_message_deflate=False,
+        proxy_headers=settings.trust_proxy_headers,  # as `tcpr serve` runs it
         lifespan="on",
     )
     server = uvicorn.Server(config)

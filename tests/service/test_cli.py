@@ -128,6 +128,60 @@ async def test_token_create_prints_only_a_token_that_authenticates(
         await running.stop()
 
 
+async def test_token_list_and_revoke(sqlite_url: str, tmp_path: Path) -> None:
+    env = cli_env(TCPR_DATABASE_URL=sqlite_url)
+    tokens = []
+    for agency, extra in (
+        ("A", ["--expires-in-days", "2"]),
+        ("B", ["--expires-at", "2999-01-01T00:00:00Z"]),
+    ):
+        code, out, err, _ = await run_tcpr(
+            "token",
+            "create",
+            "--role",
+            "qi",
+            "--agency",
+            agency,
+            "--name",
+            f"qi-{agency}",
+            *extra,
+            env=env,
+            cwd=tmp_path,
+        )
+        assert code == 0, err
+        assert TOKEN_RE.match(out.strip()), out
+        tokens.append(out.strip())
+    code, out, err, _ = await run_tcpr("token", "list", "--agency", "B", env=env, cwd=tmp_path)
+    assert code == 0, err
+    listed = [json.loads(line) for line in out.splitlines()]
+    assert [(t["name"], t["agencies"]) for t in listed] == [("qi-B", ["B"])]
+    assert listed[0]["expires_at"].startswith("2999-01-01") and listed[0]["revoked_at"] is None
+    assert listed[0]["created_by"].startswith("cli")
+    assert tokens[1] not in out and "hash" not in out
+    code, out, err, _ = await run_tcpr(
+        "token", "revoke", str(listed[0]["id"]), env=env, cwd=tmp_path
+    )
+    assert code == 0, err
+    code, out, err, _ = await run_tcpr("token", "list", env=env, cwd=tmp_path)
+    by_name = {t["name"]: t for t in map(json.loads, out.splitlines())}
+    assert by_name["qi-B"]["revoked_at"] is not None and by_name["qi-A"]["revoked_at"] is None
+    code, _, err, _ = await run_tcpr("token", "revoke", "999", env=env, cwd=tmp_path)
+    assert code == 1 and "no token 999" in err
+    code, _, err, _ = await run_tcpr(
+        "token",
+        "create",
+        "--role",
+        "qi",
+        "--agency",
+        "A",
+        "--expires-at",
+        "2001-01-01T00:00:00Z",
+        env=env,
+        cwd=tmp_path,
+    )
+    assert code == 2 and "expires-at" in err
+
+
 async def test_token_create_refuses_an_unknown_role(sqlite_url: str, tmp_path: Path) -> None:
     code, out, err, _ = await run_tcpr(
         "token",

@@ -202,3 +202,22 @@ async def test_a_revoked_or_expired_token_ends_its_sessions(server: Server) -> N
     async with browser(server, session_cookie(opened)[0]) as client:
         assert (await client.get("/api/v1/session")).status_code == 200
         await poll_status(client, "/api/v1/session", 401)
+
+
+async def test_behind_a_tls_proxy_the_forwarded_scheme_counts_only_when_trusted(
+    sqlite_url: str,
+) -> None:
+    for trusted in (False, True):
+        running = await start_server(service_settings(sqlite_url, trust_proxy_headers=trusted))
+        try:
+            secret = await login(running, await running.token("admin", "A"))
+            https_origin = running.url.replace("http://", "https://")
+            async with browser(running, secret, https_origin) as client:
+                response = await client.post(
+                    "/api/v1/events",
+                    json=event(f"p{trusted}", "call.received", at(1), call_id=f"P{trusted}"),
+                    headers={"X-Forwarded-Proto": "https"},
+                )
+            assert response.status_code == (200 if trusted else 403), response.text
+        finally:
+            await running.stop()

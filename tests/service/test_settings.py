@@ -63,3 +63,30 @@ def test_agency_reason_codes_extend_the_seeded_ones(monkeypatch: pytest.MonkeyPa
         monkeypatch.setenv("TCPR_AGENCIES", f'{{"A": {{"reasons": {bad}}}}}')
         with pytest.raises(ValidationError, match=r"agencies\.A\.reasons must be"):
             Settings()
+
+
+def test_allowed_origins_as_a_list_or_json_and_a_bad_one_named(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TCPR_ALLOWED_ORIGINS", "https://Console.example, http://b.example:8080/")
+    assert Settings().allowed_origins == ["https://console.example", "http://b.example:8080"]
+    monkeypatch.setenv("TCPR_ALLOWED_ORIGINS", '["https://a.example"]')
+    assert Settings().allowed_origins == ["https://a.example"]
+    monkeypatch.setenv("TCPR_ALLOWED_ORIGINS", "https://a.example/path")
+    with pytest.raises(ValidationError, match="allowed_origins"):
+        Settings()
+
+
+def test_identity_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("SESSION_HOURS", "COOKIE_SECURE", "ALLOWED_ORIGINS", "OIDC_ISSUER"):
+        monkeypatch.delenv(f"TCPR_{name}", raising=False)
+    settings = Settings()
+    assert settings.session_hours == 12 and settings.cookie_secure is True
+    assert settings.allowed_origins == [] and settings.trust_proxy_headers is False
+    assert settings.oidc_issuer is None and settings.ws_reauth_seconds == 5
+    assert (settings.oidc_role_claim, settings.oidc_agencies_claim) == (
+        "tcpr_role",
+        "tcpr_agencies",
+    )
+    monkeypatch.setenv("TCPR_COOKIE_SECURE", "false")
+    assert Settings().cookie_secure is False
