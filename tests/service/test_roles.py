@@ -1,26 +1,59 @@
-"""Who may do what (DESIGN.md §8): every role, and a token of another agency, against every action.
+"""Who may do what: docs/security.md's tables walked against a running service.
 
-Each test walks a whole matrix on one server and reports every wrong cell at once.
+The document is the matrix. Every route the app serves has exactly one row there (or is listed as
+public), every row names a served route, and every cell is checked with a real request: a token of
+that role in agency A asking about agency A, or an admin token of agency B ("foreign agency").
+Each walk reports every wrong cell at once.
+
+Adding a route: add its row to docs/security.md; when the default request (`?agency=A`, path
+parameters from `PATH_VALUES`, no body) would not succeed for an allowed principal, add a
+builder to `REQUESTS` that makes one that would.
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import re
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cache
+from itertools import count
+from pathlib import Path
 from typing import Any
 
 import httpx
 import websockets
-from harness import Server, at, event
+from harness import Panel, Server, at, event
 from sqlalchemy import select
+from starlette.routing import Mount, WebSocketRoute
 
+from service.app import create_app
+from service.settings import Settings
 from service.store.tables import TokenRow
+from service.triage.events import KINDS
 
+try:  # FastAPI >= 0.12x keeps included routers lazy; their routes come out of route contexts.
+    from fastapi.routing import iter_route_contexts
+except ImportError:  # pragma: no cover - older FastAPI lists every route flat
+
+    def iter_route_contexts(routes: Any) -> Any:  # type: ignore[misc]
+        return iter(routes)
+
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "security.md"
 ROLES = ("telecommunicator", "supervisor", "qi", "admin", "adapter")
-FOREIGN = "admin of agency B"  # the strongest role, but for another agency
+FOREIGN = "foreign agency"  # an admin token of agency B: the strongest role, the wrong agency
 PRINCIPALS = (*ROLES, FOREIGN)
+SYMBOLS = {"✓": True, "—": False}
+ROUTE = re.compile(r"^(GET|POST|PUT|PATCH|DELETE|WS) /\S*$")
+
+CALL_A = "A-2026-0115-7"  # the seeded call of agency A; a refusal must never mention it
+LIVE_A, LIVE_B = "A-LIVE", "B-LIVE"
+POSTED = "A-POSTED"  # where the matrix's own event posts go, away from the seeded call
+T0 = datetime(2026, 1, 15, 14, 0, tzinfo=UTC)
 
 # One valid event of every kind of DESIGN.md §2, so only the policy can refuse it.
 SAMPLE_DATA: dict[str, dict[str, Any]] = {
@@ -41,29 +74,264 @@ SAMPLE_DATA: dict[str, dict[str, Any]] = {
     "qi.review": {"recognizable": True, "delay_reasons": ["call_transfer"]},
     "alert.raised": {"alert": "recognition_due"},
 }
-KINDS = tuple(SAMPLE_DATA)
-CONSOLE = {
-    "triage.conscious",
-    "triage.breathing",
-    "ohca.recognized",
-    "tcpr.started",
-    "tcpr.first_compression",
-    "tcpr.not_given",
+
+
+# -- the document ------------------------------------------------------------------------------
+def cells(line: str) -> list[str]:
+    return [c.strip() for c in line.strip().strip("|").split("|")]
+
+
+def doc_table(first: str) -> dict[str, dict[str, str]]:
+    """The table of docs/security.md whose header starts with `first`: each row's backticked
+    key (its first cell's code span) -> {column header: cell}."""
+    lines = DOC.read_text(encoding="utf-8").splitlines()
+    starts = [i for i, line in enumerate(lines) if line.startswith("|") and cells(line)[0] == first]
+    assert len(starts) == 1, f"docs/security.md: want one table headed {first!r}, found {starts}"
+    header = cells(lines[starts[0]])
+    rows: dict[str, dict[str, str]] = {}
+    for line in lines[starts[0] + 2 :]:
+        if not line.startswith("|"):
+            break
+        row = cells(line)
+        key = re.match(r"`([^`]+)`", row[0])
+        assert key, f"docs/security.md: row {line!r} does not start with a `code` key"
+        assert key[1] not in rows, f"docs/security.md: two rows for {key[1]}"
+        assert len(row) == len(header), f"docs/security.md: {key[1]}: {len(row)} cells"
+        rows[key[1]] = dict(zip(header[1:], row[1:], strict=True))
+    return rows
+
+
+@cache
+def matrix(first: str) -> dict[str, dict[str, bool]]:
+    """A ✓ / — table as key -> principal -> allowed; any other cell fails, naming it."""
+    out: dict[str, dict[str, bool]] = {}
+    for key, row in doc_table(first).items():
+        assert tuple(row) == PRINCIPALS, f"docs/security.md {first!r}: columns {tuple(row)}"
+        for principal, symbol in row.items():
+            assert symbol in SYMBOLS, f"docs/security.md: {key} / {principal}: {symbol!r}"
+        out[key] = {p: SYMBOLS[s] for p, s in row.items()}
+    return out
+
+
+def actions() -> dict[str, dict[str, bool]]:
+    return matrix("Action")
+
+
+def kinds() -> dict[str, dict[str, bool]]:
+    return matrix("Kind")
+
+
+def public() -> set[str]:
+    return set(doc_table("Public route"))
+
+
+def served(app: Any) -> set[str]:
+    """`METHOD path` of every route the app serves; `WS path` for a websocket, `GET path/{path}`
+    for a mount of static files."""
+    keys: set[str] = set()
+    for route in iter_route_contexts(app.routes):
+        original = getattr(route, "original_route", route)
+        if isinstance(original, Mount):
+            keys.add(f"GET {route.path}/{{path}}")
+        elif isinstance(original, WebSocketRoute):
+            keys.add(f"WS {route.path}")
+        else:
+            keys |= {f"{method} {route.path}" for method in route.methods - {"HEAD"}}
+    return keys
+
+
+def test_the_document_names_every_route_once_and_only_real_ones(tmp_path: Path) -> None:
+    app = create_app(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'unused.db'}"))
+    routes = served(app)
+    rows, open_ = set(actions()), public()
+    problems = [f"{key}: served, but no row in docs/security.md" for key in routes - rows - open_]
+    problems += [f"{key}: a row in docs/security.md, but not served" for key in rows - routes]
+    problems += [f"{key}: listed public, but not served" for key in open_ - routes]
+    problems += [f"{key}: both in the matrix and public" for key in rows & open_]
+    problems += [f"{key}: not `METHOD /path`" for key in rows | open_ if not ROUTE.match(key)]
+    assert set(kinds()) == set(KINDS), f"kind rows {sorted(kinds())} != kinds {sorted(KINDS)}"
+    for principal in PRINCIPALS:  # the events row says: may post at least one kind
+        may_post = any(row[principal] for row in kinds().values())
+        if actions()["POST /api/v1/events"][principal] != may_post:
+            problems.append(f"POST /api/v1/events / {principal}: disagrees with the kinds table")
+    assert not problems, "docs/security.md against the app:\n" + "\n".join(problems)
+
+
+# -- requests that succeed when allowed --------------------------------------------------------
+@dataclass(frozen=True)
+class Ask:
+    """One request but for its method and token; `path` fills the route's path parameters
+    over `Seed.path_values` (e.g. the id of a thing the builder just made)."""
+
+    params: Any = (("agency", "A"),)
+    json: Any = None
+    content: bytes | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    path: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Seed:
+    """The seeded server, what it holds, and fresh ids for the requests that store things."""
+
+    server: Server
+    report_id: int
+    ids: Iterator[int] = field(default_factory=count)
+
+    def path_values(self) -> dict[str, str]:
+        return {"agency": "A", "call_id": CALL_A, "report_id": str(self.report_id)}
+
+
+def post_events(seed: Seed, principal: str) -> Ask:
+    """An event of the first kind the principal may post (any, when none), on agency A."""
+    allowed = [kind for kind, row in kinds().items() if row[principal]] or ["call.received"]
+    when = (T0 + timedelta(minutes=next(seed.ids))).isoformat()
+    e = event(f"m-{next(seed.ids)}", allowed[0], when, POSTED, data=SAMPLE_DATA[allowed[0]])
+    return Ask(json=e)
+
+
+def nemsis(key: str) -> bytes:
+    """A NEMSIS EMSDataSet of one cardiac-arrest report that matches no call (no CAD number,
+    no incident number, no PSAP time): it waits for a person to link it."""
+    nil = 'xsi:nil="true" NV="7701003"'
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<EMSDataSet xmlns="http://www.nemsis.org" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><Header><DemographicGroup>'
+        "<dAgency.01>1</dAgency.01><dAgency.02>A1</dAgency.02><dAgency.04>29</dAgency.04>"
+        f'</DemographicGroup><PatientCareReport UUID="{key}-uuid">'
+        f"<eRecord><eRecord.01>{key}</eRecord.01></eRecord><eResponse><eResponse.03 {nil}/>"
+        "</eResponse><eDispatch><eDispatch.01>2301019</eDispatch.01><eDispatch.02>2302003"
+        f"</eDispatch.02></eDispatch><eTimes><eTimes.01 {nil}/></eTimes><eArrest><eArrest.01>"
+        "3001003</eArrest.01><eArrest.03>3003005</eArrest.03></eArrest></PatientCareReport>"
+        "</Header></EMSDataSet>"
+    ).encode()
+
+
+def eido_document(seed: Seed, principal: str) -> Ask:
+    when = T0.isoformat()
+    leg = {"$id": "leg-1", "callStartTimestamp": when, "lastUpdateTimeStamp": when}
+    document = {
+        "$id": "urn:eido:A-EIDO",
+        "incidentComponent": {"$id": "inc", "internalIncidentId": "A-EIDO"},
+        "callComponent": [{**leg, "updatedByAgencyReference": {"$ref": "psap.a"}}],
+    }
+    return Ask(
+        params={"agency": "A"},
+        content=json.dumps(document).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+
+
+# (seed, principal) -> the request; a builder may be async, e.g. to make what it asks for.
+Builder = Callable[[Seed, str], Ask | Awaitable[Ask]]
+REQUESTS: dict[str, Builder] = {
+    "POST /api/v1/events": post_events,
+    "GET /api/v1/summary": lambda s, p: Ask(params={"agency": "A", "from": "2026-01-01"}),
+    "POST /api/v1/rejects": lambda s, p: Ask(
+        json={"source": "cad.txt", "position": "line 7", "raw": "7|??", "reason": "no call id"}
+    ),
+    "POST /api/v1/ems/nemsis": lambda s, p: Ask(
+        content=nemsis("PCR-MATRIX"), headers={"Content-Type": "application/xml"}
+    ),
+    "POST /api/v1/ems/reports/{report_id}/link": lambda s, p: Ask(json={"call_id": CALL_A}),
+    "POST /api/v1/eido": eido_document,
 }
-MAY_POST: dict[str, set[str]] = {
-    "adapter": set(KINDS) - {"qi.review", "alert.raised"},
-    "telecommunicator": CONSOLE,
-    "supervisor": set(),
-    "qi": {"qi.review", "ems.outcome"},
-    "admin": set(KINDS) - {"alert.raised"},  # alert.raised is the service's own
-    FOREIGN: set(),
-}
-MAY_READ: dict[str, set[str]] = {
-    "audit": {"supervisor", "qi", "admin"},
-    "measures": {"qi", "admin"},
-    "rejects": {"admin"},
-}
-MAY_WATCH = {"telecommunicator", "supervisor", "qi", "admin"}
+
+
+async def request_for(seed: Seed, key: str, principal: str) -> tuple[str, str, Ask]:
+    """The request of the row `key` for `principal`: its builder's, else `?agency=A`."""
+    method, template = key.split(" ", 1)
+    ask = REQUESTS.get(key, lambda s, p: Ask())(seed, principal)
+    if inspect.isawaitable(ask):
+        ask = await ask
+    values = {**seed.path_values(), **ask.path}
+    path = re.sub(r"\{(\w+)\}", lambda m: values[m[1]], template)
+    return method, path, ask
+
+
+async def send(client: httpx.AsyncClient, method: str, path: str, ask: Ask) -> httpx.Response:
+    return await client.request(
+        method, path, params=ask.params, json=ask.json, content=ask.content, headers=ask.headers
+    )
+
+
+async def token_for(server: Server, principal: str) -> str:
+    return (
+        await server.token("admin", "B")
+        if principal == FOREIGN
+        else await server.token(principal, "A")
+    )
+
+
+async def seeded(server: Server) -> Seed:
+    """Agency A: a finished call with a unit dispatched (audits, measures and the linkage
+    extract have something), a live call, a refusal, an EMS report waiting to be linked.
+    Agency B: a finished and a live call."""
+    events = [
+        event(f"s-{i}", kind, (T0 + timedelta(seconds=20 * i)).isoformat(), CALL_A, data=data)
+        for i, (kind, data) in enumerate(
+            [
+                ("call.received", {"psap": "PSAP-1"}),
+                ("call.answered", {}),
+                ("call.nature", {"code": "09-E-01", "text": "cardiac arrest"}),
+                ("ohca.recognized", {}),
+                ("tcpr.first_compression", {}),
+                ("unit.dispatched", {"unit": "M12"}),
+                ("call.ended", {}),
+            ]
+        )
+    ]
+    events += [
+        event("s-live-a", "call.received", at(5), LIVE_A),
+        event("s-b", "call.received", T0.isoformat(), "B-2026-0115-1", agency="B"),
+        event("s-live-b", "call.received", at(5), LIVE_B, agency="B"),
+    ]
+    async with await server.client("admin", "A", "B") as admin:
+        stored = await admin.post("/api/v1/events", json=events)
+        assert stored.status_code == 200, stored.text
+        refused = await admin.post("/api/v1/events", json=event("bad", "call.exploded", at(1)))
+        assert refused.status_code == 422, refused.text
+        imported = await admin.post(
+            "/api/v1/ems/nemsis",
+            params={"agency": "A"},
+            content=nemsis("PCR-SEED"),
+            headers={"Content-Type": "application/xml"},
+        )
+        assert imported.status_code == 200, imported.text
+    report = imported.json()["reports"][0]
+    assert report["match"] == "unmatched", report
+    return Seed(server, report_id=report["id"])
+
+
+def judge(principal: str, action: str, allowed: bool, response: httpx.Response) -> str | None:
+    """A complaint when the response contradicts the cell, else None. Allowed means served
+    (2xx); refused means 403, and a refusal carries none of agency A's data."""
+    code = response.status_code
+    if allowed and 200 <= code < 300:
+        return None
+    if not allowed and code == 403:
+        return None if CALL_A not in response.text else f"{principal}: {action}: 403 leaks {CALL_A}"
+    want = "✓ (2xx)" if allowed else "— (403)"
+    return f"{principal:>16}  {action:<48} want {want}, got {code}: {response.text[:160]}"
+
+
+async def test_every_cell_of_the_matrix(server: Server) -> None:
+    seed = await seeded(server)
+    clients = {p: await client_for(server, p) for p in PRINCIPALS}
+    problems: list[str | None] = []
+    try:
+        for key, row in actions().items():
+            if key.startswith("WS "):
+                continue
+            for principal in PRINCIPALS:
+                method, path, ask = await request_for(seed, key, principal)
+                response = await send(clients[principal], method, path, ask)
+                problems.append(judge(principal, key, row[principal], response))
+    finally:
+        for client in clients.values():
+            await client.aclose()
+    found = [p for p in problems if p]
+    assert not found, f"{len(found)} wrong cells of the role x action matrix:\n" + "\n".join(found)
 
 
 async def client_for(server: Server, principal: str) -> httpx.AsyncClient:
@@ -72,119 +340,110 @@ async def client_for(server: Server, principal: str) -> httpx.AsyncClient:
     return await server.client(principal, "A")
 
 
-def cell(principal: str, action: str, allowed: bool, response: httpx.Response) -> str | None:
-    """A readable complaint when the response contradicts the matrix, else None."""
-    if allowed and 200 <= response.status_code < 300:
-        return None
-    if not allowed and response.status_code == 403:
-        return None
-    want = "2xx" if allowed else "403"
-    got = f"{response.status_code}: {response.text[:200]}"
-    return f"{principal:>20} {action:<32} want {want}, got {got}"
-
-
 async def test_posting_each_kind_of_event(server: Server) -> None:
     problems: list[str | None] = []
     for principal in PRINCIPALS:
         async with await client_for(server, principal) as client:
-            for i, kind in enumerate(KINDS):
-                e = event(
-                    f"{principal}-{kind}",
-                    kind,
-                    (datetime(2026, 1, 15, 19, 0, tzinfo=UTC) + timedelta(seconds=i)).isoformat(),
-                    call_id=f"R-{principal.split()[0]}",
-                    data=SAMPLE_DATA[kind],
-                )
+            for i, (kind, row) in enumerate(kinds().items()):
+                when = (T0 + timedelta(seconds=i)).isoformat()
+                e = event(f"{principal}-{kind}", kind, when, f"R-{principal.split()[0]}")
+                e["data"] = SAMPLE_DATA[kind]
                 response = await client.post("/api/v1/events", json=e)
-                problems.append(
-                    cell(principal, f"POST {kind}", kind in MAY_POST[principal], response)
-                )
+                problems.append(judge(principal, f"POST {kind}", row[principal], response))
     found = [p for p in problems if p]
     assert not found, "role x kind matrix:\n" + "\n".join(found)
 
 
-async def test_reading_and_watching(server: Server) -> None:
-    async with await server.client("admin", "A", "B") as admin:
-        seed = await admin.post(
-            "/api/v1/events",
-            json=[
-                event("a1", "call.received", "2026-01-15T14:00:00-05:00", call_id="A1"),
-                event("w1", "call.received", at(5), call_id="W1"),  # live, for the panels
-                event("b1", "call.received", "2026-01-15T14:00:00-05:00", "B1", agency="B"),
-            ],
-        )
-        assert seed.status_code == 200, seed.text
-        # One refusal so the rejects list is not trivially empty.
-        await admin.post("/api/v1/events", json=event("bad", "call.exploded", at(1)))
+async def until_live(server: Server, *calls: tuple[str, str]) -> None:
     deadline = asyncio.get_running_loop().time() + 10
-    while ("A", "W1") not in server.services.live.calls:
-        assert asyncio.get_running_loop().time() < deadline, "W1 never became live"
+    while not all(c in server.services.live.calls for c in calls):
+        assert asyncio.get_running_loop().time() < deadline, f"{calls} never became live"
         await asyncio.sleep(0.05)
 
-    reads = {
-        "audit": ("/api/v1/calls/A/A1/audit", {}),
-        "measures": ("/api/v1/measures", {"agency": "A", "from": "2026-01-01", "to": "2026-02-01"}),
-        "rejects": ("/api/v1/rejects", {"agency": "A"}),
-    }
-    problems: list[str | None] = []
-    for principal in PRINCIPALS:
-        async with await client_for(server, principal) as client:
-            for action, (path, params) in reads.items():
-                response = await client.get(path, params=params)
-                allowed = principal in MAY_READ[action]
-                problems.append(cell(principal, f"GET {action}", allowed, response))
-            if principal == FOREIGN:
-                # The same token is fine in its own agency: the refusals above are the agency's.
-                for path, params in [
-                    ("/api/v1/calls/B/B1/audit", {}),
-                    ("/api/v1/measures", {"agency": "B"}),
-                    ("/api/v1/rejects", {"agency": "B"}),
-                ]:
-                    own = await client.get(path, params=params)
-                    problems.append(cell(principal, f"GET {path} (own agency)", True, own))
 
+async def first_message(panel: Panel) -> tuple[dict[str, Any] | None, int | None]:
+    """The panel's first message, or None and the close code when the server closed it."""
+    try:
+        return await panel.next(), None
+    except websockets.ConnectionClosed as closed:
+        return None, closed.rcvd.code if closed.rcvd else None
+
+
+async def test_watching_calls_on_the_websocket(server: Server) -> None:
+    """A panel of an allowed principal gets a snapshot with A's live call and A's updates; a
+    refused role is closed with 4403; a foreign token gets none of A's calls, neither in its
+    snapshot, nor in the missed events it asks for, nor in the updates."""
+    await seeded(server)
+    await until_live(server, ("A", LIVE_A), ("B", LIVE_B))
+    row = actions()["WS /ws"]
+    problems: list[str] = []
+    panels: dict[str, Panel] = {}
     for principal in PRINCIPALS:
-        role, agency = ("admin", "B") if principal == FOREIGN else (principal, "A")
-        token = await server.token(role, agency)
-        async with websockets.connect(server.ws_url) as ws:
-            await ws.send(json.dumps({"type": "auth", "token": token}))
+        panel = await Panel.open(server, await token_for(server, principal), since=0)
+        first, code = await first_message(panel)
+        seen = {c["call_id"] for c in first["calls"]} if first and "calls" in first else set()
+        if row[principal]:
+            if first is None or LIVE_A not in seen:
+                problems.append(f"{principal}: want a snapshot with {LIVE_A}, got {code} / {seen}")
+        elif principal != FOREIGN:
+            if code != 4403:
+                problems.append(f"{principal}: want close 4403, got {code} / {str(first)[:160]}")
+        elif first is None or seen & {LIVE_A, CALL_A}:
+            problems.append(f"{principal}: want a snapshot without A's calls, got {code} / {seen}")
+        if first is not None:
+            panels[principal] = panel
+        else:
+            await panel.close()
+    try:
+        async with await server.client("admin", "A", "B") as admin:
+            for i, (agency, call_id) in enumerate([("A", LIVE_A), ("B", LIVE_B)]):
+                e = event(f"ws-{i}", "call.answered", at(1), call_id, agency=agency)
+                assert (await admin.post("/api/v1/events", json=e)).status_code == 200
+        for principal, panel in panels.items():
+            wanted = LIVE_A if row[principal] else LIVE_B
             try:
-                first = json.loads(await asyncio.wait_for(ws.recv(), timeout=10))
-                code = None
-            except websockets.ConnectionClosed as closed:
-                first, code = None, closed.rcvd.code if closed.rcvd else None
-        if principal in MAY_WATCH:
-            if first is None or first.get("type") != "snapshot":
-                problems.append(f"{principal:>20} WS watch: want a snapshot, closed with {code}")
-            elif "W1" not in [c["call_id"] for c in first["calls"]]:
-                problems.append(f"{principal:>20} WS watch: live call W1 missing from snapshot")
-        elif principal == FOREIGN:
-            seen = [c["call_id"] for c in first["calls"]] if first else []
-            if "W1" in seen:
-                problems.append(f"{principal:>20} WS watch: sees agency A's call W1")
-        elif code != 4403:
-            problems.append(
-                f"{principal:>20} WS watch: want close 4403, got {code} / {str(first)[:200]}"
-            )
-
-    found = [p for p in problems if p]
-    assert not found, "role x read matrix:\n" + "\n".join(found)
+                await panel.next(type="call", call_id=wanted)
+            except TimeoutError:
+                problems.append(f"{principal}: never sent the update of {wanted}")
+                continue
+            leaked = [m for m in panel.messages if m.get("agency") == "A"]
+            for part in ("calls", "events"):  # the snapshot's calls, the missed events
+                leaked += [x for m in panel.messages for x in m.get(part, []) if x["agency"] == "A"]
+            if not row[principal] and leaked:
+                problems.append(f"{principal}: was sent agency A's {str(leaked)[:160]}")
+    finally:
+        for panel in panels.values():
+            await panel.close()
+    assert not problems, "WS /ws by role:\n" + "\n".join(problems)
 
 
-def api_requests(server: Server) -> list[tuple[str, str, dict[str, str]]]:
-    """(method, path, query) for every HTTP operation the app documents under /api/."""
-    out = []
-    for template, operations in server.app.openapi()["paths"].items():
-        if not template.startswith("/api/"):
-            continue
-        path = template.replace("{agency}", "A").replace("{call_id}", "C1")
-        path = re.sub(r"\{[^}]+\}", "x", path)
-        for method in sorted(operations):
-            out.append((method.upper(), path, {"agency": "A"}))
-    return out
+# -- a state coordinator's several agencies ----------------------------------------------------
+async def test_several_agencies_only_when_the_token_holds_each(server: Server) -> None:
+    """A qi token over A and B reads A and B together; one over A alone asking for both is
+    refused as a whole (403), not answered with A's part."""
+    await seeded(server)
+    both = [("agency", "A"), ("agency", "B")]
+    problems: list[str] = []
+    async with (
+        await server.client("qi", "A", "B") as coordinator,
+        await server.client("qi", "A") as local,
+    ):
+        for path in ["/api/v1/measures", "/api/v1/measures/trend", "/api/v1/exports/measures.csv"]:
+            read = await coordinator.get(path, params=both)
+            if read.status_code != 200:
+                problems.append(f"qi over A+B: {path}: want 200, got {read.status_code}")
+            elif path == "/api/v1/measures" and set(read.json()["by_agency"]) != {"A", "B"}:
+                problems.append(f"qi over A+B: {path}: by_agency {read.json()['by_agency']}")
+            for params in [both, [("agency", "B"), ("agency", "A")], [("agency", "B")]]:
+                refused = await local.get(path, params=params)
+                if refused.status_code != 403:
+                    problems.append(f"qi over A: {path} {params}: got {refused.status_code}")
+    assert not problems, "agency sets:\n" + "\n".join(problems)
 
 
+# -- authentication ----------------------------------------------------------------------------
 async def test_missing_bad_or_expired_token_is_401(server: Server) -> None:
+    seed = await seeded(server)
     expired = await server.services.tokens.create(
         "admin", ["A"], "expired", expires_at=datetime.now(UTC) - timedelta(minutes=1)
     )
@@ -200,60 +459,44 @@ async def test_missing_bad_or_expired_token_is_401(server: Server) -> None:
         },
         "expired token": {"Authorization": f"Bearer {expired}"},
     }
-    requests = api_requests(server)
-    routes = {(m, p) for m, p, _ in requests}
-    for contract_route in [
-        ("POST", "/api/v1/events"),
-        ("GET", "/api/v1/calls/A/C1/audit"),
-        ("GET", "/api/v1/measures"),
-        ("GET", "/api/v1/rejects"),
-    ]:
-        assert contract_route in routes, f"{contract_route} is not served"
-
     problems: list[str] = []
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
-        health = await client.get("/healthz")
-        if health.status_code != 200:
-            problems.append(f"GET /healthz without a token: want 200, got {health.status_code}")
-        for name, header in headers.items():
-            for method, path, params in requests:
-                body = json.dumps(event("e1", "call.received", at(5))) if method == "POST" else None
-                response = await client.request(
-                    method, path, params=params, headers=header, content=body
-                )
+        for key in public():
+            path = PUBLIC_SAMPLES.get(key, key.split(" ", 1)[1])
+            response = await client.get(path)
+            if response.status_code != 200:
+                problems.append(f"public {key} ({path}) without a token: {response.status_code}")
+        for key in actions():
+            if key.startswith("WS "):
+                continue
+            method, path, ask = await request_for(seed, key, "admin")
+            for name, header in headers.items():
+                client.headers.clear()
+                client.headers.update(header)
+                response = await send(client, method, path, ask)
                 if response.status_code != 401:
-                    problems.append(
-                        f"{name:>26}: {method} {path}: want 401, got {response.status_code}"
-                    )
+                    problems.append(f"{name:>26}: {key}: want 401, got {response.status_code}")
                 elif "bearer" not in response.headers.get("www-authenticate", "").lower():
-                    problems.append(f"{name:>26}: {method} {path}: 401 without WWW-Authenticate")
-        # The same requests with the valid token are not refused as unauthenticated.
-        for method, path, params in requests:
-            body = json.dumps(event("ok", "call.received", at(5))) if method == "POST" else None
-            response = await client.request(
-                method,
-                path,
-                params=params,
-                headers={"Authorization": f"Bearer {valid}"},
-                content=body,
-            )
-            if response.status_code in (401, 403):
-                problems.append(f"valid admin: {method} {path}: got {response.status_code}")
+                    problems.append(f"{name:>26}: {key}: 401 without WWW-Authenticate")
 
     for name, token in [("unknown", "tcpr_" + "x" * 43), ("expired", expired), ("none", None)]:
         async with websockets.connect(server.ws_url) as ws:
             await ws.send(json.dumps({"type": "auth", "token": token}))
             try:
                 first = await asyncio.wait_for(ws.recv(), timeout=10)
-                problems.append(
-                    f"WS with {name} token: want close 4401, got message {first[:200]!r}"
-                )
+                problems.append(f"WS with {name} token: want close 4401, got {first[:200]!r}")
             except websockets.ConnectionClosed as closed:
                 code = closed.rcvd.code if closed.rcvd else None
                 if code != 4401:
                     problems.append(f"WS with {name} token: want close 4401, got {code}")
-
     assert not problems, "unauthenticated requests:\n" + "\n".join(problems)
+
+
+# A file behind each public pattern, to fetch without a token.
+PUBLIC_SAMPLES = {
+    "GET /ui/{path}": "/ui/panel.html",
+    "GET /ui/prompts/{language}.json": "/ui/prompts/en.json",
+}
 
 
 async def test_tokens_are_stored_hashed(server: Server) -> None:
