@@ -17,6 +17,7 @@ import ui
 from service import __version__, logs
 from service.api import access_log, audits, eido, ems, reports, routes, session, tokens, ws
 from service.api.deps import Services
+from service.api.headers import SecurityHeaders
 from service.api.nul_guard import RefuseNul
 from service.api.ratelimit import Limits
 from service.api.wire import CanonicalEvent
@@ -111,6 +112,9 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
         version=__version__,
         summary="Real-time telecommunicator CPR assist: CAD events in, prompts, alerts, audits.",
         lifespan=lifespan,
+        # ReDoc needs inline styles (styled-components), which the content security policy
+        # refuses; /docs (Swagger UI) describes the same API.
+        redoc_url=None,
     )
     app.state.ready = False
     app.include_router(routes.router)
@@ -128,6 +132,7 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
     _register_schema(app)
     ui_dir = Path(ui.__file__).parent
     app.mount("/ui", StaticFiles(directory=ui_dir, html=True), name="ui")
+    app.add_middleware(SecurityHeaders, hsts_seconds=settings.hsts_seconds, docs_path=app.docs_url)
     return app
 
 

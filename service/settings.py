@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     # Failed authentications (bad token, ended session) per client address before 429.
     auth_failure_limit: int = 30
     auth_failure_window_seconds: float = Field(default=60.0, gt=0)
+    # Strict-Transport-Security max-age in seconds, sent only when this is above 0: set it where
+    # browsers reach the service over https (directly or through a TLS-terminating proxy).
+    hsts_seconds: int = Field(default=0, ge=0)
     # How often the live view re-reads the log for anything the broker did not deliver.
     catch_up_interval_seconds: float = 2.0
     # Secret key of the event hash chain (tamper evidence): with it each link is an HMAC, so

@@ -23,7 +23,7 @@ const live = new Live({
     el.textContent = status === "live" ? "live" : status === "reconnecting" ? "reconnecting…" : `signed out ${reason || ""}`;
     $("#connection").hidden = status !== "reconnecting";
   },
-  onSignedOut: () => { $("#signin").hidden = false; },
+  onSignedOut: (reason) => askToSignIn(reason),
 });
 
 // The benchmark a call is racing now, or null once it has none left to race.
@@ -78,14 +78,15 @@ function render() {
 function seconds(median) { return median && median.value != null ? `${Math.round(median.value)} s` : "—"; }
 
 async function refreshToday() {
-  if (!live.me || !live.token) return;
+  if (!live.me) return;
   const midnight = new Date(live.serverNow());
   midnight.setHours(0, 0, 0, 0);
   const totals = { calls: 0, recognized: 0, recognized_in_time: 0, first_compressions: 0, first_compressions_in_time: 0 };
   let medians = null;
   for (const agency of live.me.agencies) {
     const params = new URLSearchParams({ agency, from: midnight.toISOString() });
-    const response = await fetch(`/api/v1/summary?${params}`, { headers: { Authorization: `Bearer ${live.token}` } });
+    const response = await fetch(`/api/v1/summary?${params}`);
+    if (response.status === 401) return live.signedOut(SESSION_ENDED);
     if (!response.ok) return;
     const figures = await response.json();
     for (const key of Object.keys(totals)) totals[key] += figures[key];
@@ -98,11 +99,32 @@ async function refreshToday() {
   $("#fig-median-compression").textContent = medians ? seconds(medians.median_seconds_to_first_compression) : "—";
 }
 
-$("#signin").addEventListener("submit", (e) => { e.preventDefault(); $("#signin").hidden = true; live.start($("#token").value.trim()); });
+function askToSignIn(reason) {
+  offerSignOut(false, askToSignIn);
+  $("#signin-reason").textContent = reason || "Sign in with a supervisor token.";
+  $("#signin").hidden = false;
+  $("#status").className = "status down";
+  $("#status").textContent = "signed out";
+  $("#token").focus();
+}
+
+function signedIn() {
+  $("#signin").hidden = true;
+  offerSignOut(true, () => { live.signedOut("Signed out."); });
+  live.start();
+}
+
+$("#signin").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  try {
+    await openSession(readTokenInput());
+  } catch (err) {
+    return askToSignIn(err.message);
+  }
+  signedIn();
+});
 setInterval(render, 250);
 setInterval(refreshToday, 15000);
 window.tcpr = { live, refreshToday };
 
-const token = savedToken();
-if (token) live.start(token);
-else { $("#signin").hidden = false; $("#status").textContent = "signed out"; }
+resumeSession().then(({ me, reason }) => (me ? signedIn() : askToSignIn(reason)));

@@ -1,5 +1,6 @@
-// The QI pages' HTTP client: requests with the bearer token, refusals as HttpError carrying the
-// service's own message, and downloads of exports (a plain link could not send the token).
+// The QI pages' HTTP client: same-origin requests signed in by the session cookie (session.js),
+// refusals as HttpError carrying the service's own message, and downloads of exports (fetched,
+// so a refusal shows on the page instead of as a browser error page).
 
 export class HttpError extends Error {
   constructor(status, message) {
@@ -18,11 +19,10 @@ function detailOf(body, fallback) {
   return (body && body.field) || (d ? JSON.stringify(d) : fallback);
 }
 
-// The response of `path`, or an HttpError when the service refused (a network failure rejects
-// as fetch does). The token defaults to this tab's signed-in one.
-export async function request(path, { token = sessionStorage.getItem("tcpr-token") || "", ...options } = {}) {
-  const headers = { Authorization: `Bearer ${token}`, ...(options.headers || {}) };
-  const response = await fetch(path, { ...options, headers });
+// The response of `path`, or an HttpError when the service refused (401: the session ended; a
+// network failure rejects as fetch does).
+export async function request(path, options = {}) {
+  const response = await fetch(path, { ...options, credentials: "same-origin" });
   if (!response.ok) {
     const body = await response.json().catch(() => null);
     throw new HttpError(response.status, detailOf(body, `${response.status} ${response.statusText}`));

@@ -10,7 +10,7 @@ class Live {
     this.seq = 0;
     this.offsetMs = 0;
     this.me = null;
-    this.token = null;
+    this.signedIn = false;
     this.socket = null;
     this.backoff = 250;
     this.handlers = { onChange, onAlert, onStatus, onSignedOut };
@@ -19,10 +19,22 @@ class Live {
 
   serverNow() { return Date.now() + this.offsetMs; }
 
-  start(token) {
-    this.token = token;
-    sessionStorage.setItem("tcpr-token", token);
+  // Signed in (session.js has the cookie set): connect, and stay connected until signed out.
+  start() {
+    this.signedIn = true;
     this.connect();
+  }
+
+  // The session ended (a 4401 close, or a 401 to a post): stop, and let the page ask again.
+  signedOut(reason) {
+    if (!this.signedIn) return;
+    this.signedIn = false;
+    this.me = null;
+    const socket = this.socket;
+    this.socket = null;
+    if (socket) socket.close();
+    this.handlers.onStatus("signed-out", reason);
+    this.handlers.onSignedOut(reason);
   }
 
   connect() {
@@ -30,7 +42,8 @@ class Live {
     const socket = new WebSocket(`${scheme}://${location.host}/ws`);
     this.socket = socket;
     socket.onopen = () => {
-      const auth = { type: "auth", token: this.token };
+      // No token: the service authenticates the handshake's session cookie.
+      const auth = { type: "auth" };
       if (this.seq) auth.since = this.seq;
       socket.send(JSON.stringify(auth));
       this.ping();
@@ -40,9 +53,7 @@ class Live {
       clearInterval(this.syncTimer);
       if (this.socket !== socket) return;
       if (e.code === 4401 || e.code === 4403) {
-        sessionStorage.removeItem("tcpr-token");
-        this.handlers.onStatus("signed-out", e.reason);
-        this.handlers.onSignedOut(e.reason);
+        this.signedOut(e.reason || SESSION_ENDED);
         return;
       }
       this.handlers.onStatus("reconnecting");
@@ -134,7 +145,7 @@ class Outbox {
   pendingFor(callId) { return this.items.filter((e) => e.call_id === callId); }
 
   async flush() {
-    if (this.sending || !this.items.length || !this.live.token) return;
+    if (this.sending || !this.items.length || !this.live.signedIn) return;
     this.sending = true;
     try {
       while (this.items.length) {
@@ -143,13 +154,14 @@ class Outbox {
         try {
           response = await fetch("/api/v1/events", {
             method: "POST",
-            headers: { "Content-Type": "application/json", Authorization: `Bearer ${this.live.token}` },
+            headers: { "Content-Type": "application/json" },
             body: JSON.stringify(event),
           });
         } catch (err) {
           return; // offline: try again later, same id
         }
-        if (response.status >= 500 || response.status === 401) return;
+        if (response.status === 401) { this.live.signedOut(SESSION_ENDED); return; } // kept for the next sign-in
+        if (response.status >= 500) return;
         if (response.status !== 200) {
           const body = await response.json().catch(() => ({}));
           this.handlers.onRefused(event, body.detail || response.statusText);
@@ -185,10 +197,4 @@ function clockState(live, call, doneAt, warnKey, lateKey) {
   else if (end >= late) cls = "late";
   else if (end >= warn) cls = "warn";
   return { text: fmtClock((end - t0) / 1000), cls };
-}
-
-function savedToken() {
-  const fromHash = new URLSearchParams(location.hash.slice(1)).get("token");
-  if (fromHash) history.replaceState(null, "", location.pathname + location.search);
-  return fromHash || sessionStorage.getItem("tcpr-token");
 }

@@ -1,7 +1,7 @@
 // QI measures page (DESIGN.md §5, §6): the AHA T-CPR measures of one agency or a set of agencies
 // for a period, the monthly trend charts, the annual summary with its secular trend, the
 // per-telecommunicator breakdown with feedback cards, the recognition list, and the exports.
-// Everything comes from the measures API with the bearer token; nothing is computed here that
+// Everything comes from the measures API (signed in by the session cookie); nothing is computed here that
 // the service does not report, so the page and the exports always agree.
 import { HttpError, download as httpDownload, request as httpRequest } from "./http.js";
 import { fmtPercent, fmtSeconds, medianChart, rateChart } from "./measures-charts.js";
@@ -22,7 +22,7 @@ const HEADLINE = [
     of: "population calls with a first compression", lowerIsBetter: true },
 ];
 
-const state = { token: null, me: null, query: null, measures: null, trend: null, zones: {} };
+const state = { me: null, query: null, measures: null, trend: null, zones: {} };
 
 // A network failure is an HttpError too (status 0), so one handler explains every failure.
 async function reachable(call) {
@@ -34,40 +34,15 @@ async function reachable(call) {
   }
 }
 
-const request = (path, params) => reachable(() => httpRequest(`${path}?${params}`, { token: state.token }));
+const request = (path, params) => reachable(() => httpRequest(`${path}?${params}`));
 
 async function getJson(path, params) { return (await request(path, params)).json(); }
-
-// Who the token belongs to (role, agencies), from the websocket's first snapshot: the one place
-// the contract reports a token's agencies. The socket is closed as soon as it has answered.
-function whoami(token) {
-  return new Promise((resolve) => {
-    const scheme = location.protocol === "https:" ? "wss" : "ws";
-    let socket;
-    try { socket = new WebSocket(`${scheme}://${location.host}/ws`); } catch { resolve({ unknown: true }); return; }
-    const timer = setTimeout(() => { socket.close(); resolve({ unknown: true }); }, 5000);
-    const done = (answer) => { clearTimeout(timer); resolve(answer); };
-    socket.onopen = () => socket.send(JSON.stringify({ type: "auth", token }));
-    socket.onmessage = (e) => {
-      const msg = JSON.parse(e.data);
-      if (msg.type !== "snapshot") return;
-      socket.onclose = null;
-      socket.close(1000);
-      done({ role: msg.role, name: msg.name, agencies: msg.agencies, profiles: msg.profiles });
-    };
-    socket.onclose = (e) => {
-      if (e.code === 4401) done({ refused: 401, reason: e.reason });
-      else if (e.code === 4403) done({ refused: 403, reason: e.reason });
-      else done({ unknown: true });
-    };
-  });
-}
 
 // ---- sign-in -------------------------------------------------------------------------------
 
 function askForToken(reason) {
-  sessionStorage.removeItem("tcpr-token");
-  state.token = null;
+  state.me = null;
+  offerSignOut(false, () => askForToken("Signed out."));
   $("#signin-reason").textContent = reason || "";
   $("#signin").hidden = false;
   $("#period").hidden = true;
@@ -77,19 +52,15 @@ function askForToken(reason) {
   $("#token").focus();
 }
 
-async function signIn(token) {
-  state.token = token;
-  $("#signin").hidden = true;
-  setStatus("Checking the token…");
-  const me = await whoami(token);
-  if (me.refused === 401) return askForToken("That token was refused (unknown, expired or revoked). Enter another token.");
-  if (me.refused === 403 && !me.role) return askForToken(`That token may not read measures (${me.reason}). Sign in with a qi or admin token.`);
-  if (me.role && !READERS.has(me.role)) {
+// Signed in as `me` (the session's role and agencies): only qi and admin read measures.
+async function enter(me) {
+  if (!READERS.has(me.role)) {
     return askForToken(`A ${me.role} token may not read the measures. Sign in with a qi or admin token.`);
   }
-  sessionStorage.setItem("tcpr-token", token);
-  state.me = me.unknown ? null : me;
-  showWho();
+  state.me = me;
+  $("#signin").hidden = true;
+  offerSignOut(true, () => askForToken("Signed out."));
+  $("#who").textContent = `${me.name} · ${me.role} · ${me.agencies.join(", ")}`;
   offerAgencies();
   $("#period").hidden = false;
   setStatus("");
@@ -98,15 +69,16 @@ async function signIn(token) {
   else await load(formQuery());
 }
 
-function showWho() {
-  const who = $("#who");
-  const me = state.me;
-  const text = me ? `${me.name} · ${me.role} · ${me.agencies.join(", ")}` : "signed in";
-  const change = document.createElement("button");
-  change.type = "button";
-  change.textContent = "Use another token";
-  change.addEventListener("click", () => askForToken(""));
-  who.replaceChildren(document.createTextNode(text), change);
+async function signIn(token) {
+  $("#signin").hidden = true;
+  setStatus("Checking the token…");
+  let me;
+  try {
+    me = await openSession(token);
+  } catch (err) {
+    return askForToken(err.message);
+  }
+  await enter(me);
 }
 
 // ---- the period form -----------------------------------------------------------------------
@@ -288,7 +260,7 @@ async function load(query) {
 function failed(err) {
   setStatus("");
   if (!(err instanceof HttpError)) { showError(`The page failed: ${err.message}`); return; }
-  if (err.status === 401) { askForToken("The token was refused (expired or revoked). Enter another token."); return; }
+  if (err.status === 401) { askForToken(SESSION_ENDED); return; }
   if (err.status === 403) {
     showError(`Not allowed: ${err.detail || err.message}. Pick agencies of this token, or use another token.`);
     return;
@@ -511,9 +483,9 @@ function renderRecognition(answers, query) {
 
 // ---- exports -------------------------------------------------------------------------------
 
-// Downloads need the Authorization header, so a plain link will not do (http.js saves them).
+// Fetched, then saved under the service's file name (http.js), so a refusal can be shown here.
 const download = (path, params, fallback) =>
-  reachable(() => httpDownload(`${path}?${params}`, { token: state.token, fallback }));
+  reachable(() => httpDownload(`${path}?${params}`, { fallback }));
 
 const EXPORTS = {
   "measures-csv": (q) => [["/api/v1/exports/measures.csv", apiParams(q), `measures-${q.agencies.join("+")}.csv`]],
@@ -534,7 +506,7 @@ async function exportClicked(button) {
     for (const [path, params, fallback] of EXPORTS[button.dataset.export](q)) saved.push(await download(path, params, fallback));
     out.textContent = `Saved ${saved.join(", ")}.`;
   } catch (err) {
-    if (err instanceof HttpError && err.status === 401) askForToken("The token was refused (expired or revoked). Enter another token.");
+    if (err instanceof HttpError && err.status === 401) askForToken(SESSION_ENDED);
     else out.textContent = `${button.textContent} failed: ${err instanceof HttpError && err.status ? `${err.status} ` : ""}${err.message}`;
   } finally {
     button.disabled = false;
@@ -543,12 +515,10 @@ async function exportClicked(button) {
 
 // ---- wiring --------------------------------------------------------------------------------
 
-$("#signin").addEventListener("submit", (e) => { e.preventDefault(); signIn($("#token").value.trim()); });
+$("#signin").addEventListener("submit", (e) => { e.preventDefault(); signIn(readTokenInput()); });
 $("#period").addEventListener("submit", (e) => { e.preventDefault(); load(formQuery()); });
 for (const button of document.querySelectorAll("[data-export]")) button.addEventListener("click", () => exportClicked(button));
 $("#print").addEventListener("click", () => window.print());
 window.tcpr = { state, load };
 
-const token = savedToken();
-if (token) signIn(token);
-else askForToken("Sign in with a qi or admin token to read the measures.");
+resumeSession().then(({ me, reason }) => (me ? enter(me) : askForToken(reason || "Sign in with a qi or admin token to read the measures.")));

@@ -20,7 +20,7 @@ const live = new Live({
   onChange: () => render(),
   onAlert: (msg) => alerted(msg),
   onStatus: (status, reason) => status_(status, reason),
-  onSignedOut: () => { $("#signin").hidden = false; },
+  onSignedOut: (reason) => askToSignIn(reason),
 });
 const outbox = new Outbox(live, {
   onChange: () => render(),
@@ -309,14 +309,32 @@ document.addEventListener("keydown", (e) => {
 });
 
 $("#language").addEventListener("click", () => loadPrompts(language === "en" ? "es" : "en"));
-$("#signin").addEventListener("submit", (e) => { e.preventDefault(); $("#signin").hidden = true; live.start($("#token").value.trim()); });
+function askToSignIn(reason) {
+  offerSignOut(false, askToSignIn);
+  $("#signin-reason").textContent = reason || "Sign in with your telecommunicator token.";
+  $("#signin").hidden = false;
+  status_("signed-out", "");
+  $("#token").focus();
+}
+
+function signedIn() {
+  $("#signin").hidden = true;
+  offerSignOut(true, () => { live.signedOut("Signed out."); });
+  live.start();
+}
+
+$("#signin").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  try {
+    await openSession(readTokenInput());
+  } catch (err) {
+    return askToSignIn(err.message);
+  }
+  signedIn();
+});
 setInterval(() => { if (prompts) { const call = focused(); renderClocks(call); } }, 200);
 
 // Exposed for operators' consoles and the browser tests.
 window.tcpr = { live, outbox, metronome };
 
-loadPrompts(language).then(() => {
-  const token = savedToken();
-  if (token) live.start(token);
-  else { $("#signin").hidden = false; status_("signed-out", ""); }
-});
+loadPrompts(language).then(resumeSession).then(({ me, reason }) => (me ? signedIn() : askToSignIn(reason)));

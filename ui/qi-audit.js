@@ -26,13 +26,6 @@ const INTERVALS = [
 ];
 const PATHS = { question: "by the two questions", direct: "declared by the telecommunicator", nature_code: "by the CAD nature code" };
 
-export function token() {
-  // savedToken() (live.js) reads `#token=` first, then this tab's sessionStorage.
-  const found = savedToken();
-  if (found) sessionStorage.setItem("tcpr-token", found);
-  return found;
-}
-
 export { HttpError, download } from "./http.js";
 
 export async function api(path, options = {}) {

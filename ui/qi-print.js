@@ -1,7 +1,7 @@
 // Printable audits: the calls of the query string's filters (the audit list's own: agency, from,
 // to, telecommunicator, missed, unreviewed, unsigned, population, or call_id for one call), one
 // call per printed page, from the same full drafts as the JSON export.
-import { HttpError, api, el, fmtTime, renderAudit, token } from "./qi-audit.js";
+import { HttpError, api, el, fmtTime, renderAudit } from "./qi-audit.js";
 
 const status = document.querySelector("#status");
 
@@ -18,7 +18,8 @@ function describe(params) {
 async function render() {
   const params = new URLSearchParams(location.search);
   if (!params.get("agency")) { status.textContent = "No agency given: open this page from the audit review page."; return; }
-  if (!token()) { status.textContent = "Not signed in: open this page from the audit review page (or add #token=…)."; return; }
+  const { me, reason } = await resumeSession();
+  if (!me) { status.textContent = reason || "Not signed in: sign in on the audit review page, then open this page from there."; return; }
   let body;
   try {
     body = await api(`/api/v1/exports/audits.json?${params}`);

@@ -2,7 +2,7 @@
 // the review form. Saving or signing off posts one complete `qi.review` event (the latest by `at`
 // is the one in force, so each save carries the whole determination), then reloads the audit so
 // the page shows what is now in force, not what was typed.
-import { MOMENTS, api, download, el, fmtSeconds, human, parts, renderAudit, reviewStatus, token, HttpError } from "./qi-audit.js";
+import { MOMENTS, api, download, el, fmtSeconds, human, parts, renderAudit, reviewStatus, HttpError } from "./qi-audit.js";
 
 const $ = (sel) => document.querySelector(sel);
 const state = { me: null, reasons: null, rows: [], cursor: null, selected: null, audit: null };
@@ -118,7 +118,7 @@ async function loadList({ append = false } = {}) {
 }
 
 function failed(err, where) {
-  if (err instanceof HttpError && err.status === 401) return signOut("Your token is no longer valid.");
+  if (err instanceof HttpError && err.status === 401) return signOut(SESSION_ENDED);
   $(where).textContent = err instanceof HttpError ? `Refused: ${err.message}` : "The service could not be reached; try again.";
   return null;
 }
@@ -282,7 +282,8 @@ async function submitReview(e) {
 
 // -- start ---------------------------------------------------------------------------------------
 function signOut(message) {
-  sessionStorage.removeItem("tcpr-token");
+  offerSignOut(false, signOut);
+  $("#me").textContent = "";
   $("#layout").hidden = true;
   $("#signin").hidden = false;
   $("#signin-error").textContent = message || "";
@@ -301,6 +302,7 @@ async function start() {
     return signOut(err instanceof HttpError && err.status === 401 ? "Sign in with a QI or supervisor token." : "The service could not be reached.");
   }
   state.me = me;
+  offerSignOut(true, () => signOut("Signed out."));
   $("#me").textContent = `${me.role}${me.name ? ` · ${me.name}` : ""}`;
   const wanted = restore();
   $("#f-agency").replaceChildren(...me.agencies.map((a) => el("option", { value: a, text: a })));
@@ -332,12 +334,16 @@ $("#export-list-csv").addEventListener("click", () => exportList("csv"));
 $("#export-list-json").addEventListener("click", () => exportList("json"));
 $("#export-call-csv").addEventListener("click", () => exportCall("csv"));
 $("#export-call-json").addEventListener("click", () => exportCall("json"));
-$("#signin").addEventListener("submit", (e) => {
+$("#signin").addEventListener("submit", async (e) => {
   e.preventDefault();
-  sessionStorage.setItem("tcpr-token", $("#token").value.trim());
+  try {
+    await openSession(readTokenInput());
+  } catch (err) {
+    return signOut(err.message);
+  }
   start();
 });
 window.tcpr = { state, loadList, openCall };
 
-if (token()) start();
-else signOut();
+// A link's token opens a session first; then /api/v1/qi/me says whether this browser is signed in.
+resumeSession().then(({ me, reason }) => (me ? start() : signOut(reason)));

@@ -43,6 +43,18 @@ CHROMIUM_ARGS = [
 
 NewPage = Callable[..., Awaitable[Page]]
 
+# Run before any page script: every content security policy violation of the page is kept in
+# `window.tcprCspViolations` for the tests to read (Chromium also logs each as a console error).
+RECORD_CSP_VIOLATIONS = """
+window.tcprCspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.tcprCspViolations.push({
+    directive: e.effectiveDirective, blocked: e.blockedURI, sample: e.sample,
+    where: `${e.sourceFile}:${e.lineNumber}`,
+  });
+});
+"""
+
 
 @pytest.fixture(scope="session")
 def chromium_path() -> str:
@@ -98,7 +110,8 @@ def console_errors() -> list[str]:
 async def new_page(browser: Browser, console_errors: list[str]) -> AsyncIterator[NewPage]:
     """A factory: `await new_page(viewport=(1280, 720))` gives a page in a fresh context.
 
-    Every page's console errors and uncaught exceptions are appended to `console_errors`.
+    Every page's console errors and uncaught exceptions are appended to `console_errors`, and
+    its content security policy violations are kept in `window.tcprCspViolations`.
     """
     contexts: list[BrowserContext] = []
 
@@ -113,6 +126,7 @@ async def new_page(browser: Browser, console_errors: list[str]) -> AsyncIterator
         width, height = viewport
         context = await browser.new_context(viewport={"width": width, "height": height})
         contexts.append(context)
+        await context.add_init_script(script=RECORD_CSP_VIOLATIONS)
         page = await context.new_page()
         page.on("console", on_console)
         page.on("pageerror", on_pageerror)

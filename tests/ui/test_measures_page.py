@@ -16,6 +16,7 @@ import pytest
 from calls import call, post_calls
 from harness import Server, service_settings, start_server
 from playwright.async_api import Page, expect
+from signin import unexpected
 
 NewPage = Callable[..., Awaitable[Page]]
 Screenshot = Callable[[Page, str], Awaitable[Path]]
@@ -301,7 +302,7 @@ async def test_a_refused_token_asks_for_another(
         page.locator('.measure[data-measure="recognition_rate"] .verdict')
     ).to_contain_text("no calls")
     await expect(page.locator("#status")).to_contain_text("No calls")
-    assert console_errors == []
+    assert unexpected(console_errors) == []
 
 
 async def test_a_state_coordinator_sees_the_set_and_each_agency(

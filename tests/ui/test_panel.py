@@ -161,7 +161,7 @@ async def test_metronome_beats_keep_the_set_rate(
     await expect(page.locator("#metronome-state")).to_have_text("on")
     await expect(page.locator("#metronome-rate")).to_have_text("110")
     # 31 beats booked on the audio clock: 30 intervals.
-    await page.wait_for_function("window.tcpr.metronome.beats.length >= 31", timeout=30_000)
+    await page.wait_for_function("() => window.tcpr.metronome.beats.length >= 31", timeout=30_000)
     result = await page.evaluate(
         """() => {
             const m = window.tcpr.metronome;

@@ -14,6 +14,7 @@ from typing import Any
 from calls import post_calls
 from harness import Server
 from playwright.async_api import Page, expect
+from signin import unexpected
 
 NewPage = Callable[..., Awaitable[Page]]
 Screenshot = Callable[[Page, str], Awaitable[Path]]
@@ -285,4 +286,4 @@ async def test_without_a_token_it_asks_to_sign_in(
     await page.click("#signin button")
     await expect(page.locator("#layout")).to_be_visible()
     await expect(page.locator("#empty")).to_be_visible()
-    assert console_errors == []
+    assert unexpected(console_errors) == []
