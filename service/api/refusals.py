@@ -39,13 +39,15 @@ class Refusal(BaseModel):
 
 WHY: Final = {
     400: "The body is not JSON (FastAPI's own check of a declared body)",
-    401: "No valid bearer token",
+    401: "No valid credential (bearer token, OpenID Connect token or session cookie)",
     403: "The token's role or agencies do not allow this",
     404: "No such resource",
     409: "Conflicts with what is stored (an event id with other content, a linked report)",
     413: "The body is over the size limit",
     415: "The body's Content-Type is not one this route reads",
     422: "A field is missing or invalid: `field` or `detail` names it",
+    429: "Over the token's rate limit, or too many failed sign-ins from the address: retry after "
+    "`Retry-After` seconds",
 }
 
 
@@ -63,6 +65,6 @@ def document(*media_types: str) -> dict[int | str, dict[str, Any]]:
     return {200: {"description": "The document", "content": content}}
 
 
-# Every route that takes a token: refused without one, outside its role or agencies, or with a
-# bad parameter.
-AUTHENTICATED: Final = refusals(401, 403, 422)
+# Every route that takes a token: refused without one, outside its role or agencies, with a
+# bad parameter, or over a rate limit.
+AUTHENTICATED: Final = refusals(401, 403, 422, 429)

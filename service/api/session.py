@@ -18,12 +18,13 @@ from service.api.deps import (
     Unauthorized,
     bearer,
 )
+from service.api.refusals import AUTHENTICATED, refusals
 from service.api.routes import read_body
 from service.identity import InvalidCredential
 from service.ingest import Refused
 from service.store.tokens import Principal
 
-router = APIRouter()
+router = APIRouter(responses=AUTHENTICATED | refusals(413))
 
 
 MAX_TOKEN = 8192
@@ -35,6 +36,7 @@ LOGIN_BODY = {
             "application/json": {
                 "schema": {
                     "type": "object",
+                    "required": ["token"],
                     "properties": {
                         "token": {"type": "string", "minLength": 1, "maxLength": MAX_TOKEN}
                     },
@@ -99,9 +101,9 @@ async def _login_token(request: Request, services: Services) -> str | None:
         payload = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise HTTPException(422, 'body: not JSON; send {"token": "..."}') from None
-    token = payload.get("token") if isinstance(payload, dict) else None
-    if token is None:
-        return None
+    if not isinstance(payload, dict):
+        raise HTTPException(422, 'body: must be a JSON object {"token": "..."}')
+    token = payload.get("token")
     if not isinstance(token, str) or not 1 <= len(token) <= MAX_TOKEN:
         raise HTTPException(422, f"token: must be a string of 1-{MAX_TOKEN} characters")
     return token

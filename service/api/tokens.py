@@ -13,9 +13,10 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictStr, mod
 
 from service.api import policy
 from service.api.deps import PrincipalDep, ServicesDep
+from service.api.refusals import AUTHENTICATED, refusals
 from service.store.tokens import MAX_AGENCY, Principal, TokenInfo
 
-router = APIRouter()
+router = APIRouter(responses=AUTHENTICATED)
 
 Role = Literal["telecommunicator", "supervisor", "qi", "admin", "adapter"]
 Agency = Annotated[StrictStr, Field(min_length=1, max_length=MAX_AGENCY)]
@@ -55,7 +56,7 @@ def _admin_over(principal: Principal, agencies: list[str]) -> None:
             )
 
 
-@router.post("/api/v1/tokens", status_code=status.HTTP_201_CREATED)
+@router.post("/api/v1/tokens", status_code=status.HTTP_201_CREATED, responses=refusals(400))
 async def issue_token(
     body: TokenRequest, principal: PrincipalDep, services: ServicesDep
 ) -> dict[str, Any]:
@@ -87,7 +88,9 @@ def _within(info: TokenInfo, principal: Principal) -> bool:
     return all(principal.may_act_for(a) for a in info.agencies)
 
 
-@router.delete("/api/v1/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/api/v1/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT, responses=refusals(404)
+)
 async def revoke_token(token_id: int, principal: PrincipalDep, services: ServicesDep) -> Response:
     """Revoke a token (admin of all its agencies), end the sessions opened from it and close
     their websockets on every replica."""

@@ -31,6 +31,8 @@ def clock() -> Clock:
 
 
 async def limited_server(url: str, clock: Clock, **overrides: Any) -> Server:
+    # As behind a proxy: the client address comes from X-Forwarded-For (see AWAY below).
+    overrides.setdefault("trust_proxy_headers", True)
     server = await start_server(service_settings(url, **overrides))
     server.services.limits.clock = clock
     return server
@@ -54,8 +56,9 @@ async def server(sqlite_url: str, clock: Clock) -> AsyncIterator[Server]:
         await running.stop()
 
 
-# Loopback is exempt from the failure limit; uvicorn trusts X-Forwarded-For from loopback (as
-# from a proxy on the same host), so the tests come from another address through it.
+# Loopback is exempt from the failure limit; with TCPR_TRUST_PROXY_HEADERS uvicorn trusts
+# X-Forwarded-For from loopback (a proxy on the same host), so the tests come from another
+# address through it.
 AWAY = {"X-Forwarded-For": "203.0.113.7"}
 
 
