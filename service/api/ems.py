@@ -169,7 +169,10 @@ async def get_linkage_extract(
     start: Annotated[str | None, Query(alias="from")] = None,
     end: Annotated[str | None, Query(alias="to")] = None,
     state: Annotated[str, Query(pattern=r"^[0-9]{2}$")] = "00",
-    ems_agency: Annotated[str | None, Query(min_length=1, max_length=15)] = None,
+    # Written into XML, which cannot carry control characters (found by fuzzing: a 500).
+    ems_agency: Annotated[
+        str | None, Query(min_length=1, max_length=15, pattern=r"^[^\x00-\x1f\x7f-\x9f]+$")
+    ] = None,
 ) -> Response:
     """The CAD times of the period's calls as a NEMSIS v3.5.1 EMSDataSet (one report per call
     that dispatched a unit). `state` is the ANSI state code and `ems_agency` the state-assigned

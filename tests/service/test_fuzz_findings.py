@@ -80,3 +80,14 @@ async def test_a_nul_in_the_url_is_refused_naming_where(server: Server) -> None:
         ]:
             wrong.append(("link", response.status_code, response.text))
     assert not wrong, wrong
+
+
+async def test_a_control_character_for_the_linkage_extract_is_refused(server: Server) -> None:
+    # Written into the extract's XML, which cannot carry one: it was a 500.
+    async with await server.client("qi") as client:
+        await client.post("/api/v1/events", json=event("e1", "call.received", at(0)))
+        response = await client.get(
+            "/api/v1/exports/nemsis-linkage", params={"agency": "A", "ems_agency": "\x1fX"}
+        )
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["loc"] == ["query", "ems_agency"]
