@@ -7,14 +7,13 @@ the token store's short cache)."""
 from __future__ import annotations
 
 import secrets
-import time
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.store.tables import SessionRow
-from service.store.tokens import CACHE_LIMIT, Principal, TokenStore, digest
+from service.store.tokens import Principal, Recent, TokenStore, digest, expired
 
 MAX_SECRET = 128
 
@@ -30,8 +29,7 @@ class SessionStore:
         self._sessions = sessions
         self._tokens = tokens
         self._lifetime = lifetime
-        self._cache_seconds = cache_seconds
-        self._cache: dict[str, tuple[float, Principal | None]] = {}
+        self._principals: Recent[str, Principal | None] = Recent(cache_seconds)
 
     async def open(self, principal: Principal) -> tuple[str, Principal]:
         """A new session for `principal`: its secret (for the cookie) and the session's
@@ -61,17 +59,14 @@ class SessionStore:
         if not secret or len(secret) > MAX_SECRET:
             return None
         key = digest(secret)
-        now = time.monotonic()
-        cached = self._cache.get(key)
-        if fresh or cached is None or cached[0] <= now:
+
+        async def load() -> Principal | None:
             async with self._sessions() as session:
                 row = await session.scalar(select(SessionRow).where(SessionRow.session_hash == key))
-            principal = _principal(row) if row is not None and row.revoked_at is None else None
-            if len(self._cache) > CACHE_LIMIT:
-                self._cache.clear()
-            cached = (now + self._cache_seconds, principal)
-            self._cache[key] = cached
-        return await self._still_valid(cached[1], fresh=fresh)
+            return _principal(row) if row is not None and row.revoked_at is None else None
+
+        principal = await self._principals.get(key, load, fresh=fresh)
+        return await self._still_valid(principal, fresh=fresh)
 
     async def is_live(self, session_id: int, *, fresh: bool = False) -> bool:
         """Whether the session (and the token it came from) is still valid: for open sockets."""
@@ -83,7 +78,7 @@ class SessionStore:
     async def _still_valid(self, principal: Principal | None, *, fresh: bool) -> Principal | None:
         if principal is None:
             return None
-        if principal.expires_at is not None and principal.expires_at <= datetime.now(UTC):
+        if expired(principal.expires_at):
             return None
         if principal.token_id is not None and not await self._tokens.is_live(
             principal.token_id, fresh=fresh
@@ -96,7 +91,7 @@ class SessionStore:
         principal = await self.authenticate(secret, fresh=True)
         if principal is not None and principal.session_id is not None:
             await self._revoke(SessionRow.id == principal.session_id)
-        self._cache.pop(digest(secret), None)
+        self._principals.drop(digest(secret))
         return principal
 
     async def close_for_token(self, token_id: int) -> None:
@@ -115,13 +110,15 @@ class SessionStore:
 
     def forget(self, *, token_id: int | None = None, session_id: int | None = None) -> None:
         """Drop what this replica remembers of the sessions of a token, or of one session."""
-        for key, (_, principal) in list(self._cache.items()):
-            if principal is None:
-                continue
-            if (token_id is not None and principal.token_id == token_id) or (
-                session_id is not None and principal.session_id == session_id
-            ):
-                del self._cache[key]
+        self._principals.drop_where(
+            lambda p: (
+                p is not None
+                and (
+                    (token_id is not None and p.token_id == token_id)
+                    or (session_id is not None and p.session_id == session_id)
+                )
+            )
+        )
 
 
 def _principal(row: SessionRow) -> Principal:

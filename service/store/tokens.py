@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -18,6 +19,42 @@ ROLES = ("telecommunicator", "supervisor", "qi", "admin", "adapter")
 PREFIX = "tcpr_"
 MAX_AGENCY = 32
 CACHE_LIMIT = 10_000
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class Recent(Generic[K, V]):
+    """What the store said about a credential, remembered for a few seconds (credentials are
+    checked on every request). Bounded: past `CACHE_LIMIT` entries it starts again."""
+
+    def __init__(self, seconds: float) -> None:
+        self._seconds = seconds
+        self._entries: dict[K, tuple[float, V]] = {}
+
+    async def get(self, key: K, load: Callable[[], Awaitable[V]], *, fresh: bool = False) -> V:
+        """The remembered value, or `load()`'s (always with `fresh`), remembered from now."""
+        now = time.monotonic()
+        entry = self._entries.get(key)
+        if fresh or entry is None or entry[0] <= now:
+            value = await load()
+            if len(self._entries) > CACHE_LIMIT:
+                self._entries.clear()
+            entry = (now + self._seconds, value)
+            self._entries[key] = entry
+        return entry[1]
+
+    def drop(self, key: K) -> None:
+        self._entries.pop(key, None)
+
+    def drop_where(self, stale: Callable[[V], bool]) -> None:
+        for key, (_, value) in list(self._entries.items()):
+            if stale(value):
+                del self._entries[key]
+
+
+def expired(expires_at: datetime | None) -> bool:
+    return expires_at is not None and expires_at <= datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,9 +141,9 @@ class TokenStore:
         self, sessions: async_sessionmaker[AsyncSession], cache_seconds: float = 5.0
     ) -> None:
         self._sessions = sessions
-        self._cache_seconds = cache_seconds
-        self._cache: dict[str, tuple[float, Principal | None]] = {}
-        self._live: dict[int, tuple[float, datetime | None, bool]] = {}
+        self._principals: Recent[str, Principal | None] = Recent(cache_seconds)
+        # Each token id's expiry and whether it is revoked (for the sessions opened from it).
+        self._states: Recent[int, tuple[datetime | None, bool]] = Recent(cache_seconds)
 
     async def issue(
         self,
@@ -166,50 +203,35 @@ class TokenStore:
 
     def forget(self, token_id: int) -> None:
         """Drop what this replica remembers of a token, so its next use reads the store."""
-        self._live.pop(token_id, None)
-        for key, (_, principal) in list(self._cache.items()):
-            if principal is not None and principal.token_id == token_id:
-                del self._cache[key]
+        self._states.drop(token_id)
+        self._principals.drop_where(lambda p: p is not None and p.token_id == token_id)
 
     async def authenticate(self, token: str, *, fresh: bool = False) -> Principal | None:
         if not token.startswith(PREFIX) or len(token) > 256:
             return None
         key = digest(token)
-        now = time.monotonic()
-        cached = self._cache.get(key)
-        if fresh or cached is None or cached[0] <= now:
+
+        async def load() -> Principal | None:
             async with self._sessions() as session:
                 row = await session.scalar(select(TokenRow).where(TokenRow.token_hash == key))
-            principal = (
-                Principal(
-                    row.id, row.role, frozenset(row.agencies), row.name, expires_at=row.expires_at
-                )
-                if row is not None and row.revoked_at is None
-                else None
+            if row is None or row.revoked_at is not None:
+                return None
+            return Principal(
+                row.id, row.role, frozenset(row.agencies), row.name, expires_at=row.expires_at
             )
-            if len(self._cache) > CACHE_LIMIT:
-                self._cache.clear()
-            cached = (now + self._cache_seconds, principal)
-            self._cache[key] = cached
-        principal = cached[1]
-        if principal is None or _expired(principal.expires_at):
+
+        principal = await self._principals.get(key, load, fresh=fresh)
+        if principal is None or expired(principal.expires_at):
             return None
         return principal
 
     async def is_live(self, token_id: int, *, fresh: bool = False) -> bool:
         """Whether the token is neither revoked nor expired (for the sessions opened from it)."""
-        now = time.monotonic()
-        cached = self._live.get(token_id)
-        if fresh or cached is None or cached[0] <= now:
+
+        async def load() -> tuple[datetime | None, bool]:
             async with self._sessions() as session:
                 row = await session.get(TokenRow, token_id)
-            if len(self._live) > CACHE_LIMIT:
-                self._live.clear()
-            revoked = row is None or row.revoked_at is not None
-            cached = (now + self._cache_seconds, row.expires_at if row else None, revoked)
-            self._live[token_id] = cached
-        return not cached[2] and not _expired(cached[1])
+            return (None, True) if row is None else (row.expires_at, row.revoked_at is not None)
 
-
-def _expired(expires_at: datetime | None) -> bool:
-    return expires_at is not None and expires_at <= datetime.now(UTC)
+        expires_at, revoked = await self._states.get(token_id, load, fresh=fresh)
+        return not revoked and not expired(expires_at)
