@@ -108,21 +108,7 @@ function askToSignIn(reason) {
   $("#token").focus();
 }
 
-function signedIn() {
-  $("#signin").hidden = true;
-  offerSignOut(true, () => { live.signedOut("Signed out."); });
-  live.start();
-}
-
-$("#signin").addEventListener("submit", async (e) => {
-  e.preventDefault();
-  try {
-    await openSession(readTokenInput());
-  } catch (err) {
-    return askToSignIn(err.message);
-  }
-  signedIn();
-});
+const signedIn = signInForLive(live, askToSignIn);
 setInterval(render, 250);
 setInterval(refreshToday, 15000);
 window.tcpr = { live, refreshToday };

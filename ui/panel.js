@@ -317,21 +317,7 @@ function askToSignIn(reason) {
   $("#token").focus();
 }
 
-function signedIn() {
-  $("#signin").hidden = true;
-  offerSignOut(true, () => { live.signedOut("Signed out."); });
-  live.start();
-}
-
-$("#signin").addEventListener("submit", async (e) => {
-  e.preventDefault();
-  try {
-    await openSession(readTokenInput());
-  } catch (err) {
-    return askToSignIn(err.message);
-  }
-  signedIn();
-});
+const signedIn = signInForLive(live, askToSignIn);
 setInterval(() => { if (prompts) { const call = focused(); renderClocks(call); } }, 200);
 
 // Exposed for operators' consoles and the browser tests.

@@ -86,3 +86,24 @@ function readTokenInput() {
   input.value = "";
   return token;
 }
+
+// The live pages' sign-in (board, panel): the form (#signin) opens a session and `live` follows
+// it; a refused token goes back to `askToSignIn(reason)`. Returns the page's "signed in" step.
+function signInForLive(live, askToSignIn) {
+  const form = document.querySelector("#signin");
+  const signedIn = () => {
+    form.hidden = true;
+    offerSignOut(true, () => { live.signedOut("Signed out."); });
+    live.start();
+  };
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    try {
+      await openSession(readTokenInput());
+    } catch (err) {
+      return askToSignIn(err.message);
+    }
+    signedIn();
+  });
+  return signedIn;
+}
