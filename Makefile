@@ -1,23 +1,46 @@
 # Two commands set everything up on a fresh machine:
 #   make run    the service with embedded SQLite, the in-process broker and the demo feed
 #   make test   lint, types and the whole test suite (SQLite and PostgreSQL)
+#
+# Everything installs from uv.lock (exact versions with hashes, runtime and development sets) and
+# nothing else: `make lock` is the one way to move a version, and its result is its own commit.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# uv itself comes from the lock too: requirements-uv.txt is its hashed pin, exported by `make lock`.
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The interpreter is this machine's; uv never downloads one.
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test check lint browser wrk bench bench-quick bench-replicas clean
+.PHONY: run test check lint lock upgrade browser wrk bench bench-quick bench-replicas clean
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+$(UV): requirements-uv.txt
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --require-hashes --no-deps -r requirements-uv.txt
+	touch $(UV)
+
+# --frozen: install exactly what uv.lock says, never re-resolve; --exact removes anything else.
+$(STAMP): pyproject.toml uv.lock $(UV)
+	$(UV) sync --frozen --exact --python $(PYTHON)
 	touch $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/tcpr serve --demo --host $(HOST) --port $(PORT)
+
+# Re-resolve within pyproject.toml's ranges, keeping every pin that still fits (add a dependency,
+# narrow a range); `make upgrade` moves every package to the newest release its range allows.
+lock: $(UV)
+	$(UV) lock --python $(PYTHON)
+	$(UV) export --frozen --only-group tools --no-emit-project --output-file requirements-uv.txt
+
+upgrade: $(UV)
+	$(UV) lock --upgrade --python $(PYTHON)
+	$(UV) export --frozen --only-group tools --no-emit-project --output-file requirements-uv.txt
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -64,4 +87,4 @@ bench-replicas: $(STAMP)
 	$(BIN)/python -m bench.replicas
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info

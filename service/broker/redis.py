@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from service.broker import BrokerClosed
@@ -46,12 +47,12 @@ class RedisBroker:
         try:
             yield _messages(pubsub)
         finally:
-            await pubsub.aclose()  # type: ignore[no-untyped-call]
+            await pubsub.aclose()
 
 
-async def _messages(pubsub: object) -> AsyncIterator[str]:
+async def _messages(pubsub: PubSub) -> AsyncIterator[str]:
     try:
-        async for message in pubsub.listen():  # type: ignore[attr-defined]
+        async for message in pubsub.listen():
             data = message["data"]
             yield data.decode() if isinstance(data, bytes) else str(data)
     except (RedisConnectionError, OSError) as exc:
