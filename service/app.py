@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 
 import ui
 from service import __version__, logs
-from service.api import access_log, audits, eido, ems, reports, routes, session, tokens, ws
+from service.api import access_log, audits, docs, eido, ems, reports, routes, session, tokens, ws
 from service.api.deps import Services
 from service.api.headers import SecurityHeaders
 from service.api.nul_guard import RefuseNul
@@ -112,8 +112,10 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
         version=__version__,
         summary="Real-time telecommunicator CPR assist: CAD events in, prompts, alerts, audits.",
         lifespan=lifespan,
-        # ReDoc needs inline styles (styled-components), which the content security policy
-        # refuses; /docs (Swagger UI) describes the same API.
+        # /docs is served by service.api.docs from installed files, never a CDN. ReDoc needs
+        # inline styles (styled-components), which the content security policy refuses; /docs
+        # (Swagger UI) describes the same API.
+        docs_url=None,
         redoc_url=None,
     )
     app.state.ready = False
@@ -126,13 +128,17 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
     app.include_router(session.router)
     app.include_router(tokens.router)
     app.include_router(ws.router)
+    app.include_router(docs.router)
+    app.mount(docs.ASSETS_PATH, docs.assets(), name="docs-assets")
     app.add_middleware(RefuseNul)
     # The wire model is referenced by the hand-written request body schema of POST /events.
     app.openapi_schema = None
     _register_schema(app)
     ui_dir = Path(ui.__file__).parent
     app.mount("/ui", StaticFiles(directory=ui_dir, html=True), name="ui")
-    app.add_middleware(SecurityHeaders, hsts_seconds=settings.hsts_seconds, docs_path=app.docs_url)
+    app.add_middleware(
+        SecurityHeaders, hsts_seconds=settings.hsts_seconds, docs_path=docs.DOCS_PATH
+    )
     return app
 
 

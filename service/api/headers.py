@@ -60,19 +60,20 @@ _INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
 
 
 def docs_policy(body: bytes) -> str:
-    """The policy for FastAPI's Swagger UI page: its CDN plus its one inline script, by hash.
+    """The policy for the Swagger UI page: its files from this origin plus its one inline script,
+    by hash.
 
-    The page is FastAPI's, not ours; allowing its exact inline script by hash keeps
-    'unsafe-inline' out even there. It still needs the CDN (cdn.jsdelivr.net) to be reachable.
+    The page's HTML is FastAPI's, not ours; allowing its exact inline script by hash keeps
+    'unsafe-inline' out even there. Its script and stylesheet come from this service
+    (service.api.docs), so the page works on a network with no internet.
     """
     hashes = " ".join(
         f"'sha256-{base64.b64encode(hashlib.sha256(script).digest()).decode()}'"
         for script in _INLINE_SCRIPT.findall(body)
     )
-    cdn = "https://cdn.jsdelivr.net"
     return (
-        f"default-src 'none'; script-src {cdn} {hashes}; style-src {cdn}; "
-        "img-src 'self' data: https://fastapi.tiangolo.com; connect-src 'self'; "
+        f"default-src 'none'; script-src 'self' {hashes}; style-src 'self'; "
+        "img-src 'self' data:; connect-src 'self'; "
         "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
     )
 

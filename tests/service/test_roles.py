@@ -504,6 +504,7 @@ async def test_missing_bad_or_expired_token_is_401(server: Server) -> None:
 PUBLIC_SAMPLES = {
     "GET /ui/{path}": "/ui/panel.html",
     "GET /ui/prompts/{language}.json": "/ui/prompts/en.json",
+    "GET /docs/assets/{path}": "/docs/assets/swagger-ui-bundle.js",
 }
 
 
