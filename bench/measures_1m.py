@@ -33,8 +33,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, event, insert
 
-from service.qi.cohorts import measures_from_cohorts
-from service.qi.measures import measures
+from service.qi.measures import measures, measures_from_cohorts
 from service.qi.trends import bounds, month_buckets, trend
 from service.store.db import create_engine as create_async_engine
 from service.store.db import migrate, sessionmaker

@@ -46,7 +46,9 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         oidc = await _oidc(settings)  # first: a misconfiguration stops the start, holding nothing
         if settings.migrate_on_start:
-            await asyncio.to_thread(migrate, settings.database_url, "head", settings.chain_key)
+            await asyncio.to_thread(
+                migrate, settings.database_url, "head", settings.chain_key, settings.agency_config
+            )
         engine = create_engine(settings.database_url)
         sessions = sessionmaker(engine)
         store = EventStore(

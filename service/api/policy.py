@@ -11,7 +11,8 @@ ALL_KINDS: Final = frozenset(k.KINDS)
 POST_KINDS: Final[dict[str, frozenset[str]]] = {
     "adapter": ALL_KINDS - {k.QI_REVIEW, k.ALERT_RAISED},
     "telecommunicator": k.CONSOLE_KINDS,
-    "supervisor": frozenset(),
+    # The AHA names "the supervisor (or designated QI person)" as the reviewer.
+    "supervisor": frozenset({k.QI_REVIEW}),
     "qi": frozenset({k.QI_REVIEW, k.EMS_OUTCOME}),
     "admin": ALL_KINDS - {k.ALERT_RAISED},
 }

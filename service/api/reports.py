@@ -25,10 +25,18 @@ from service.api.refusals import AUTHENTICATED, document
 from service.api.routes import period_bound
 from service.api.wire import parse_rfc3339
 from service.qi.cares import COLUMNS as CARES_COLUMNS
-from service.qi.cares import cares_row
-from service.qi.cohorts import measures_from_cohorts
-from service.qi.measure_rows import MEASURE_COLUMNS, MONTH_COLUMNS, measure_rows, monthly_rows
+from service.qi.cares import cares_row, exported
+from service.qi.measure_rows import (
+    BREAKDOWN_COLUMNS,
+    MEASURE_COLUMNS,
+    MONTH_COLUMNS,
+    breakdown_rows,
+    measure_rows,
+    monthly_rows,
+)
+from service.qi.measures import SUPPRESS_UP_TO, breakdown_groups, measures_from_cohorts
 from service.qi.performance import breakdown, outstanding, outstanding_bounds
+from service.qi.spc import funnel
 from service.qi.trends import bounds, merge, month_buckets, trend
 from service.store.measures import MeasureStore
 from service.store.tokens import Principal
@@ -161,6 +169,11 @@ async def get_measures(
     }
     if not single:
         body["by_agency"] = by_agency
+        # Agencies of very different volumes side by side (service.qi.spc).
+        body["funnel"] = {
+            key: funnel((a, figures[key]) for a, figures in by_agency.items())
+            for key in ("recognition_rate", "tcpr_rate")
+        }
     if format == "json":
         return body
     scopes = [(agencies[0] if single else "all", total)]
@@ -170,6 +183,52 @@ async def get_measures(
         row for scope, figures in scopes for row in measure_rows(scope, iso(t1), iso(t2), figures)
     ]
     return csv_response(MEASURE_COLUMNS, rows, file_name("measures", agencies, start, end))
+
+
+Dimension = Literal[
+    "language", "protocol", "area", "age_group", "sex", "race", "telecommunicator", "agency"
+]
+
+
+@router.get(
+    "/api/v1/measures/breakdown",
+    response_model=None,
+    responses=document("application/json", "text/csv"),
+)
+async def get_breakdown(
+    principal: PrincipalDep,
+    services: ServicesDep,
+    agency: AgencyQuery,
+    reads: ReadsDep,
+    by: Dimension,
+    start: StartQuery = None,
+    end: EndQuery = None,
+    format: Literal["json", "csv"] = "json",
+) -> dict[str, Any] | Response:
+    """The provisional and reviewed measures per group of one dimension (DESIGN.md §5: equity
+    breakdowns); groups of 1 to 10 population calls are suppressed, in the CSV too."""
+    agencies = agencies_allowed(principal, agency)
+    t1, t2 = period_bound(start, "from"), period_bound(end, "to")
+    ordered(t1, t2)
+    await reads.record(agencies, "measures.read" if format == "json" else "measures.export")
+    found = await MeasureStore(services.sessions).by_dimension(agencies, t1, t2, by)
+    if by == "agency":  # every agency of the set, those without calls in the period too
+        found = {a: found.get(a, []) for a in agencies}
+    groups = breakdown_groups(found, set_profile(services, agencies))
+    if format == "json":
+        return {
+            "agencies": agencies,
+            "from": iso(t1),
+            "to": iso(t2),
+            "by": by,
+            "suppress_up_to": SUPPRESS_UP_TO,
+            "groups": groups,
+        }
+    return csv_response(
+        BREAKDOWN_COLUMNS,
+        breakdown_rows(by, iso(t1), iso(t2), groups),
+        file_name(f"measures-by-{by}", agencies, start, end),
+    )
 
 
 async def monthly(
@@ -272,12 +331,17 @@ async def get_telecommunicators(
     await reads.record(agency, "measures.read")
     groups = await MeasureStore(services.sessions).by_telecommunicator([agency], t1, t2)
     profile = services.settings.agency_config(agency).profile
+    rows = breakdown(groups, profile)
     return {
         "agency": agency,
         "from": iso(t1),
         "to": iso(t2),
         "benchmark_profile": profile.name,
-        "telecommunicators": breakdown(groups, profile),
+        "telecommunicators": rows,
+        "funnel": {
+            key: funnel((row["telecommunicator"], row[key]) for row in rows)
+            for key in ("recognition_rate", "tcpr_rate")
+        },
     }
 
 
@@ -332,8 +396,6 @@ async def export_cares(
         raise refused(
             "to", f"more than {MAX_CARES_CALLS} population calls; export a shorter period"
         )
-    rows = [
-        cares_row(fold(a, call_id, events, config), config.profile, zone)
-        for (a, call_id), events in calls.items()
-    ]
+    states = [fold(a, call_id, events, config) for (a, call_id), events in calls.items()]
+    rows = [cares_row(state, config.profile, zone) for state in states if exported(state)]
     return csv_response(CARES_COLUMNS, rows, file_name("cares", [agency], start, end))

@@ -93,6 +93,10 @@ NotGivenReason = Annotated[
 AlertName = Annotated[StrictStr, _one_of(k.ALERTS, "alert"), _enum(k.ALERTS)]
 
 
+# A code or word the measures group by (and the projection stores in a 64-character column).
+Short = Annotated[StrictStr, Field(min_length=1, max_length=64)]
+
+
 class TriageData(BaseModel):
     model_config = ConfigDict(extra="allow")
     answer: Answer
@@ -125,9 +129,13 @@ class EmsOutcomeData(BaseModel):
     ohca: StrictBool
     resuscitation_attempted: StrictBool
     ems_witnessed: StrictBool
-    etiology: StrictStr | None = None
+    etiology: Short | None = None
     rosc: StrictBool | None = None
     survived: StrictBool | None = None
+    # For the equity breakdowns (DESIGN.md §5), as the source codes them.
+    age_years: Annotated[float, Field(ge=0, le=150, strict=True)] | None = None
+    sex: Short | None = None
+    race: Short | None = None
     # Optional extras of a NEMSIS import (service/qi/nemsis.py says where each comes from).
     cardiac_arrest: StrictStr | None = None
     resuscitation: list[StrictStr] | None = None
@@ -153,6 +161,8 @@ class QiReviewData(BaseModel):
     notes: StrictStr | None = None
     feedback: StrictStr | None = None  # for the telecommunicator
     signed_off: StrictBool | None = None
+    # The reviewer's judgement of the call's `tcpr.not_given` (DESIGN.md §5).
+    exclusion_valid: StrictBool | None = None
 
     @field_validator("nonrecognition_reasons", "delay_reasons")
     @classmethod
@@ -176,12 +186,29 @@ class QiReviewData(BaseModel):
         return value
 
 
+class ReceivedData(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    psap: StrictStr | None = None
+    area: Short | None = None  # the agency's own area code: census tract, zip or district
+
+
+class TcprStartedData(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    variant: (
+        Annotated[StrictStr, _one_of(k.TCPR_VARIANTS, "variant"), _enum(k.TCPR_VARIANTS)] | None
+    ) = None
+    language: Annotated[StrictStr, Field(min_length=1, max_length=35)] | None = None  # BCP 47
+    protocol: Annotated[StrictStr, Field(min_length=1, max_length=64)] | None = None
+
+
 class AlertData(BaseModel):
     model_config = ConfigDict(extra="allow")
     alert: AlertName
 
 
 DATA_MODELS: dict[str, type[BaseModel]] = {
+    k.CALL_RECEIVED: ReceivedData,
+    k.TCPR_STARTED: TcprStartedData,
     k.TRIAGE_CONSCIOUS: TriageData,
     k.TRIAGE_BREATHING: TriageData,
     k.TCPR_NOT_GIVEN: NotGivenData,

@@ -108,7 +108,7 @@ def suggestions(state: CallState) -> list[Suggestion]:
             )
         )
     in_population, _ = ems_flags(state)
-    if in_population and not state.recognized:
+    if in_population and not state.telecommunicator_recognized:
         if state.breathing == "yes":
             out.append(
                 Suggestion(
@@ -144,6 +144,7 @@ def draft(state: CallState, profile: BenchmarkProfile) -> dict[str, Any]:
         "call_id": state.call_id,
         "benchmark_profile": profile.name,
         "t0": iso(state.t0),
+        "t0_source": state.t0_source,
         "timestamps": {name: iso(_time_of(state, kind)) for name, kind in TIMESTAMPS.items()},
         "corrections": {kind: iso(t) for kind, t in state.corrections.items()},
         "original_times": originals,
@@ -155,6 +156,7 @@ def draft(state: CallState, profile: BenchmarkProfile) -> dict[str, Any]:
         },
         "recognized": state.recognized,
         "recognition_path": state.path,
+        "recognition_after_arrival": state.recognition_after_arrival,
         "answers": {"conscious": state.conscious, "breathing": state.breathing},
         "nature": {"code": state.nature_code, "text": state.nature_text},
         "telecommunicator": state.telecommunicator,
@@ -165,17 +167,24 @@ def draft(state: CallState, profile: BenchmarkProfile) -> dict[str, Any]:
             "first_compression": state.first_compression_at is not None,
             "not_given_reason": state.not_given_reason,
             "not_given_note": state.not_given_note,
+            # Out of the T-CPR rate: not given and no directed first compression (§5), and
+            # whether the reviewed (AHA) measures accept that exclusion.
+            "excluded": state.excluded,
+            "exclusion_valid": state.exclusion_valid,
+            "excluded_when_reviewed": state.excluded_when_reviewed,
         },
         "alerts": list(state.alerts),
         "live": state.live,
         "ems_outcome": dict(state.ems_outcome) if state.ems_outcome is not None else None,
         "in_population": in_population,
-        "over_triage": state.recognized and over_triage,
+        "over_triage": state.telecommunicator_recognized and over_triage,
         "suggested_reasons": [{"reason": s.reason, "why": s.why} for s in suggestions(state)],
         "review": review,
         "determination": determination(state),
         "reviewed": review is not None,
         "signed_off": review is not None and review.get("signed_off") is True,
+        # QI-reviewed as the AHA counts it: the review in force is signed off.
+        "qi_reviewed": review is not None and review.get("signed_off") is True,
         "timeline": timeline(state),
         "event_count": len(state.events),
     }

@@ -5,7 +5,8 @@ hospital records of each out-of-hospital cardiac arrest. Its dispatch fields are
 time at the PSAP, whether the telecommunicator recognised the arrest, whether telecommunicator
 (dispatcher-assisted) CPR was given, and when the first directed compression happened. This module
 builds those fields from a call's folded state; the CARES record itself is completed on the EMS
-side, so only calls EMS put in the T-CPR population are exported.
+side, so only calls EMS put in the T-CPR population are exported, and of those only arrests of
+presumed non-traumatic cause (CARES excludes "clear and obvious traumatic etiology").
 
 Times are the corrected ones (a QI reviewer's correction from the recording wins), written in the
 agency's zone with their offset; intervals are seconds from T0 as in DESIGN.md §4.
@@ -18,6 +19,7 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from service.qi.audit_csv import cell
+from service.qi.summary import is_traumatic
 from service.triage import events as k
 from service.triage.intervals import benchmarks, intervals
 from service.triage.profiles import BenchmarkProfile
@@ -58,13 +60,21 @@ def yes_no(value: bool | None) -> str:
 
 
 def telecommunicator_cpr(state: CallState) -> str:
-    """Yes when instructions began or a directed compression happened; Not applicable when
-    bystander CPR was already in progress; No otherwise (not recognised, or not given)."""
+    """By the measures' one rule (DESIGN.md §5): an excluded call (not given, and no directed
+    first compression) is Not applicable when bystander CPR was already in progress and No
+    otherwise; any other call is Yes when instructions began or a directed compression
+    happened (a "caller hung up" after the first compression leaves it Yes), else No."""
+    if state.excluded:
+        return "Not applicable" if state.not_given_reason in NOT_APPLICABLE_REASONS else "No"
     if state.corrected(k.TCPR_STARTED) or state.corrected(k.TCPR_FIRST_COMPRESSION):
         return "Yes"
-    if state.not_given_reason in NOT_APPLICABLE_REASONS:
-        return "Not applicable"
     return "No"
+
+
+def exported(state: CallState) -> bool:
+    """CARES takes arrests of presumed non-traumatic cause: a call whose EMS outcome gives a
+    clear traumatic etiology is left out of the export."""
+    return not is_traumatic((state.ems_outcome or {}).get("etiology"))
 
 
 def cares_row(state: CallState, profile: BenchmarkProfile, zone: str) -> dict[str, str]:
@@ -92,7 +102,8 @@ def cares_row(state: CallState, profile: BenchmarkProfile, zone: str) -> dict[st
         "call_answered": local(state.corrected(k.CALL_ANSWERED)),
         "call_transferred": local(state.corrected(k.CALL_TRANSFERRED)),
         "telecommunicator": cell(state.telecommunicator),
-        "arrest_recognized_by_telecommunicator": yes_no(state.recognized),
+        # Telecommunicator recognition: before EMS arrived (DESIGN.md §5).
+        "arrest_recognized_by_telecommunicator": yes_no(state.telecommunicator_recognized),
         "recognition_time": local(state.recognition_time),
         "seconds_to_recognition": number(iv["to_recognition"]),
         "recognition_path": state.path or "",
@@ -105,6 +116,6 @@ def cares_row(state: CallState, profile: BenchmarkProfile, zone: str) -> dict[st
         "benchmark_profile": profile.name,
         "recognition_benchmark_met": yes_no(met["recognition_met"]),
         "first_compression_benchmark_met": yes_no(met["first_compression_met"]),
-        "qi_reviewed": yes_no(review is not None),
+        "qi_reviewed": yes_no(review is not None and review.get("signed_off") is True),
         "qi_recognizable": yes_no(recognizable if isinstance(recognizable, bool) else None),
     }

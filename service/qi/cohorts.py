@@ -1,28 +1,19 @@
-"""The §5 measures from aggregated cohorts, pure.
+"""Calls grouped by everything the §5 measures distinguish, pure.
 
 A million calls are too many to fetch one by one: the store counts them in SQL instead, grouped
-by everything the measures distinguish, and keeps interval values only where a median needs them
-(population calls, a small share). `measures_from_cohorts` turns those groups into exactly the
-dict `service.qi.measures.measures` returns for the same calls; tests hold the two paths equal.
+by the same key (service/store/measures.py `_COHORT_KEY`), and keeps interval values and reasons
+only where the measures need them (population calls, a small share). `cohorts()` does the same
+grouping in Python; tests hold the two equal. The measures themselves are computed from cohorts
+only (service.qi.measures), whichever way they were grouped.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Any
 
-from service.qi.measures import (
-    RECOGNITION_GOAL,
-    RECOGNIZABLE_GOAL,
-    TCPR_GOAL,
-    CallSummary,
-    median,
-    outside_reason,
-    rate,
-)
-from service.triage.profiles import BenchmarkProfile
+from service.qi.summary import CallSummary, t0_fallback
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,18 +26,26 @@ class Cohort:
     ems_says_not_arrest: bool = False
     ems_witnessed: bool = False
     resuscitation_attempted: bool = False  # True only where EMS said so
-    recognized: bool = False
-    reviewed: bool = False
+    recognized: bool = False  # telecommunicator recognition: before EMS arrived
+    recognition_after_arrival: bool = False
+    qi_reviewed: bool = False  # the review in force is signed off
     unrecognizable: bool = False  # the review in force says `recognizable: false`
-    not_given_reason: str | None = None
+    excluded: bool = False
+    excluded_reviewed: bool = False
+    exclusion_reason: str | None = None  # the `tcpr.not_given` reason of an excluded call
     has_first_compression: bool = False
+    t0_fallback: bool = False
     # Kept for population calls only: the medians are over them.
     to_recognition: float | None = None
     to_first_compression: float | None = None
+    # Kept for QI-reviewed population calls only: the training needs are theirs.
+    nonrecognition_reasons: tuple[str, ...] = ()
+    delay_reasons: tuple[str, ...] = ()
 
 
 def cohort_of(c: CallSummary) -> Cohort:
     """The cohort one call falls in (calls=1); the store's GROUP BY uses the same key."""
+    reviewed_population = c.in_population and c.signed_off
     return Cohort(
         calls=1,
         in_population=c.in_population,
@@ -55,12 +54,18 @@ def cohort_of(c: CallSummary) -> Cohort:
         ems_witnessed=c.ems_witnessed,
         resuscitation_attempted=c.resuscitation_attempted is True,
         recognized=c.recognized,
-        reviewed=c.reviewed,
+        recognition_after_arrival=c.recognition_after_arrival,
+        qi_reviewed=c.signed_off,
         unrecognizable=c.recognizable is False,
-        not_given_reason=c.not_given_reason,
+        excluded=c.excluded,
+        excluded_reviewed=c.excluded_reviewed,
+        exclusion_reason=c.not_given_reason if c.excluded else None,
         has_first_compression=c.to_first_compression is not None,
+        t0_fallback=t0_fallback(c.t0_source),
         to_recognition=c.to_recognition if c.in_population else None,
         to_first_compression=c.to_first_compression if c.in_population else None,
+        nonrecognition_reasons=c.nonrecognition_reasons if reviewed_population else (),
+        delay_reasons=c.delay_reasons if reviewed_population else (),
     )
 
 
@@ -68,80 +73,3 @@ def cohorts(summaries: Iterable[CallSummary]) -> list[Cohort]:
     """Group calls into cohorts, as the store does in SQL."""
     counted = Counter(cohort_of(c) for c in summaries)
     return [replace(key, calls=n) for key, n in counted.items()]
-
-
-def measures_from_cohorts(groups: Iterable[Cohort], profile: BenchmarkProfile) -> dict[str, Any]:
-    """`measures()` of the calls the cohorts stand for, without the calls themselves."""
-    groups = list(groups)
-
-    def count(*tests: Callable[[Cohort], bool]) -> int:
-        return sum(g.calls for g in groups if all(test(g) for test in tests))
-
-    def pop(g: Cohort) -> bool:
-        return g.in_population
-
-    def recognized(g: Cohort) -> bool:
-        return g.recognized
-
-    def eligible(g: Cohort) -> bool:
-        return g.not_given_reason is None
-
-    def recognizable(g: Cohort) -> bool:
-        return not g.unrecognizable
-
-    exclusions: Counter[str] = Counter()
-    outside: Counter[str] = Counter()
-    for g in groups:
-        if g.in_population and g.recognized and g.not_given_reason:
-            exclusions[g.not_given_reason] += g.calls
-        if not g.in_population:
-            reason = outside_reason(g)
-            if reason is not None:
-                outside[reason] += g.calls
-    population = count(pop)
-    recognizable_n = count(pop, recognizable)
-    tcpr_eligible = count(pop, recognized, eligible)
-    return {
-        "benchmark_profile": profile.name,
-        "calls_in_period": count(),
-        "population": population,
-        "recognition_rate": rate(count(pop, recognized), population, RECOGNITION_GOAL),
-        "recognizable_recognition_rate": rate(
-            count(pop, recognizable, recognized), recognizable_n, RECOGNIZABLE_GOAL
-        ),
-        "tcpr_rate": rate(
-            count(pop, recognized, eligible, lambda g: g.has_first_compression),
-            tcpr_eligible,
-            TCPR_GOAL,
-        ),
-        "median_seconds_to_recognition": median(recognition_values(groups), profile.recognition_s),
-        "median_seconds_to_first_compression": median(
-            compression_values(groups), profile.first_compression_s
-        ),
-        "qi_reviewed": count(pop, lambda g: g.reviewed),
-        "qi_reviewed_all_calls": count(lambda g: g.reviewed),
-        "over_triage": count(recognized, lambda g: g.ems_says_not_arrest),
-        "tcpr_exclusions": dict(sorted(exclusions.items())),
-        "outside_population": dict(sorted(outside.items())),
-        "without_ems_outcome": count(lambda g: not g.has_ems_outcome),
-    }
-
-
-def recognition_values(groups: Iterable[Cohort]) -> list[float]:
-    """Each recognised population call's `to_recognition`, as often as it occurs."""
-    return [
-        g.to_recognition
-        for g in groups
-        if g.in_population and g.recognized and g.to_recognition is not None
-        for _ in range(g.calls)
-    ]
-
-
-def compression_values(groups: Iterable[Cohort]) -> list[float]:
-    """Each population call's `to_first_compression`, as often as it occurs."""
-    return [
-        g.to_first_compression
-        for g in groups
-        if g.in_population and g.to_first_compression is not None
-        for _ in range(g.calls)
-    ]

@@ -18,8 +18,12 @@ COUNTS: Final = (
     "qi_reviewed_all_calls",
     "over_triage",
     "without_ems_outcome",
+    "t0_fallback_calls",
+    "recognitions_after_arrival",
 )
 BREAKDOWNS: Final = ("tcpr_exclusions", "outside_population")
+# The reviewed (AHA) block: its rates (coverage too) and medians, as `reviewed.<key>` rows.
+REVIEWED_RATES: Final = (*RATES, "coverage")
 
 MEASURE_COLUMNS: Final = (
     "agency",
@@ -44,7 +48,14 @@ MONTH_COLUMNS: Final = (
     *COUNTS,
     *(f"{rate}_{part}" for rate in RATES for part in ("numerator", "denominator", "percent")),
     *(f"{median}_{part}" for median in MEDIANS for part in ("value", "n")),
+    *(
+        f"reviewed_{rate}_{part}"
+        for rate in REVIEWED_RATES
+        for part in ("numerator", "denominator", "percent")
+    ),
+    *(f"reviewed_{median}_{part}" for median in MEDIANS for part in ("value", "n")),
 )
+BREAKDOWN_COLUMNS: Final = ("by", "group", "suppressed", *MEASURE_COLUMNS[1:])
 
 
 def cell(value: Any) -> str:
@@ -55,10 +66,32 @@ def cell(value: Any) -> str:
     return str(value)
 
 
+def _rate_row(blank: dict[str, str], head: dict[str, str], key: str, rate: Any) -> dict[str, str]:
+    return {
+        **blank,
+        **head,
+        "measure": key,
+        **{part: cell(rate[part]) for part in ("numerator", "denominator", "percent")},
+        "goal": cell(rate["goal"]),
+    }
+
+
+def _median_row(
+    blank: dict[str, str], head: dict[str, str], key: str, median: Any
+) -> dict[str, str]:
+    return {
+        **blank,
+        **head,
+        "measure": key,
+        **{part: cell(median[part]) for part in ("value", "n", "benchmark")},
+    }
+
+
 def measure_rows(
     agency: str, start: str | None, end: str | None, figures: Mapping[str, Any]
 ) -> list[dict[str, str]]:
-    """One row per measure of one scope (an agency, or "all" for a set's total)."""
+    """One row per measure of one scope (an agency, or "all" for a set's total): the
+    provisional measures, then the reviewed (AHA) ones as `reviewed.<key>`."""
     head = {
         "agency": agency,
         "from": cell(start),
@@ -67,30 +100,46 @@ def measure_rows(
     }
     blank = dict.fromkeys(MEASURE_COLUMNS, "")
     rows = [{**blank, **head, "measure": key, "count": cell(figures[key])} for key in COUNTS]
-    for key in RATES:
-        rate = figures[key]
-        rows.append(
-            {
-                **blank,
-                **head,
-                "measure": key,
-                **{part: cell(rate[part]) for part in ("numerator", "denominator", "percent")},
-                "goal": cell(rate["goal"]),
-            }
-        )
-    for key in MEDIANS:
-        median = figures[key]
-        rows.append(
-            {
-                **blank,
-                **head,
-                "measure": key,
-                **{part: cell(median[part]) for part in ("value", "n", "benchmark")},
-            }
-        )
+    rows += [_rate_row(blank, head, key, figures[key]) for key in RATES]
+    rows += [_median_row(blank, head, key, figures[key]) for key in MEDIANS]
     for key in BREAKDOWNS:
         for reason, n in figures[key].items():
             rows.append({**blank, **head, "measure": f"{key}.{reason}", "count": cell(n)})
+    reviewed = figures["reviewed"]
+    rows.append(
+        {**blank, **head, "measure": "reviewed.qi_reviewed", "count": cell(reviewed["qi_reviewed"])}
+    )
+    rows += [_rate_row(blank, head, f"reviewed.{key}", reviewed[key]) for key in REVIEWED_RATES]
+    rows += [_median_row(blank, head, f"reviewed.{key}", reviewed[key]) for key in MEDIANS]
+    for reason, n in reviewed["tcpr_exclusions"].items():
+        rows.append(
+            {**blank, **head, "measure": f"reviewed.tcpr_exclusions.{reason}", "count": cell(n)}
+        )
+    for kind, tally in reviewed["reasons"].items():
+        for reason, n in tally.items():
+            rows.append(
+                {**blank, **head, "measure": f"reviewed.reasons.{kind}.{reason}", "count": cell(n)}
+            )
+    return rows
+
+
+def breakdown_rows(
+    by: str, start: str | None, end: str | None, groups: Iterable[Mapping[str, Any]]
+) -> list[dict[str, str]]:
+    """A breakdown as CSV: each group's measure rows; a suppressed group is one row that says
+    so, with no figure in it."""
+    rows: list[dict[str, str]] = []
+    blank = dict.fromkeys(BREAKDOWN_COLUMNS, "")
+    for group in groups:
+        name = cell(group["group"])
+        if group["suppressed"]:
+            rows.append(
+                {**blank, "by": by, "group": name, "suppressed": "true", "measure": "population"}
+            )
+            continue
+        for row in measure_rows("", start, end, group):
+            del row["agency"]
+            rows.append({**blank, "by": by, "group": name, "suppressed": "false", **row})
     return rows
 
 
@@ -108,6 +157,13 @@ def month_row(period: str, start: str, end: str, figures: Mapping[str, Any]) -> 
     for median in MEDIANS:
         for part in ("value", "n"):
             row[f"{median}_{part}"] = cell(figures[median][part])
+    reviewed = figures["reviewed"]
+    for rate in REVIEWED_RATES:
+        for part in ("numerator", "denominator", "percent"):
+            row[f"reviewed_{rate}_{part}"] = cell(reviewed[rate][part])
+    for median in MEDIANS:
+        for part in ("value", "n"):
+            row[f"reviewed_{median}_{part}"] = cell(reviewed[median][part])
     return row
 
 

@@ -1,76 +1,43 @@
-"""AHA T-CPR program measures for an agency and period (DESIGN.md §5), pure.
+"""AHA T-CPR program measures for an agency and period (DESIGN.md §5), pure: the one
+implementation.
 
-The population is the calls whose latest `ems.outcome` says out-of-hospital cardiac arrest with
-resuscitation attempted and not witnessed by EMS (an arrest after EMS arrival is outside T-CPR).
-Each call is first reduced to a small `CallSummary`, which the store keeps beside the events, so
-the measures of a large period aggregate summaries instead of re-reading every event.
+Each call is judged once (service.qi.summary), grouped into cohorts (service.qi.cohorts, or the
+store's GROUP BY over the same key), and the measures are computed here from cohorts only, so the
+API, the trends, the per-telecommunicator cards, the breakdowns and the tests all count by the
+same rules.
+
+Two sets of figures come out. The **provisional** measures take every drafted audit as it
+stands, so QI staff see where they are before review. The **reviewed** measures are the AHA's own:
+"QI reviewed and EMS confirmed OHCAs", a call counting in a numerator only once its review in
+force is signed off, with `coverage` saying how much of the population that is.
 """
 
 from __future__ import annotations
 
 import statistics
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Callable, Iterable, Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Final, Protocol
 
-from service.qi.audit import ems_flags
-from service.triage.intervals import intervals
+from service.qi.cohorts import Cohort, cohorts
+from service.qi.summary import CallSummary, summarize
 from service.triage.profiles import BenchmarkProfile
-from service.triage.state import CallState
+
+__all__ = ["CallSummary", "measures", "measures_from_cohorts", "summarize"]
 
 RECOGNITION_GOAL: Final = 75.0
 RECOGNIZABLE_GOAL: Final = 95.0
 TCPR_GOAL: Final = 75.0
-
-
-@dataclass(frozen=True, slots=True)
-class CallSummary:
-    """What the measures need of one call."""
-
-    call_id: str
-    t0: datetime | None
-    in_population: bool
-    has_ems_outcome: bool
-    ems_says_not_arrest: bool
-    ems_witnessed: bool
-    resuscitation_attempted: bool | None
-    recognized: bool
-    to_recognition: float | None
-    to_first_compression: float | None
-    not_given_reason: str | None
-    reviewed: bool
-    recognizable: bool | None
-    signed_off: bool
-    telecommunicator: str | None
-
-
-def summarize(state: CallState) -> CallSummary:
-    iv = intervals(state)
-    in_population, not_arrest = ems_flags(state)
-    ems = state.ems_outcome or {}
-    review = state.review
-    recognizable = review.get("recognizable") if review is not None else None
-    attempted = ems.get("resuscitation_attempted")
-    return CallSummary(
-        call_id=state.call_id,
-        t0=state.t0,
-        in_population=in_population,
-        has_ems_outcome=state.ems_outcome is not None,
-        ems_says_not_arrest=not_arrest,
-        ems_witnessed=ems.get("ems_witnessed") is True,
-        resuscitation_attempted=attempted if isinstance(attempted, bool) else None,
-        recognized=state.recognized,
-        to_recognition=iv["to_recognition"],
-        to_first_compression=iv["to_first_compression"],
-        not_given_reason=state.not_given_reason,
-        reviewed=review is not None,
-        recognizable=recognizable if isinstance(recognizable, bool) else None,
-        signed_off=review is not None and review.get("signed_off") is True,
-        telecommunicator=state.telecommunicator,
-    )
+COVERAGE_GOAL: Final = 100.0
+# The five keys of DESIGN.md §5's table, provisional and reviewed alike.
+MEASURE_KEYS: Final = (
+    "recognition_rate",
+    "recognizable_recognition_rate",
+    "tcpr_rate",
+    "median_seconds_to_recognition",
+    "median_seconds_to_first_compression",
+)
 
 
 def percent(numerator: int, denominator: int) -> float | None:
@@ -96,49 +63,174 @@ def median(values: Iterable[float], benchmark: float) -> dict[str, Any]:
     return {"value": value, "n": len(data), "benchmark": benchmark}
 
 
-def measures(summaries: Iterable[CallSummary], profile: BenchmarkProfile) -> dict[str, Any]:
-    """The §5 measures over calls already filtered to the period (T1 <= T0 < T2)."""
-    calls = list(summaries)
-    population = [c for c in calls if c.in_population]
-    recognized = [c for c in population if c.recognized]
-    recognizable = [c for c in population if c.recognizable is not False]
-    tcpr_eligible = [c for c in recognized if c.not_given_reason is None]
-    exclusions = Counter(c.not_given_reason for c in recognized if c.not_given_reason)
-    outside = Counter(
-        reason
-        for c in calls
-        if not c.in_population
-        for reason in [outside_reason(c)]
-        if reason is not None
-    )
+Test = Callable[[Cohort], bool]
+
+
+def _in_population(g: Cohort) -> bool:
+    return g.in_population
+
+
+def _reviewed(g: Cohort) -> bool:
+    return g.in_population and g.qi_reviewed
+
+
+def _five(
+    groups: list[Cohort], profile: BenchmarkProfile, base: Test, excluded: Test
+) -> dict[str, Any]:
+    """The five measures over the cohorts that pass `base` (numerators), against the whole
+    population for the recognition rate; `excluded` says who leaves the T-CPR rate."""
+
+    def count(*tests: Test) -> int:
+        return sum(g.calls for g in groups if all(test(g) for test in tests))
+
+    def recognized(g: Cohort) -> bool:
+        return g.recognized
+
+    def recognizable(g: Cohort) -> bool:
+        return not g.unrecognizable
+
+    def eligible(g: Cohort) -> bool:
+        return not excluded(g)
+
+    def compressed(g: Cohort) -> bool:
+        return g.has_first_compression
+
     return {
-        "benchmark_profile": profile.name,
-        "calls_in_period": len(calls),
-        "population": len(population),
-        "recognition_rate": rate(len(recognized), len(population), RECOGNITION_GOAL),
+        "recognition_rate": rate(count(base, recognized), count(_in_population), RECOGNITION_GOAL),
         "recognizable_recognition_rate": rate(
-            sum(c.recognized for c in recognizable), len(recognizable), RECOGNIZABLE_GOAL
+            count(base, recognizable, recognized), count(base, recognizable), RECOGNIZABLE_GOAL
         ),
         "tcpr_rate": rate(
-            sum(c.to_first_compression is not None for c in tcpr_eligible),
-            len(tcpr_eligible),
+            count(base, recognized, eligible, compressed),
+            count(base, recognized, eligible),
             TCPR_GOAL,
         ),
         "median_seconds_to_recognition": median(
-            (c.to_recognition for c in recognized if c.to_recognition is not None),
-            profile.recognition_s,
+            recognition_values(g for g in groups if base(g)), profile.recognition_s
         ),
         "median_seconds_to_first_compression": median(
-            (c.to_first_compression for c in population if c.to_first_compression is not None),
-            profile.first_compression_s,
+            compression_values(g for g in groups if base(g)), profile.first_compression_s
         ),
-        "qi_reviewed": sum(c.reviewed for c in population),
-        "qi_reviewed_all_calls": sum(c.reviewed for c in calls),
-        "over_triage": sum(c.recognized and c.ems_says_not_arrest for c in calls),
-        "tcpr_exclusions": dict(sorted(exclusions.items())),
-        "outside_population": dict(sorted(outside.items())),
-        "without_ems_outcome": sum(not c.has_ems_outcome for c in calls),
     }
+
+
+def _exclusions(groups: Iterable[Cohort], base: Test, excluded: Test) -> dict[str, int]:
+    """Exclusion reasons of the recognised calls that leave the T-CPR rate."""
+    counted: Counter[str] = Counter()
+    for g in groups:
+        if base(g) and g.recognized and excluded(g):
+            counted[g.exclusion_reason or "other"] += g.calls
+    return dict(sorted(counted.items()))
+
+
+def reason_tallies(groups: Iterable[Cohort]) -> dict[str, dict[str, int]]:
+    """How many QI-reviewed population calls the review gave each coded reason (free text
+    under `other`): the training needs."""
+    nonrecognition: Counter[str] = Counter()
+    delay: Counter[str] = Counter()
+    for g in groups:
+        if _reviewed(g):
+            nonrecognition.update(dict.fromkeys(g.nonrecognition_reasons, g.calls))
+            delay.update(dict.fromkeys(g.delay_reasons, g.calls))
+    return {
+        "nonrecognition": dict(sorted(nonrecognition.items())),
+        "delay": dict(sorted(delay.items())),
+    }
+
+
+def measures_from_cohorts(groups: Iterable[Cohort], profile: BenchmarkProfile) -> dict[str, Any]:
+    """The §5 measures, provisional and `reviewed`, of the calls the cohorts stand for."""
+    groups = list(groups)
+
+    def count(*tests: Test) -> int:
+        return sum(g.calls for g in groups if all(test(g) for test in tests))
+
+    def provisional_exclusion(g: Cohort) -> bool:
+        return g.excluded
+
+    def reviewed_exclusion(g: Cohort) -> bool:
+        return g.excluded_reviewed
+
+    outside: Counter[str] = Counter()
+    for g in groups:
+        if not g.in_population:
+            reason = outside_reason(g)
+            if reason is not None:
+                outside[reason] += g.calls
+    population = count(_in_population)
+    return {
+        "benchmark_profile": profile.name,
+        "calls_in_period": count(),
+        "population": population,
+        **_five(groups, profile, _in_population, provisional_exclusion),
+        "qi_reviewed": count(_reviewed),
+        "qi_reviewed_all_calls": count(lambda g: g.qi_reviewed),
+        "over_triage": count(lambda g: g.recognized and g.ems_says_not_arrest),
+        "tcpr_exclusions": _exclusions(groups, _in_population, provisional_exclusion),
+        "outside_population": dict(sorted(outside.items())),
+        "without_ems_outcome": count(lambda g: not g.has_ems_outcome),
+        "t0_fallback_calls": count(lambda g: g.t0_fallback),
+        "recognitions_after_arrival": count(lambda g: g.recognition_after_arrival),
+        "reviewed": {
+            **_five(groups, profile, _reviewed, reviewed_exclusion),
+            "coverage": rate(count(_reviewed), population, COVERAGE_GOAL),
+            "qi_reviewed": count(_reviewed),
+            "tcpr_exclusions": _exclusions(groups, _reviewed, reviewed_exclusion),
+            "reasons": reason_tallies(groups),
+        },
+    }
+
+
+# DESIGN.md §5: a group whose population is 1 to 10 is suppressed (small cells identify people).
+SUPPRESS_UP_TO: Final = 10
+
+
+def suppressed(population: int) -> bool:
+    return 1 <= population <= SUPPRESS_UP_TO
+
+
+def breakdown_groups(
+    groups: Mapping[str | None, Iterable[Cohort]], profile: BenchmarkProfile
+) -> list[dict[str, Any]]:
+    """The provisional and reviewed measures of each group of a breakdown, largest population
+    first (then by value, the calls without one last). A group of 1 to 10 population calls
+    says only that it is suppressed: no rate, median, count or reason that could point at a
+    person."""
+    out = []
+    for value, cohorts_ in groups.items():
+        figures = measures_from_cohorts(cohorts_, profile)
+        population = figures["population"]
+        if suppressed(population):
+            out.append({"group": value, "population": population, "suppressed": True})
+        else:
+            out.append({"group": value, **figures, "suppressed": False})
+    out.sort(key=lambda g: (-g["population"], g["group"] is None, g["group"] or ""))
+    return out
+
+
+def measures(summaries: Iterable[CallSummary], profile: BenchmarkProfile) -> dict[str, Any]:
+    """The §5 measures over calls already filtered to the period (T1 <= T0 < T2)."""
+    return measures_from_cohorts(cohorts(summaries), profile)
+
+
+def recognition_values(groups: Iterable[Cohort]) -> list[float]:
+    """Each recognised population call's `to_recognition`, as often as it occurs."""
+    return [
+        g.to_recognition
+        for g in groups
+        if g.in_population and g.recognized and g.to_recognition is not None
+        for _ in range(g.calls)
+    ]
+
+
+def compression_values(groups: Iterable[Cohort]) -> list[float]:
+    """Each population call's `to_first_compression`, as often as it occurs."""
+    return [
+        g.to_first_compression
+        for g in groups
+        if g.in_population and g.to_first_compression is not None
+        for _ in range(g.calls)
+    ]
 
 
 class EmsFlags(Protocol):
@@ -182,7 +274,7 @@ def running_figures(summaries: Iterable[CallSummary], profile: BenchmarkProfile)
         ),
         "first_compressions": len(compressions),
         "first_compressions_in_time": sum(t < profile.first_compression_s for t in compressions),
-        "tcpr_not_given": sum(c.not_given_reason is not None for c in calls),
+        "tcpr_not_given": sum(c.excluded for c in calls),
         "median_seconds_to_recognition": median(
             (c.to_recognition for c in recognized if c.to_recognition is not None),
             profile.recognition_s,

@@ -4,10 +4,21 @@ Each `PatientCareReport` becomes a `CareReport`: its linkage keys (DESIGN.md §8
 the CAD record id, `eResponse.03` the incident number, `eTimes.01` the PSAP call time) and the
 `ems.outcome` it implies: `ohca` when `eArrest.01` is 3001003 or 3001005, `ems_witnessed` when it
 is 3001005 (an arrest after EMS arrival is outside the T-CPR population), and
-`resuscitation_attempted` when any `eArrest.03` is 3003001/3003003/3003005. NEMSIS has no
-dispatcher-assisted CPR element, so the outcome also carries its proxies for the reviewer:
-`eDispatch.02` (EMD with pre-arrival instructions), `eArrest.19` (initial CPR time, and whether
-it began before the 911 call) and `eArrest.20` (who first started CPR).
+`resuscitation_attempted` when any `eArrest.03` is 3003001/3003003/3003005. `etiology` is
+`eArrest.02` and `rosc` any "Yes" in `eArrest.12`. `survived` is False when `eArrest.18` says
+expired (3018001/3018003) or `eOutcome.01` (Emergency Department Disposition) or `eOutcome.02`
+(Hospital Disposition) is 20 Deceased/Expired; else True when either is a "Discharged/transferred"
+code; else None (no outcome data, or 07/09/30, which do not say).
+
+For the equity breakdowns: `age_years` from `ePatient.15` Age in the `ePatient.16` Age Units
+(years stay whole numbers, 6 months is 0.5; None when either is missing or the age is not a whole
+number 1-120), `sex` from `ePatient.25` Sex, else the deprecated `ePatient.13` Gender, and
+`race` the words of every `ePatient.14` Race, sorted and joined with "+" ("multiple" when that
+would be over 64 characters).
+
+NEMSIS has no dispatcher-assisted CPR element, so the outcome also carries its proxies for the
+reviewer: `eDispatch.02` (EMD with pre-arrival instructions), `eArrest.19` (initial CPR time, and
+whether it began before the 911 call) and `eArrest.20` (who first started CPR).
 
 The document is untrusted: no DTD, no entities, no network, a size limit, and every code read is
 checked against the NEMSIS code list, so a malformed report is refused naming its element and
@@ -16,6 +27,7 @@ line instead of quietly becoming a wrong outcome.
 
 from __future__ import annotations
 
+import re
 from copy import deepcopy
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,6 +40,8 @@ from service.qi import nemsis_codes as codes
 MAX_DOCUMENT_BYTES: Final = 5_000_000
 _NS: Final = {"n": codes.NAMESPACE}
 _NIL: Final = f"{{{codes.XSI}}}nil"
+# A non-negative xs:integer of at most three significant digits (so int() is cheap and safe).
+_WHOLE_NUMBER: Final = re.compile(r"\+?0*([0-9]{1,3})")
 
 
 class NemsisError(ValueError):
@@ -173,7 +187,11 @@ def outcome(pcr: etree._Element, psap_call_at: datetime | None, pcr_key: str) ->
         "first_rhythm": _word(pcr, "eArrest/eArrest.11", codes.FIRST_RHYTHM),
         "rosc": any(rosc) if rosc else None,
         "arrest_end": codes.ARREST_END.get(end or ""),
-        "survived": False if end in codes.EXPIRED else None,
+        "survived": _survived(pcr, end),
+        "age_years": _age_years(pcr),
+        "sex": _word(pcr, "ePatient/ePatient.25", codes.SEX)
+        or _word(pcr, "ePatient/ePatient.13", codes.GENDER),
+        "race": _race(pcr),
         "cpr_started_at": _iso(cpr_at),
         "cpr_initiated_by": _word(pcr, "eArrest/eArrest.20", codes.CPR_INITIATED_BY),
         "cpr_before_call": call_to_cpr < 0 if call_to_cpr is not None else None,
@@ -182,6 +200,40 @@ def outcome(pcr: etree._Element, psap_call_at: datetime | None, pcr_key: str) ->
         "pre_arrival_instructions": codes.PRE_ARRIVAL_INSTRUCTIONS.get(emd or ""),
         "pcr_key": pcr_key,
     }
+
+
+def _survived(pcr: etree._Element, end: str | None) -> bool | None:
+    """False on any recorded death (EMS or hospital), else True on a discharge alive, else None."""
+    ed = _code(pcr, "eOutcome/eOutcome.01", codes.ED_DISPOSITION_SURVIVED)
+    hospital = _code(pcr, "eOutcome/eOutcome.02", codes.HOSPITAL_DISPOSITION_SURVIVED)
+    said = [
+        codes.ED_DISPOSITION_SURVIVED.get(ed or ""),
+        codes.HOSPITAL_DISPOSITION_SURVIVED.get(hospital or ""),
+    ]
+    if end in codes.EXPIRED or any(s is False for s in said):
+        return False
+    return True if any(s is True for s in said) else None
+
+
+def _age_years(pcr: etree._Element) -> int | float | None:
+    """`ePatient.15` in years: whole years as an int, other units as a fraction of a year."""
+    unit = _code(pcr, "ePatient/ePatient.AgeGroup/ePatient.16", codes.AGE_UNITS)
+    age = _text(pcr, "ePatient/ePatient.AgeGroup/ePatient.15")
+    if unit is None or age is None:
+        return None
+    whole = _WHOLE_NUMBER.fullmatch(age)
+    number = int(whole.group(1)) if whole else None
+    if number is None or not codes.AGE_MIN <= number <= codes.AGE_MAX:
+        return None
+    return number if unit == codes.AGE_UNIT_YEARS else number * codes.AGE_UNITS[unit]
+
+
+def _race(pcr: etree._Element) -> str | None:
+    words = sorted({codes.RACE[c] for c in _codes(pcr, "ePatient/ePatient.14", codes.RACE)})
+    joined = "+".join(words)
+    if len(joined) > codes.RACE_MAX_CHARS:
+        return codes.MULTIPLE_RACES
+    return joined or None
 
 
 def latest_time(pcr: etree._Element) -> datetime | None:

@@ -155,6 +155,82 @@ DISPATCH_REASON_BY_MPDS_CARD: Final = {
     33: "2301071",  # Transfer/Interfacility/Palliative Care
 }
 
+# ePatient.13 Gender (DEPRECATED in 3.5.1, the 3.5.0 element): read when ePatient.25 has no value.
+GENDER: Final = {
+    "9906001": "female",
+    "9906003": "male",
+    "9906005": "unknown",  # Unknown (Unable to Determine)
+    "9906007": "transgender_male",  # Female-to-Male, Transgender Male
+    "9906009": "transgender_female",  # Male-to-Female, Transgender Female
+    "9906011": "other",  # Other, neither exclusively male or female
+}
+
+# ePatient.25 Sex (new in 3.5.1).
+SEX: Final = {
+    "9919001": "female",
+    "9919003": "male",
+    "9919005": "unknown",
+}
+
+# ePatient.14 Race (repeats: a report's races are joined, sorted, with "+").
+RACE: Final = {
+    "2514001": "american_indian_or_alaska_native",
+    "2514003": "asian",
+    "2514005": "black_or_african_american",
+    "2514007": "hispanic_or_latino",
+    "2514009": "native_hawaiian_or_other_pacific_islander",
+    "2514011": "white",
+    "2514013": "middle_eastern_or_north_african",
+}
+MULTIPLE_RACES: Final = "multiple"  # when the joined words would be over RACE_MAX_CHARS
+RACE_MAX_CHARS: Final = 64
+
+# ePatient.16 Age Units, as years per unit (ePatient.15 Age is a whole number 1-120 of them).
+AGE_UNIT_YEARS: Final = "2516009"
+AGE_UNITS: Final = {
+    "2516001": 1 / 365.25,  # Days
+    "2516003": 1 / (365.25 * 24),  # Hours
+    "2516005": 1 / (365.25 * 24 * 60),  # Minutes
+    "2516007": 1 / 12,  # Months
+    AGE_UNIT_YEARS: 1.0,  # Years
+}
+AGE_MIN: Final = 1
+AGE_MAX: Final = 120
+
+# eOutcome.01 Emergency Department Disposition (UB-04 patient discharge status): whether the code
+# says the patient left alive (a "Discharged..." code), died (20), or neither (07 left against
+# medical advice or discontinued care, 09 admitted to this hospital, 30 still a patient, and 02 / 66
+# moved to another acute hospital, where survival to discharge is decided).
+ED_DISPOSITION_SURVIVED: Final[dict[str, bool | None]] = {
+    "01": True,  # Discharged to home or self care (routine discharge)
+    # Moved to another acute hospital: alive today, but survival to discharge is unknown here.
+    "02": None,  # Discharged/transferred to another short term general hospital for inpatient care
+    "03": True,  # Discharged/transferred to a skilled nursing facility (SNF)
+    "04": True,  # Discharged/transferred to an intermediate care facility (ICF)
+    "05": True,  # Discharged/transferred to another type of institution not defined elsewhere
+    "06": True,  # Discharged/transferred to home under care of organized home health service
+    "07": None,  # Left against medical advice or discontinued care
+    "09": None,  # Admitted as an inpatient to this hospital
+    "20": False,  # Deceased/Expired (or did not recover - Religious Non Medical Health Care)
+    "21": True,  # Discharged/transferred to court/law enforcement
+    "30": None,  # Still a patient or expected to return for outpatient services
+    "43": True,  # Discharged/transferred to a Federal Health Care Facility
+    "50": True,  # Discharged/transferred to Hospice - home
+    "51": True,  # Discharged/transferred to Hospice - medical facility
+    "61": True,  # Discharged/transferred within this institution to a ... swing bed
+    "62": True,  # Discharged/transferred to a inpatient rehabilitation facility
+    "63": True,  # Discharged/transferred to long term care hospitals
+    "64": True,  # Discharged/transferred to a nursing facility certified under Medicaid ...
+    "65": True,  # Discharged/transferred to a psychiatric hospital or ... distinct part unit
+    "66": None,  # Discharged/transferred to a Critical Access Hospital (CAH)
+    "70": True,  # Discharged/transferred to another type of health care institution ...
+}
+
+# eOutcome.02 Hospital Disposition: the same list without 09 (admitted), which is ED-only.
+HOSPITAL_DISPOSITION_SURVIVED: Final[dict[str, bool | None]] = {
+    code: survived for code, survived in ED_DISPOSITION_SURVIVED.items() if code != "09"
+}
+
 # Every (element, code) pair above, for the dictionary check.
 CODE_TABLES: Final[dict[str, tuple[str, ...]]] = {
     "eArrest.01": tuple(CARDIAC_ARREST),
@@ -167,5 +243,11 @@ CODE_TABLES: Final[dict[str, tuple[str, ...]]] = {
     "eArrest.20": tuple(CPR_INITIATED_BY),
     "eDispatch.02": tuple(EMD_PERFORMED),
     "eDispatch.01": (*DISPATCH_REASON_BY_MPDS_CARD.values(), DISPATCH_NO_OTHER_CHOICE),
+    "ePatient.13": tuple(GENDER),
+    "ePatient.14": tuple(RACE),
+    "ePatient.16": tuple(AGE_UNITS),
+    "ePatient.25": tuple(SEX),
+    "eOutcome.01": tuple(ED_DISPOSITION_SURVIVED),
+    "eOutcome.02": tuple(HOSPITAL_DISPOSITION_SURVIVED),
     "eCustomConfiguration.07": tuple(NOT_VALUES),
 }

@@ -21,13 +21,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from service.qi.cohorts import (
-    Cohort,
-    compression_values,
-    measures_from_cohorts,
-    recognition_values,
-)
-from service.qi.measures import CallSummary
+from service.qi.cohorts import Cohort
+from service.qi.measures import compression_values, measures_from_cohorts, recognition_values
+from service.qi.summary import CallSummary
+from service.triage.intervals import met
 from service.triage.profiles import BenchmarkProfile
 
 OUTSTANDING_RECOGNITION_SHARE: Final = 2 / 3
@@ -67,12 +64,47 @@ def breakdown(
             "tcpr_rate": m["tcpr_rate"],
             "median_seconds_to_recognition": m["median_seconds_to_recognition"],
             "median_seconds_to_first_compression": m["median_seconds_to_first_compression"],
-            "recognition_met": sum(v < profile.recognition_s for v in to_recognition),
-            "first_compression_met": sum(v < profile.first_compression_s for v in to_compression),
+            "recognition_met": sum(met(v, profile.recognition_s) is True for v in to_recognition),
+            "first_compression_met": sum(
+                met(v, profile.first_compression_s) is True for v in to_compression
+            ),
+            # The AHA pairs measure 1 (recognition) with measure 2 (T-CPR): both goals judged.
+            "goals_met": {
+                "recognition": goal_met(m["recognition_rate"]),
+                "tcpr": goal_met(m["tcpr_rate"]),
+            },
+            "reviewed": {
+                "coverage": m["reviewed"]["coverage"],
+                "recognition_rate": m["reviewed"]["recognition_rate"],
+                "tcpr_rate": m["reviewed"]["tcpr_rate"],
+            },
+            # The training needs QI review found in this person's calls.
+            "reasons": m["reviewed"]["reasons"],
         }
         row["card"] = card(row)
         rows.append(row)
     return rows
+
+
+def goal_met(rate: Mapping[str, Any]) -> bool | None:
+    return None if rate["percent"] is None else rate["percent"] >= rate["goal"]
+
+
+def verdict(row: Mapping[str, Any]) -> str:
+    """Measures 1 and 2 together, as the AHA intends: recognising an arrest is half the job, the
+    other half is getting the caller's hands on the chest."""
+    recognition, tcpr = row["goals_met"]["recognition"], row["goals_met"]["tcpr"]
+    if recognition and tcpr:
+        return "Meets both AHA goals: recognition and T-CPR"
+    if recognition and tcpr is None:
+        return "Meets the recognition goal; no recognised arrest was eligible for T-CPR"
+    if recognition:
+        return "Meets the recognition goal, not the T-CPR goal"
+    if tcpr:
+        return "Meets the T-CPR goal, not the recognition goal"
+    if tcpr is None:
+        return "Below the recognition goal; no recognised arrest was eligible for T-CPR"
+    return "Below both AHA goals: recognition and T-CPR"
 
 
 def card(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -90,9 +122,16 @@ def card(row: Mapping[str, Any]) -> dict[str, Any]:
             f"{who}: {plural(row['calls'], 'call')}, none an EMS-confirmed cardiac arrest "
             "with resuscitation attempted in this period"
         )
-        return {"headline": headline, "strengths": strengths, "opportunities": opportunities}
+        return {
+            "headline": headline,
+            "verdict": None,
+            "strengths": strengths,
+            "opportunities": opportunities,
+        }
 
     headline = f"Recognised {recognized} of {plural(population, 'arrest')}"
+    if tcpr["denominator"]:
+        headline += f", compressions in {tcpr['numerator']} of {tcpr['denominator']} eligible"
     if to_recognition["value"] is not None:
         value, benchmark = to_recognition["value"], to_recognition["benchmark"]
         headline += (
@@ -139,7 +178,21 @@ def card(row: Mapping[str, Any]) -> dict[str, Any]:
         strengths,
         opportunities,
     )
-    return {"headline": headline, "strengths": strengths, "opportunities": opportunities}
+    needs = sorted(
+        ((n, kind, code) for kind, tally in row["reasons"].items() for code, n in tally.items()),
+        key=lambda t: (-t[0], t[1], t[2]),
+    )
+    if needs:
+        opportunities.append(
+            "Training needs from QI review: "
+            + ", ".join(f"{code.replace('_', ' ')} ({n})" for n, _, code in needs)
+        )
+    return {
+        "headline": headline,
+        "verdict": verdict(row),
+        "strengths": strengths,
+        "opportunities": opportunities,
+    }
 
 
 def _interval(
@@ -199,10 +252,14 @@ def outstanding(
     for c in chosen:
         assert c.t0 is not None and c.to_recognition is not None
         assert c.to_first_compression is not None
+        to_recognition, to_compression = (
+            round(c.to_recognition, 3),
+            round(c.to_first_compression, 3),
+        )
         why = (
-            f"recognised in {seconds(c.to_recognition)} s, well under the "
+            f"recognised in {seconds(to_recognition)} s, well under the "
             f"{seconds(profile.recognition_s)} s benchmark, and first compression at "
-            f"{seconds(c.to_first_compression)} s, under {seconds(compression_under)} s"
+            f"{seconds(to_compression)} s, under {seconds(compression_under)} s"
         )
         if not c.in_population:
             why += " (EMS outcome pending)"
@@ -211,8 +268,8 @@ def outstanding(
                 "call_id": c.call_id,
                 "telecommunicator": c.telecommunicator,
                 "t0": c.t0.astimezone(tz).isoformat(),
-                "to_recognition": c.to_recognition,
-                "to_first_compression": c.to_first_compression,
+                "to_recognition": to_recognition,
+                "to_first_compression": to_compression,
                 "ems_confirmed": c.in_population,
                 "why": why,
             }

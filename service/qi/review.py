@@ -59,6 +59,7 @@ def determination(state: CallState) -> dict[str, Any]:
         "notes": _text(review.get("notes")),
         "feedback": _text(review.get("feedback")),
         "signed_off": review.get("signed_off") is True,
+        "exclusion_valid": state.exclusion_valid,
         "reviewer": event.actor if event is not None else None,
         "reviewed_at": iso(event.at) if event is not None else None,
     }

@@ -21,7 +21,9 @@ from itertools import groupby
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from service.qi.cohorts import Cohort, measures_from_cohorts
+from service.qi.cohorts import Cohort
+from service.qi.measures import measures_from_cohorts
+from service.qi.spc import p_chart
 from service.triage.profiles import BenchmarkProfile
 
 MIN_MONTHS: Final = 3
@@ -36,6 +38,9 @@ TRENDED: Final = (
     ("median_seconds_to_recognition", False),
     ("median_seconds_to_first_compression", False),
 )
+
+
+CHARTED_RATES: Final = ("recognition_rate", "tcpr_rate")
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,4 +174,11 @@ def trend(
                 **measures_from_cohorts([c for _, found in members for c in found], profile),
             }
         )
-    return {"months": months, "years": years, "secular_trend": secular_trend(months)}
+    return {
+        "months": months,
+        "years": years,
+        "secular_trend": secular_trend(months),
+        # Each month's own limits around the period's rate (service.qi.spc): a low month with
+        # few arrests is noise unless it falls outside them.
+        "control_limits": {key: p_chart(months, key) for key in CHARTED_RATES},
+    }

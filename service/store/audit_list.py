@@ -23,9 +23,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from service.qi.summary import t0_fallback
 from service.store.events import events_of_calls
 from service.store.tables import CallRow
 from service.triage.events import Event
+from service.triage.intervals import met
 from service.triage.profiles import BenchmarkProfile
 
 MAX_LIMIT = 500
@@ -122,25 +124,29 @@ ROW_COLUMNS = (
     CallRow.recognizable,
     CallRow.signed_off,
     CallRow.ended,
+    CallRow.t0_source,
+    CallRow.recognition_after_arrival,
+    CallRow.excluded,
+    CallRow.exclusion_valid,
 )
 
 
-def _met(interval: float | None, threshold: float) -> bool | None:
-    return None if interval is None else interval < threshold
+def shown(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds, 3)
 
 
 def row_summary(row: Any, profile: BenchmarkProfile) -> dict[str, Any]:
     """One line of the list: what a reviewer scans before opening the audit."""
-    recognition_met = _met(row.to_recognition, profile.recognition_s)
-    compression_met = _met(row.to_first_compression, profile.first_compression_s)
+    recognition_met = met(row.to_recognition, profile.recognition_s)
+    compression_met = met(row.to_first_compression, profile.first_compression_s)
     return {
         "call_id": row.call_id,
         "t0": row.t0.isoformat(),
         "telecommunicator": row.telecommunicator,
         "recognized": row.recognized,
-        "intervals": {
-            "to_recognition": row.to_recognition,
-            "to_first_compression": row.to_first_compression,
+        "intervals": {  # shown to the millisecond, judged exactly (like the audit)
+            "to_recognition": shown(row.to_recognition),
+            "to_first_compression": shown(row.to_first_compression),
         },
         "benchmarks": {
             "recognition_met": recognition_met,
@@ -156,6 +162,12 @@ def row_summary(row: Any, profile: BenchmarkProfile) -> dict[str, Any]:
         "recognizable": row.recognizable,
         "signed_off": row.signed_off,
         "ended": row.ended,
+        # Measured from the answer (no `call.received`): ring and transfer time are lost.
+        "t0_source": row.t0_source,
+        "t0_fallback": t0_fallback(row.t0_source),
+        "recognition_after_arrival": row.recognition_after_arrival,
+        "excluded": row.excluded,
+        "exclusion_valid": row.exclusion_valid,
     }
 
 

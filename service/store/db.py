@@ -4,6 +4,7 @@ event has reached the disk."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 import migrations
+from service.triage.profiles import AgencyConfig
 
 
 def is_sqlite(url: str) -> bool:
@@ -44,12 +46,18 @@ def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[Any]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-def alembic_config(url: str, chain_key: bytes | None = None) -> Config:
+def alembic_config(
+    url: str,
+    chain_key: bytes | None = None,
+    config_for: Callable[[str], AgencyConfig] | None = None,
+) -> Config:
     config = Config()
     config.set_main_option("script_location", str(Path(migrations.__file__).parent))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     if chain_key is not None:
         config.attributes["chain_key"] = chain_key
+    if config_for is not None:  # each agency's configuration, for calls judged again (0004)
+        config.attributes["config_for"] = config_for
     return config
 
 
@@ -62,10 +70,16 @@ def audit_key(config: Config) -> bytes | None:
     return value.encode() if value else None
 
 
-def migrate(url: str, revision: str = "head", chain_key: bytes | None = None) -> None:
+def migrate(
+    url: str,
+    revision: str = "head",
+    chain_key: bytes | None = None,
+    config_for: Callable[[str], AgencyConfig] | None = None,
+) -> None:
     """Bring the database to `revision`. Blocking: call it from a thread inside an event loop.
-    `chain_key` is the audit key (default: `TCPR_AUDIT_KEY`), for events chained on the way."""
-    command.upgrade(alembic_config(url, chain_key), revision)
+    `chain_key` is the audit key (default: `TCPR_AUDIT_KEY`), for events chained on the way;
+    `config_for` each agency's configuration (default: `TCPR_AGENCIES`), for calls judged again."""
+    command.upgrade(alembic_config(url, chain_key, config_for), revision)
 
 
 def downgrade(url: str, revision: str = "base") -> None:

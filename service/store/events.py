@@ -23,7 +23,7 @@ from sqlalchemy import and_, bindparam, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from service.qi.measures import CallSummary, summarize
+from service.qi.summary import CallSummary, summarize
 from service.store.chain import extend
 from service.store.chain_store import read_heads, write_heads
 from service.store.tables import SUMMARY_COLUMNS, CallRow, EventRow
@@ -371,7 +371,7 @@ class EventStore:
             for call_id, fresh in calls.items():
                 call_events = history.get(call_id) or fresh
                 state = fold(agency, call_id, call_events, config)
-                summary = summarize(state)
+                summary = summarize(state, config)
                 row: dict[str, Any] = {c: getattr(summary, c) for c in SUMMARY_COLUMNS}
                 row["ended"] = state.ended_at is not None
                 row["last_seq"] = max(e.arrival for e in call_events)

@@ -14,21 +14,34 @@ for a year of a million calls; no extra index is needed.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, false, func, literal, literal_column, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    case,
+    false,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import QueryableAttribute
 
 from service.qi.cohorts import Cohort
-from service.qi.measures import CallSummary
+from service.qi.summary import CallSummary
 from service.store.events import SUMMARY_SELECT, events_of_calls, summary_from_row
 from service.store.tables import CallRow
-from service.triage.events import Event
+from service.triage.events import CALL_ANSWERED, Event
 
 Expression = ColumnElement[Any] | QueryableAttribute[Any]
+_T0_FALLBACK = func.coalesce(CallRow.t0_source == CALL_ANSWERED, false())
+_REVIEWED_POPULATION = and_(CallRow.in_population, CallRow.signed_off)
 # The cohort key, in `Cohort` field order after `calls`.
 _COHORT_KEY: tuple[Expression, ...] = (
     CallRow.in_population,
@@ -37,16 +50,39 @@ _COHORT_KEY: tuple[Expression, ...] = (
     CallRow.ems_witnessed,
     func.coalesce(CallRow.resuscitation_attempted, false()),
     CallRow.recognized,
-    CallRow.reviewed,
+    CallRow.recognition_after_arrival,
+    CallRow.signed_off,
     func.coalesce(CallRow.recognizable == false(), false()),
-    CallRow.not_given_reason,
+    CallRow.excluded,
+    CallRow.excluded_reviewed,
+    case((CallRow.excluded, CallRow.not_given_reason)),
     CallRow.to_first_compression.is_not(None),
+    _T0_FALLBACK,
     case((CallRow.in_population, CallRow.to_recognition)),
     case((CallRow.in_population, CallRow.to_first_compression)),
+    case((_REVIEWED_POPULATION, CallRow.nonrecognition_reasons)),
+    case((_REVIEWED_POPULATION, CallRow.delay_reasons)),
 )
+# DESIGN.md §5 breakdown dimensions -> the projection column each groups by.
+BREAKDOWN_COLUMNS: dict[str, str] = {
+    "language": "language",
+    "protocol": "protocol",
+    "area": "area",
+    "age_group": "age_group",
+    "sex": "sex",
+    "race": "race",
+    "telecommunicator": "telecommunicator",
+    "agency": "agency",
+}
 # A call matters to the measures beyond being counted when any of these holds.
 _COUNTED_ONLY_UNLESS = or_(
-    CallRow.in_population, CallRow.has_ems_outcome, CallRow.recognized, CallRow.reviewed
+    CallRow.in_population,
+    CallRow.has_ems_outcome,
+    CallRow.recognized,
+    CallRow.recognition_after_arrival,
+    CallRow.reviewed,
+    CallRow.signed_off,
+    _T0_FALLBACK,
 )
 
 
@@ -64,10 +100,30 @@ def _period(
     return where
 
 
+def _codes(value: object) -> tuple[str, ...]:
+    """A reasons column as read through CASE (JSON text, or already decoded)."""
+    if isinstance(value, str):
+        return tuple(json.loads(value))
+    return tuple(value) if isinstance(value, list | tuple) else ()
+
+
 def _cohort(calls: int, values: Sequence[Any]) -> Cohort:
-    (pop, outcome, not_arrest, witnessed, attempted, recognized, reviewed, unrecognizable) = (
-        bool(v) for v in values[:8]
-    )
+    (
+        pop,
+        outcome,
+        not_arrest,
+        witnessed,
+        attempted,
+        recognized,
+        after_arrival,
+        qi_reviewed,
+        unrecognizable,
+        excluded,
+        excluded_reviewed,
+    ) = (bool(v) for v in values[:11])
+    reason, compressed, fallback, to_recognition, to_compression, nonrecognition, delay = values[
+        11:
+    ]
     return Cohort(
         calls=calls,
         in_population=pop,
@@ -76,12 +132,18 @@ def _cohort(calls: int, values: Sequence[Any]) -> Cohort:
         ems_witnessed=witnessed,
         resuscitation_attempted=attempted,
         recognized=recognized,
-        reviewed=reviewed,
+        recognition_after_arrival=after_arrival,
+        qi_reviewed=qi_reviewed,
         unrecognizable=unrecognizable,
-        not_given_reason=values[8],
-        has_first_compression=bool(values[9]),
-        to_recognition=values[10],
-        to_first_compression=values[11],
+        excluded=excluded,
+        excluded_reviewed=excluded_reviewed,
+        exclusion_reason=reason,
+        has_first_compression=bool(compressed),
+        t0_fallback=bool(fallback),
+        to_recognition=to_recognition,
+        to_first_compression=to_compression,
+        nonrecognition_reasons=_codes(nonrecognition),
+        delay_reasons=_codes(delay),
     )
 
 
@@ -143,6 +205,19 @@ class MeasureStore:
         """Cohorts per telecommunicator (None: calls nobody answered on the console)."""
         async with self._sessions() as session:
             return await _grouped(session, CallRow.telecommunicator, _period(agencies, start, end))
+
+    async def by_dimension(
+        self,
+        agencies: Sequence[str],
+        start: datetime | None,
+        end: datetime | None,
+        dimension: str,
+    ) -> dict[Any, list[Cohort]]:
+        """Cohorts per value of a breakdown dimension (a `calls` column: `language`,
+        `protocol`, `area`, `age_group`, `sex`, `race`, `telecommunicator`, `agency`)."""
+        column = getattr(CallRow, BREAKDOWN_COLUMNS[dimension])
+        async with self._sessions() as session:
+            return await _grouped(session, column, _period(agencies, start, end))
 
     async def bucketed(
         self, agencies: Sequence[str], bounds: Sequence[datetime]

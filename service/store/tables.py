@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -50,6 +51,20 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class CodeList(TypeDecorator[tuple[str, ...]]):
+    """A short sorted list of codes (a call's review reasons) as JSON text, NULL when empty, so
+    calls with the same codes group together in SQL."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: tuple[str, ...] | None, dialect: Dialect) -> str | None:
+        return json.dumps(list(value), separators=(",", ":")) if value else None
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> tuple[str, ...]:
+        return tuple(json.loads(value)) if value else ()
 
 
 class Base(DeclarativeBase):
@@ -128,6 +143,20 @@ class CallRow(Base):
     recognizable: Mapped[bool | None] = mapped_column(Boolean)
     signed_off: Mapped[bool] = mapped_column(Boolean, default=False)
     telecommunicator: Mapped[str | None] = mapped_column(String(128))
+    # The judgements of DESIGN.md §5 (service.qi.summary), and the breakdown dimensions.
+    t0_source: Mapped[str | None] = mapped_column(String(16))
+    recognition_after_arrival: Mapped[bool] = mapped_column(Boolean, default=False)
+    excluded: Mapped[bool] = mapped_column(Boolean, default=False)
+    excluded_reviewed: Mapped[bool] = mapped_column(Boolean, default=False)
+    exclusion_valid: Mapped[bool | None] = mapped_column(Boolean)
+    nonrecognition_reasons: Mapped[tuple[str, ...]] = mapped_column(CodeList, nullable=True)
+    delay_reasons: Mapped[tuple[str, ...]] = mapped_column(CodeList, nullable=True)
+    language: Mapped[str | None] = mapped_column(String(64))
+    protocol: Mapped[str | None] = mapped_column(String(64))
+    area: Mapped[str | None] = mapped_column(String(64))
+    age_group: Mapped[str | None] = mapped_column(String(8))
+    sex: Mapped[str | None] = mapped_column(String(64))
+    race: Mapped[str | None] = mapped_column(String(64))
 
 
 # The CallRow columns that hold a CallSummary's fields (all but the key and bookkeeping).
@@ -146,6 +175,19 @@ SUMMARY_COLUMNS = (
     "recognizable",
     "signed_off",
     "telecommunicator",
+    "t0_source",
+    "recognition_after_arrival",
+    "excluded",
+    "excluded_reviewed",
+    "exclusion_valid",
+    "nonrecognition_reasons",
+    "delay_reasons",
+    "language",
+    "protocol",
+    "area",
+    "age_group",
+    "sex",
+    "race",
 )
 
 

@@ -64,6 +64,7 @@ NOT_GIVEN_REASONS: Final = (
     "hung_up",
     "other",
 )
+TCPR_VARIANTS: Final = ("adult", "child", "infant")
 ALERTS: Final = (
     "recognition_due",
     "recognition_overdue",

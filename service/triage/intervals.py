@@ -1,7 +1,10 @@
 """Intervals from T0 by the source clock and the benchmarks they meet (DESIGN.md §4).
 
-A benchmark is met when its interval is strictly below the profile's threshold. Corrections from
-the latest `qi.review` win over the original times.
+A benchmark is met when its interval is strictly below the profile's threshold (`met`, the one
+rule), judged on the exact interval: 89.9996 s is met. Intervals are shown to the millisecond (the
+finest a CAD clock means), but the `calls` projection keeps the exact values, so the audit, the QI
+list and the measures judge the very same number and can never disagree at the edge. Corrections
+from the latest `qi.review` win over the original times.
 """
 
 from __future__ import annotations
@@ -35,23 +38,23 @@ def seconds_between(start: datetime | None, end: datetime | None) -> float | Non
     return None if exact is None else round(exact, 3)
 
 
-def intervals(state: CallState) -> dict[str, float | None]:
-    """Seconds from T0 to each key moment, or None where it has not happened."""
+def intervals(state: CallState, *, exact: bool = False) -> dict[str, float | None]:
+    """Seconds from T0 to each key moment, or None where it has not happened: to the
+    millisecond for display, or `exact` for judging."""
     t0 = state.t0
-    return {name: seconds_between(t0, state.corrected(kind)) for name, kind in INTERVALS.items()}
+    between = exact_seconds if exact else seconds_between
+    return {name: between(t0, state.corrected(kind)) for name, kind in INTERVALS.items()}
 
 
 def met(interval: float | None, threshold: float) -> bool | None:
+    """The one rule: met when strictly under the threshold; None when it has not happened."""
     return None if interval is None else interval < threshold
 
 
 def benchmarks(state: CallState, profile: BenchmarkProfile) -> dict[str, bool | None]:
     """Judged on the exact interval, not the rounded one shown beside it."""
-    t0 = state.t0
+    iv = intervals(state, exact=True)
     return {
-        "recognition_met": met(exact_seconds(t0, state.recognition_time), profile.recognition_s),
-        "first_compression_met": met(
-            exact_seconds(t0, state.corrected(k.TCPR_FIRST_COMPRESSION)),
-            profile.first_compression_s,
-        ),
+        "recognition_met": met(iv["to_recognition"], profile.recognition_s),
+        "first_compression_met": met(iv["to_first_compression"], profile.first_compression_s),
     }

@@ -66,6 +66,10 @@ class CallState:
     nature_text: str | None = None
     telecommunicator: str | None = None
     psap: str | None = None
+    area: str | None = None  # the agency's own area code of the location (call.received)
+    tcpr_variant: str | None = None  # adult / child / infant (tcpr.started)
+    tcpr_language: str | None = None
+    tcpr_protocol: str | None = None  # the signed instruction set's id@version
     transferred_to: str | None = None
     not_given_reason: str | None = None
     not_given_note: str | None = None
@@ -104,8 +108,55 @@ class CallState:
         return self.corrected(k.CALL_ANSWERED)
 
     @property
+    def t0_source(self) -> str | None:
+        """Where T0 comes from: a reviewer's `call.received` correction, the earliest
+        `call.received`, or (a call that has none) the earliest `call.answered`, which loses the
+        ring and transfer time the AHA interval includes."""
+        if k.CALL_RECEIVED in self.corrections:
+            return "correction"
+        if self.received_at is not None:
+            return k.CALL_RECEIVED
+        return k.CALL_ANSWERED if self.t0 is not None else None
+
+    @property
     def recognition_time(self) -> datetime | None:
         return self.corrected(k.OHCA_RECOGNIZED)
+
+    @property
+    def recognition_after_arrival(self) -> bool:
+        """Recognised at or after the first EMS unit arrived: the crew's recognition, not the
+        telecommunicator's, so the measures do not count it (DESIGN.md §5)."""
+        recognized, on_scene = self.recognition_time, self.corrected(k.UNIT_ON_SCENE)
+        return recognized is not None and on_scene is not None and recognized >= on_scene
+
+    @property
+    def telecommunicator_recognized(self) -> bool:
+        """Recognition as the measures count it: before EMS arrived."""
+        return self.recognized and not self.recognition_after_arrival
+
+    @property
+    def excluded(self) -> bool:
+        """Out of the T-CPR rate's denominator: T-CPR was not given (`tcpr.not_given`) and no
+        directed first compression happened. A "not given" after a first compression (the
+        caller hung up at 200 s) is not an exclusion: the compression was given."""
+        return (
+            self.not_given_reason is not None and self.corrected(k.TCPR_FIRST_COMPRESSION) is None
+        )
+
+    @property
+    def exclusion_valid(self) -> bool | None:
+        """The reviewer's judgement of the exclusion (`qi.review` `exclusion_valid`), if any."""
+        value = (self.review or {}).get("exclusion_valid")
+        return value if isinstance(value, bool) else None
+
+    @property
+    def excluded_when_reviewed(self) -> bool:
+        """The exclusion under the AHA's reviewed rules: not rejected by the review in force,
+        and one for `other` only when the review accepts it ("other circumstances the
+        supervisor deems valid")."""
+        if not self.excluded or self.exclusion_valid is False:
+            return False
+        return self.not_given_reason != "other" or self.exclusion_valid is True
 
     @property
     def path(self) -> str | None:
@@ -158,6 +209,12 @@ def _distinct(ordered: Iterable[Event]) -> tuple[Event, ...]:
     return tuple(out)
 
 
+def _first(values: dict[str, Any], key: str, value: object) -> None:
+    """Keep the first non-empty string given for `key`."""
+    if values.get(key) is None and isinstance(value, str) and value:
+        values[key] = value
+
+
 def _note_actor(values: dict[str, Any], e: Event) -> None:
     if e.actor:
         values.setdefault("telecommunicator", e.actor)
@@ -201,12 +258,17 @@ def fold(
                     values.setdefault("answered_by", e.actor)
             case k.CALL_RECEIVED:
                 values.setdefault("psap", data.get("psap"))
+                _first(values, "area", data.get("area"))
             case k.CALL_TRANSFERRED:
                 values.setdefault("transferred_to", data.get("to"))
             case k.TCPR_NOT_GIVEN:
                 values.setdefault("not_given_reason", data.get("reason") or "other")
                 values.setdefault("not_given_note", data.get("note"))
-            case k.TCPR_STARTED | k.TCPR_FIRST_COMPRESSION:
+            case k.TCPR_STARTED:
+                for name in ("variant", "language", "protocol"):
+                    _first(values, f"tcpr_{name}", data.get(name))
+                _note_actor(values, e)
+            case k.TCPR_FIRST_COMPRESSION:
                 _note_actor(values, e)
             case k.UNIT_DISPATCHED:
                 unit = data.get("unit")
@@ -245,6 +307,10 @@ def fold(
         nature_text=values.get("nature_text"),
         telecommunicator=values.get("answered_by") or values.get("telecommunicator"),
         psap=values.get("psap"),
+        area=values.get("area"),
+        tcpr_variant=values.get("tcpr_variant"),
+        tcpr_language=values.get("tcpr_language"),
+        tcpr_protocol=values.get("tcpr_protocol"),
         transferred_to=values.get("transferred_to"),
         not_given_reason=values.get("not_given_reason"),
         not_given_note=values.get("not_given_note"),
@@ -266,7 +332,7 @@ def phase(state: CallState) -> str:
     if state.ended_at is not None:
         return "ended"
     if state.recognized:
-        if state.not_given_reason is not None:
+        if state.excluded:
             return "tcpr_not_given"
         if state.first_compression_at is not None:
             return "compressions"

@@ -62,6 +62,9 @@ def test_contract_keys_and_golden_values(tl):
         "first_compression": True,
         "not_given_reason": None,
         "not_given_note": None,
+        "excluded": False,
+        "exclusion_valid": None,
+        "excluded_when_reviewed": False,
     }
     assert d["live"] is True
     assert d["reviewed"] is False
@@ -72,6 +75,7 @@ def test_contract_keys_and_golden_values(tl):
         "notes": None,
         "feedback": None,
         "signed_off": False,
+        "exclusion_valid": None,
         "reviewer": None,
         "reviewed_at": None,
     }
@@ -152,6 +156,7 @@ def test_review_determination_in_draft(tl):
         "notes": "third-party caller",
         "feedback": None,
         "signed_off": False,
+        "exclusion_valid": None,
         "reviewer": "qi1",
         "reviewed_at": "2024-03-01T11:00:00-05:00",
     }

@@ -170,6 +170,7 @@ def test_signed_off_review_with_feedback_and_reviewer(tl):
         "notes": "transfer from county",
         "feedback": "Good control of the caller.",
         "signed_off": True,
+        "exclusion_valid": None,
         "reviewer": "qi-ana",
         "reviewed_at": "2024-03-01T18:00:00+02:00",  # 16:00Z
     }
@@ -201,6 +202,7 @@ def test_latest_review_replaces_the_earlier_one_whole(tl):
         "notes": None,
         "feedback": None,
         "signed_off": False,
+        "exclusion_valid": None,
         "reviewer": "qi-c",
         "reviewed_at": "2024-03-01T12:30:00-05:00",
     }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from timeline import CEST, Timeline, population_call
 
-from service.qi.cares import COLUMNS, cares_row, telecommunicator_cpr
+from service.qi.cares import COLUMNS, cares_row, exported, telecommunicator_cpr
 from service.triage.profiles import AHA_2020
 
 
@@ -59,8 +59,11 @@ def test_unrecognised_call_and_review_corrections() -> None:
     assert row["seconds_to_recognition"] == ""
     assert row["telecommunicator_cpr"] == "No"
     assert row["recognition_benchmark_met"] == ""
-    assert row["qi_reviewed"] == "Yes"
+    # A review that is not signed off is a draft: the call is not QI-reviewed yet.
+    assert row["qi_reviewed"] == "No"
     assert row["qi_recognizable"] == "Yes"
+    signed = population_call("N3", review={"recognizable": True, "signed_off": True})
+    assert cares_row(signed.fold(), AHA_2020, "UTC")["qi_reviewed"] == "Yes"
 
     # The reviewer heard the arrest recognised at +95 s on the recording: the correction wins.
     corrected = population_call(
@@ -97,6 +100,47 @@ def test_telecommunicator_cpr_yes_no_not_applicable() -> None:
     started.recognized(30)
     started.tcpr_started(50)
     assert telecommunicator_cpr(started.fold()) == "Yes"
+    # Instructions begun, then the caller refused before any compression: excluded, not given.
+    started.not_given(80, reason="caller_refused")
+    assert telecommunicator_cpr(started.fold()) == "No"
+
+
+def test_a_late_not_given_leaves_the_given_compression_standing() -> None:
+    # First compression at 90 s, the caller hung up at 200 s: T-CPR was given (DESIGN.md §5:
+    # an exclusion needs no directed first compression), so CARES says Yes like the measures.
+    hung_up = population_call("H", to_recognition=40, to_first_compression=90, not_given="hung_up")
+    state = hung_up.fold()
+    assert state.excluded is False
+    row = cares_row(state, AHA_2020, "UTC")
+    assert row["telecommunicator_cpr"] == "Yes"
+    assert row["tcpr_not_given_reason"] == "hung_up"  # still shown, as recorded
+
+
+def test_recognition_after_ems_arrival_is_not_the_telecommunicators() -> None:
+    tl = population_call("AR")
+    tl.on_scene(300)
+    tl.recognized(330)  # the crew found the arrest
+    row = cares_row(tl.fold(), AHA_2020, "UTC")
+    assert row["arrest_recognized_by_telecommunicator"] == "No"
+    assert row["seconds_to_recognition"] == "330"
+
+
+def test_traumatic_arrests_are_left_out_of_the_export() -> None:
+    for etiology, kept in [
+        ("trauma", False),
+        ("Trauma", False),
+        ("3002015", False),
+        ("traumatic", False),
+        ("cardiac", True),
+        ("respiratory", True),
+        (None, True),
+    ]:
+        tl = population_call(f"E-{etiology}", to_recognition=40)
+        data = {"ohca": True, "resuscitation_attempted": True, "ems_witnessed": False}
+        if etiology is not None:
+            data["etiology"] = etiology
+        tl.add("ems.outcome", 3700, data=data)
+        assert exported(tl.fold()) is kept, etiology
 
 
 def test_cad_text_cannot_become_a_spreadsheet_formula() -> None:

@@ -106,7 +106,8 @@ def test_golden_period(period):
     assert m["median_seconds_to_recognition"] == {"value": 70.0, "n": 5, "benchmark": 90}
     # first compressions in population: P1 120, P2 200 -> (120 + 200) / 2 = 160
     assert m["median_seconds_to_first_compression"] == {"value": 160.0, "n": 2, "benchmark": 150}
-    assert m["qi_reviewed"] == 2
+    # P5 and P6 have reviews, but neither is signed off: drafts, not yet QI-reviewed.
+    assert m["qi_reviewed"] == 0
     # over-triage: recognised and EMS says not arrest: N1, N5
     assert m["over_triage"] == 2
     assert m["tcpr_exclusions"] == {"cpr_in_progress": 1}
@@ -215,7 +216,8 @@ def test_recognizable_rate_excludes_only_recognizable_false():
         "percent": 33.3,
         "goal": 95.0,
     }
-    assert m["qi_reviewed"] == 4
+    # The provisional measures take the drafts as they stand; none is signed off.
+    assert m["qi_reviewed"] == 0
 
 
 def test_recognizable_uses_the_latest_review():

@@ -59,7 +59,11 @@ def test_2022_ems_1_arrest_before_ems_with_cpr_begun_before_the_call() -> None:
     assert o["pre_arrival_instructions"] is True
     assert o["rosc"] is True  # 3012005
     assert o["arrest_end"] == "rosc_in_field"  # 3018007
-    assert o["survived"] is None
+    # eOutcome.01 09 (admitted), eOutcome.02 01 (discharged home): survived to discharge.
+    assert o["survived"] is True
+    # ePatient.13 9906001 (3.5.0 Gender), ePatient.14 2514009, ePatient.15/16 65 2516009.
+    assert (o["sex"], o["race"]) == ("female", "native_hawaiian_or_other_pacific_islander")
+    assert o["age_years"] == 65 and isinstance(o["age_years"], int)
     assert o["first_rhythm"] == "ventricular_fibrillation"
     assert o["arrest_at"] == "2021-10-06T10:45:58-07:00"
     assert o["pcr_key"] == r.pcr_key
@@ -83,6 +87,9 @@ def test_2025_ems_2_traumatic_arrest_before_ems_call_to_cpr_60_seconds() -> None
     assert o["arrest_at"] is None
     assert o["rosc"] is False  # 3012001
     assert (o["arrest_end"], o["survived"]) == ("expired_in_field", False)  # 3018003
+    # ePatient.13 is a not-value; ePatient.25 9919003. Races 2514001, 2514007, 2514011.
+    assert (o["sex"], o["age_years"]) == ("male", 32)
+    assert o["race"] == "american_indian_or_alaska_native+hispanic_or_latino+white"
     assert o["emd_performed"] == "unknown_if_pre_arrival_instructions"  # 2302007
     assert o["pre_arrival_instructions"] is None
 
@@ -101,6 +108,10 @@ def test_2024_ems_3_arrest_after_ems_arrival_is_ems_witnessed() -> None:
     assert o["cpr_before_call"] is False
     assert o["emd_performed"] == "no"
     assert o["pre_arrival_instructions"] is False
+    # eOutcome.01 09 (admitted), eOutcome.02 02 (transferred to another acute hospital): alive
+    # when it left, but survival to discharge is that hospital's to tell.
+    assert o["survived"] is None
+    assert (o["sex"], o["race"], o["age_years"]) == ("female", "black_or_african_american", 73)
 
 
 @pytest.mark.parametrize(
@@ -136,6 +147,34 @@ def test_code_tables_match_the_nemsis_dictionary() -> None:
         if (element, code) not in known
     ]
     assert missing == []
+
+
+def test_survival_by_disposition_follows_the_dictionary_descriptions() -> None:
+    enumerations = NEMSIS / "EMSDataSet_ElementEnumerations.txt"
+    if not enumerations.is_file():
+        pytest.skip(f"the NEMSIS data dictionary is not at {enumerations} (CI has ../shared)")
+    tables = {
+        "eOutcome.01": nemsis_codes.ED_DISPOSITION_SURVIVED,
+        "eOutcome.02": nemsis_codes.HOSPITAL_DISPOSITION_SURVIVED,
+    }
+    seen: dict[str, dict[str, bool | None]] = {element: {} for element in tables}
+    # A move to another acute hospital leaves survival to discharge to that hospital.
+    acute = ("another short term general hospital", "Critical Access Hospital")
+    for line in enumerations.read_text(encoding="utf-8", errors="replace").splitlines()[1:]:
+        fields = [f.strip("'") for f in line.split("'|'")]
+        if len(fields) >= 5 and fields[1] in tables:
+            description = fields[4]
+            seen[fields[1]][fields[3]] = (
+                False
+                if description.startswith("Deceased/Expired")
+                else None
+                if any(place in description for place in acute)
+                else True
+                if description.startswith("Discharged")
+                else None
+            )
+    # Every code of both lists is known, and alive/dead/unsaid as its description says.
+    assert seen == tables
 
 
 # -- hand-written documents -------------------------------------------------------------------
@@ -187,6 +226,205 @@ def test_not_values_read_as_absent() -> None:
     # Without eTimes.01 nothing can be said about CPR before the call.
     assert (o["cpr_before_call"], o["seconds_call_to_cpr"]) == (None, None)
     assert r.outcome_at == datetime(2026, 2, 1, 8, 0, 30, tzinfo=UTC)
+
+
+def patient(
+    *,
+    age: str = "",
+    sex: str = "",
+    races: tuple[str, ...] = (),
+    arrest_end: str = "",
+    ed: str = "",
+    hospital: str = "",
+) -> dict[str, object]:
+    """The outcome of one report with the given ePatient / eArrest.18 / eOutcome elements."""
+    body = (
+        "<eRecord><eRecord.01>PCR-P</eRecord.01></eRecord>\n"
+        f"<ePatient>{sex}{''.join(races)}{age}</ePatient>\n"
+        f"<eArrest><eArrest.01>3001003</eArrest.01>{arrest_end}</eArrest>\n"
+        f"<eOutcome>{ed}{hospital}</eOutcome>"
+    )
+    (r,) = parse(document(body))
+    EmsOutcomeData.model_validate(r.outcome)
+    return r.outcome
+
+
+def age(value: str, unit: str) -> str:
+    return f"<ePatient.AgeGroup>{value}{unit}</ePatient.AgeGroup>"
+
+
+YEARS = "<ePatient.16>2516009</ePatient.16>"
+MONTHS = "<ePatient.16>2516007</ePatient.16>"
+DAYS = "<ePatient.16>2516001</ePatient.16>"
+HOURS = "<ePatient.16>2516003</ePatient.16>"
+NIL_AGE = '<ePatient.15 xsi:nil="true" NV="7701003"/>'
+NIL_UNIT = '<ePatient.16 xsi:nil="true" NV="7701003"/>'
+
+
+def test_age_in_years_stays_a_whole_number() -> None:
+    a = patient(age=age("<ePatient.15>67</ePatient.15>", YEARS))["age_years"]
+    assert a == 67 and isinstance(a, int)
+    assert patient(age=age("<ePatient.15> 067 </ePatient.15>", YEARS))["age_years"] == 67
+
+
+def test_age_in_months_days_hours_is_a_fraction_of_a_year() -> None:
+    assert patient(age=age("<ePatient.15>6</ePatient.15>", MONTHS))["age_years"] == 0.5
+    assert patient(age=age("<ePatient.15>18</ePatient.15>", MONTHS))["age_years"] == 1.5
+    days = patient(age=age("<ePatient.15>73</ePatient.15>", DAYS))["age_years"]
+    assert days == pytest.approx(0.2, abs=0.001)
+    hours = patient(age=age("<ePatient.15>12</ePatient.15>", HOURS))["age_years"]
+    assert hours == pytest.approx(12 / 24 / 365.25)
+
+
+@pytest.mark.parametrize(
+    "group",
+    [
+        "",  # no ePatient.AgeGroup at all
+        age(NIL_AGE, YEARS),
+        age("<ePatient.15>40</ePatient.15>", NIL_UNIT),
+        age(NIL_AGE, NIL_UNIT),
+        age('<ePatient.15 PN="8801029" xsi:nil="true"/>', YEARS),
+        age("<ePatient.15>0</ePatient.15>", YEARS),  # Age is 1-120 (xsd_v3.5.1 ePatient)
+        age("<ePatient.15>121</ePatient.15>", YEARS),
+        age("<ePatient.15>-3</ePatient.15>", YEARS),
+        age("<ePatient.15>4.5</ePatient.15>", YEARS),
+        age("<ePatient.15>forty</ePatient.15>", YEARS),
+        age(f"<ePatient.15>{'9' * 5000}</ePatient.15>", YEARS),
+    ],
+)
+def test_a_missing_nil_or_invalid_age_is_none(group: str) -> None:
+    assert patient(age=group)["age_years"] is None
+
+
+def test_an_unknown_age_unit_is_refused_like_any_code() -> None:
+    with pytest.raises(NemsisError) as caught:
+        patient(age=age("<ePatient.15>4</ePatient.15>", "<ePatient.16>2516011</ePatient.16>"))
+    assert caught.value.element == "ePatient.16"
+
+
+def test_sex_from_epatient_25_else_the_deprecated_gender() -> None:
+    assert patient(sex="<ePatient.25>9919001</ePatient.25>")["sex"] == "female"
+    assert patient(sex="<ePatient.25>9919003</ePatient.25>")["sex"] == "male"
+    assert patient(sex="<ePatient.25>9919005</ePatient.25>")["sex"] == "unknown"
+    assert patient(sex="<ePatient.13>9906003</ePatient.13>")["sex"] == "male"
+    both = "<ePatient.13>9906003</ePatient.13><ePatient.25>9919001</ePatient.25>"
+    assert patient(sex=both)["sex"] == "female"
+    nil_sex = '<ePatient.13>9906001</ePatient.13><ePatient.25 xsi:nil="true" NV="7701003"/>'
+    assert patient(sex=nil_sex)["sex"] == "female"
+
+
+@pytest.mark.parametrize(
+    "sex",
+    [
+        "",
+        '<ePatient.25 xsi:nil="true" NV="7701003"/>',
+        '<ePatient.25 xsi:nil="true" PN="8801019"/>',
+        '<ePatient.13 xsi:nil="true" NV="7701003"/><ePatient.25 xsi:nil="true" NV="7701001"/>',
+    ],
+)
+def test_no_sex_recorded_is_none(sex: str) -> None:
+    assert patient(sex=sex)["sex"] is None
+
+
+def test_an_unknown_sex_code_is_refused() -> None:
+    with pytest.raises(NemsisError) as caught:
+        patient(sex="<ePatient.25>9906001</ePatient.25>")  # a Gender code in the Sex element
+    assert caught.value.element == "ePatient.25"
+
+
+def race(code: str) -> str:
+    return f"<ePatient.14>{code}</ePatient.14>"
+
+
+def test_one_race_is_its_word() -> None:
+    assert patient(races=(race("2514011"),))["race"] == "white"
+    assert patient(races=(race("2514013"),))["race"] == "middle_eastern_or_north_african"
+
+
+def test_several_races_are_sorted_and_joined() -> None:
+    two = patient(races=(race("2514011"), race("2514005")))["race"]
+    assert two == "black_or_african_american+white"
+    # Order in the document and repeats do not change the value.
+    again = patient(races=(race("2514005"), race("2514011"), race("2514005")))["race"]
+    assert again == two
+
+
+def test_a_race_combination_over_64_characters_is_multiple() -> None:
+    many = patient(races=(race("2514009"), race("2514001"), race("2514011")))["race"]
+    assert many == "multiple"
+    assert len("american_indian_or_alaska_native+native_hawaiian_or_other_pacific_islander") > 64
+
+
+@pytest.mark.parametrize(
+    "races",
+    [
+        (),
+        ('<ePatient.14 xsi:nil="true" NV="7701003"/>',),
+        ('<ePatient.14 xsi:nil="true" PN="8801019"/>',),
+    ],
+)
+def test_no_race_recorded_is_none(races: tuple[str, ...]) -> None:
+    assert patient(races=races)["race"] is None
+
+
+def test_a_race_not_in_the_code_list_is_refused() -> None:
+    with pytest.raises(NemsisError) as caught:
+        patient(races=(race("2514011"), race("2514015")))
+    assert caught.value.element == "ePatient.14"
+
+
+ED = "<eOutcome.01>{}</eOutcome.01>"
+HOSPITAL = "<eOutcome.02>{}</eOutcome.02>"
+NIL_ED = '<eOutcome.01 xsi:nil="true" NV="7701001"/>'
+NIL_HOSPITAL = '<eOutcome.02 xsi:nil="true" NV="7701001"/>'
+ROSC_IN_ED = "<eArrest.18>3018009</eArrest.18>"
+EXPIRED_IN_ED = "<eArrest.18>3018001</eArrest.18>"
+
+
+def test_survived_when_the_hospital_discharges_alive() -> None:
+    # Admitted from the ED (09), then discharged home (01) or to rehabilitation (62).
+    assert patient(ed=ED.format("09"), hospital=HOSPITAL.format("01"))["survived"] is True
+    assert patient(ed=ED.format("09"), hospital=HOSPITAL.format("62"))["survived"] is True
+    # Discharged from the ED itself, the hospital disposition not applicable.
+    assert patient(ed=ED.format("01"), hospital=NIL_HOSPITAL)["survived"] is True
+    assert patient(arrest_end=ROSC_IN_ED, hospital=HOSPITAL.format("50"))["survived"] is True
+
+
+def test_died_when_the_ed_or_hospital_says_deceased() -> None:
+    assert patient(ed=ED.format("09"), hospital=HOSPITAL.format("20"))["survived"] is False
+    assert patient(ed=ED.format("20"), hospital=NIL_HOSPITAL)["survived"] is False
+    # A recorded death wins over a contradicting discharge.
+    assert patient(ed=ED.format("01"), hospital=HOSPITAL.format("20"))["survived"] is False
+    assert patient(arrest_end=EXPIRED_IN_ED, ed=ED.format("01"))["survived"] is False
+
+
+@pytest.mark.parametrize(
+    ("arrest_end", "ed", "hospital", "survived"),
+    [
+        ("", "", "", None),
+        (ROSC_IN_ED, "", "", None),
+        (ROSC_IN_ED, NIL_ED, NIL_HOSPITAL, None),
+        (EXPIRED_IN_ED, "", "", False),
+        (EXPIRED_IN_ED, NIL_ED, NIL_HOSPITAL, False),
+        # Admitted, still a patient, or left against advice: the outcome is not known.
+        (ROSC_IN_ED, ED.format("09"), NIL_HOSPITAL, None),
+        (ROSC_IN_ED, ED.format("09"), HOSPITAL.format("30"), None),
+        (ROSC_IN_ED, ED.format("07"), "", None),
+        # Moved to another acute hospital: survival to discharge is decided there.
+        (ROSC_IN_ED, ED.format("09"), HOSPITAL.format("02"), None),
+        (ROSC_IN_ED, ED.format("66"), "", None),
+    ],
+)
+def test_without_a_hospital_outcome_survived_is_as_before(
+    arrest_end: str, ed: str, hospital: str, survived: bool | None
+) -> None:
+    assert patient(arrest_end=arrest_end, ed=ed, hospital=hospital)["survived"] is survived
+
+
+def test_admitted_is_an_ed_code_only() -> None:
+    with pytest.raises(NemsisError) as caught:
+        patient(hospital=HOSPITAL.format("09"))
+    assert caught.value.element == "eOutcome.02"
 
 
 def test_a_report_without_earrest_is_not_an_arrest() -> None:

@@ -37,6 +37,8 @@ def call(
         to_recognition=recognized_s,
         to_first_compression=compression_s,
         not_given_reason=not_given,
+        excluded=not_given is not None and compression_s is None,
+        excluded_reviewed=not_given is not None and compression_s is None,
         reviewed=False,
         recognizable=None,
         signed_off=False,
@@ -93,8 +95,9 @@ def test_breakdown_groups_by_telecommunicator_with_unassigned_last() -> None:
     assert tc114["recognition_met"] == 3  # 50 60 64 under 90; 100 not
     assert tc114["first_compression_met"] == 2  # 110 140 under 150; 170 not
     assert tc114["card"] == {
-        "headline": "Recognised 4 of 5 arrests, median 62 s to recognition — under the 90 s "
-        "benchmark; median first compression 140 s",
+        "headline": "Recognised 4 of 5 arrests, compressions in 3 of 3 eligible, median 62 s to "
+        "recognition — under the 90 s benchmark; median first compression 140 s",
+        "verdict": "Meets both AHA goals: recognition and T-CPR",
         "strengths": [
             "Recognition 80 % (4 of 5) meets the 75 % goal",
             "Median 62 s to recognition over 4 recognitions (3 of 4 under the 90 s benchmark)",
@@ -111,8 +114,9 @@ def test_breakdown_groups_by_telecommunicator_with_unassigned_last() -> None:
     assert tc007["population"] == 1
     assert tc007["recognition_met"] == 0
     assert tc007["card"] == {
-        "headline": "Recognised 1 of 1 arrest, median 95 s to recognition — over the 90 s "
-        "benchmark",
+        "headline": "Recognised 1 of 1 arrest, compressions in 0 of 1 eligible, median 95 s to "
+        "recognition — over the 90 s benchmark",
+        "verdict": "Meets the recognition goal, not the T-CPR goal",
         "strengths": ["Recognition 100 % (1 of 1) meets the 75 % goal"],
         "opportunities": [
             "Median 95 s to recognition over 1 recognition (0 of 1 under the 90 s benchmark): "
@@ -129,6 +133,7 @@ def test_breakdown_groups_by_telecommunicator_with_unassigned_last() -> None:
     assert unassigned["card"] == {
         "headline": "No telecommunicator recorded: 2 calls, none an EMS-confirmed cardiac arrest "
         "with resuscitation attempted in this period",
+        "verdict": None,
         "strengths": [],
         "opportunities": [],
     }
@@ -144,9 +149,10 @@ def test_cards_follow_the_profile_and_missed_recognitions() -> None:
     card = row["card"]
     # ra-legacy: recognition under 120 s, first compression under 180 s.
     assert card["headline"] == (
-        "Recognised 1 of 3 arrests, median 100 s to recognition — under the 120 s benchmark; "
-        "median first compression 175 s"
+        "Recognised 1 of 3 arrests, compressions in 1 of 1 eligible, median 100 s to recognition"
+        " — under the 120 s benchmark; median first compression 175 s"
     )
+    assert card["verdict"] == "Meets the T-CPR goal, not the recognition goal"
     assert card["opportunities"][0] == (
         "2 arrests not recognised: recognition 33.3 % against the 75 % goal"
     )

@@ -261,9 +261,13 @@ async def test_telecommunicators_recognition_list_and_cares(
     assert rows["tc-1"]["median_seconds_to_recognition"]["value"] == 50.0
     assert rows["tc-1"]["recognition_met"] == 2
     assert rows["tc-1"]["card"]["headline"] == (
-        "Recognised 3 of 4 arrests, median 50 s to recognition — under the 90 s benchmark; "
-        "median first compression 105 s"
+        "Recognised 3 of 4 arrests, compressions in 2 of 2 eligible, median 50 s to recognition"
+        " — under the 90 s benchmark; median first compression 105 s"
     )
+    assert rows["tc-1"]["card"]["verdict"] == "Meets both AHA goals: recognition and T-CPR"
+    assert rows["tc-1"]["goals_met"] == {"recognition": True, "tcpr": True}
+    # The funnel plot of the recognition rate: one point per telecommunicator with arrests.
+    assert [p["name"] for p in tcs["funnel"]["recognition_rate"]["points"]] == ["tc-1", "tc-2"]
     assert rows[None]["calls"] == 1
     assert rows[None]["population"] == 0
 

@@ -241,6 +241,7 @@ REQUESTS: dict[str, Builder] = {
     ),
     "POST /api/v1/ems/reports/{report_id}/link": lambda s, p: Ask(json={"call_id": CALL_A}),
     "POST /api/v1/eido": eido_document,
+    "GET /api/v1/measures/breakdown": lambda s, p: Ask(params=(("agency", "A"), ("by", "sex"))),
     "POST /api/v1/tokens": lambda s, p: Ask(json={"role": "telecommunicator", "agencies": ["A"]}),
     "DELETE /api/v1/tokens/{token_id}": token_to_revoke,
 }
@@ -446,6 +447,13 @@ async def test_several_agencies_only_when_the_token_holds_each(server: Server) -
                 refused = await local.get(path, params=params)
                 if refused.status_code != 403:
                     problems.append(f"qi over A: {path} {params}: got {refused.status_code}")
+        by_agency = [*both, ("by", "agency")]
+        read = await coordinator.get("/api/v1/measures/breakdown", params=by_agency)
+        if read.status_code != 200 or {g["group"] for g in read.json()["groups"]} != {"A", "B"}:
+            problems.append(f"qi over A+B: breakdown by agency: {read.status_code} {read.text}")
+        refused = await local.get("/api/v1/measures/breakdown", params=by_agency)
+        if refused.status_code != 403:
+            problems.append(f"qi over A: breakdown by agency of A+B: got {refused.status_code}")
     assert not problems, "agency sets:\n" + "\n".join(problems)
 
 
