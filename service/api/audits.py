@@ -26,7 +26,15 @@ from service.api.routes import period_bound
 from service.qi import audit_csv
 from service.qi.audit import DELAY_REASONS, NONRECOGNITION_REASONS, draft
 from service.qi.review import FREE_TEXT_MAX, FREE_TEXT_PREFIX
-from service.store.audit_list import MAX_LIMIT, AuditFilter, Cursor, audit_page, matching_calls
+from service.qi.sampling import SEED_MAX, Sample
+from service.store.audit_list import (
+    MAX_LIMIT,
+    AuditFilter,
+    Cursor,
+    audit_page,
+    matching_calls,
+    with_sample,
+)
 from service.triage.state import fold
 
 router = APIRouter(responses=AUTHENTICATED)
@@ -58,6 +66,8 @@ def audit_filter(
     unsigned: Flag = None,
     population: Flag = None,
     call_id: Annotated[str | None, Query(max_length=128)] = None,
+    sample: Annotated[str | None, Query()] = None,
+    seed: Annotated[str | None, Query()] = None,
 ) -> AuditFilter:
     """The list's filters from the query string; every bad one is refused naming the field."""
     t1, t2 = period_bound(start, "from"), period_bound(end, "to")
@@ -73,7 +83,27 @@ def audit_filter(
         unsigned=flag(unsigned, "unsigned"),
         population=flag(population, "population"),
         call_id=call_id or None,
+        sample=sample_of(sample, seed),
     )
+
+
+def sample_of(fraction: str | None, seed: str | None) -> Sample | None:
+    """`sample` (a fraction above 0 and at most 1) with the `seed` that makes it reproducible."""
+    if fraction is None or fraction == "":
+        if seed:
+            raise unprocessable("sample", "a seed needs a sample fraction")
+        return None
+    try:
+        value = float(fraction)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 1:  # also refuses NaN
+        raise unprocessable("sample", f"{fraction!r} is not a fraction above 0 and at most 1")
+    if not seed or len(seed) > SEED_MAX or not seed.isprintable():
+        raise unprocessable(
+            "seed", f"a sample needs a seed of 1 to {SEED_MAX} printable characters"
+        )
+    return Sample(value, seed)
 
 
 FilterDep = Annotated[AuditFilter, Depends(audit_filter)]
@@ -90,6 +120,8 @@ def _echo(f: AuditFilter) -> dict[str, Any]:
         "unsigned": f.unsigned,
         "population": f.population,
         "call_id": f.call_id,
+        "sample": f.sample.fraction if f.sample else None,
+        "seed": f.sample.seed if f.sample else None,
     }
 
 
@@ -116,9 +148,11 @@ async def list_audits(
             raise unprocessable("limit", f"must be a whole number from 1 to {MAX_LIMIT}")
         size = int(limit)
     profile = services.settings.agency_config(f.agency).profile
-    page = await audit_page(services.sessions, f, profile, after=after, limit=size)
+    drawn, sample = await with_sample(services.sessions, f)
+    page = await audit_page(services.sessions, drawn, profile, after=after, limit=size)
     return {
         "filters": _echo(f),
+        "sample": sample,
         "benchmark_profile": profile.name,
         "thresholds": {
             "recognition_s": profile.recognition_s,
@@ -133,6 +167,7 @@ async def list_audits(
 
 async def _drafts(services: Services, f: AuditFilter) -> AsyncIterator[dict[str, Any]]:
     config = services.settings.agency_config(f.agency)
+    f, _ = await with_sample(services.sessions, f)
     async for chunk in matching_calls(services.sessions, f, config.profile):
         for call_id, events in chunk:
             yield draft(fold(f.agency, call_id, events, config), config.profile)
@@ -177,7 +212,12 @@ async def export_json(
     """`{"filters": …, "exported_at": …, "audits": [full drafts]}`, newest first."""
     require(principal, policy.READ_AUDITS, f.agency)
     await reads.record(f.agency, "audits.export")
-    head = {"filters": _echo(f), "exported_at": datetime.now(UTC).isoformat()}
+    _, sample = await with_sample(services.sessions, f)
+    head = {
+        "filters": _echo(f),
+        "sample": sample,
+        "exported_at": datetime.now(UTC).isoformat(),
+    }
 
     async def body() -> AsyncIterator[str]:
         yield json.dumps(head)[:-1] + ', "audits": ['

@@ -16,13 +16,14 @@ import base64
 import binascii
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from service.qi.sampling import Sample
 from service.qi.summary import t0_fallback
 from service.store.events import events_of_calls
 from service.store.tables import CallRow
@@ -46,6 +47,10 @@ class AuditFilter:
     unsigned: bool = False  # not signed off (drafts included)
     population: bool = False
     call_id: str | None = None
+    # A reproducible random sample of the period's population calls (service.qi.sampling);
+    # `sampled` holds the drawn call ids once `with_sample` has drawn them.
+    sample: Sample | None = None
+    sampled: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +87,10 @@ class AuditPage:
     counts: dict[str, int]
 
 
+# `_where` needs a profile only for the missed filter, which the sample's base leaves off.
+MISSED_NEVER = BenchmarkProfile("none", 0, 0, 0, 0)
+
+
 def missed_clause(profile: BenchmarkProfile) -> ColumnElement[bool]:
     return or_(
         CallRow.to_recognition >= profile.recognition_s,
@@ -102,6 +111,8 @@ def _where(f: AuditFilter, profile: BenchmarkProfile, *, flags: bool) -> list[Co
         clauses.append(CallRow.telecommunicator == f.telecommunicator)
     if f.call_id is not None:
         clauses.append(CallRow.call_id == f.call_id)
+    if f.sampled is not None:  # the counts describe the sample too
+        clauses.append(CallRow.call_id.in_(f.sampled) if f.sampled else false())
     if flags:
         clauses.append(missed_clause(profile) if f.missed else true())
         clauses.append(CallRow.reviewed.is_(False) if f.unreviewed else true())
@@ -193,6 +204,29 @@ async def _counts(session: AsyncSession, f: AuditFilter, profile: BenchmarkProfi
         func.count().filter(CallRow.in_population.is_(True)).label("population"),
     ).where(*_where(f, profile, flags=False))
     return (await session.execute(query)).one()
+
+
+async def with_sample(
+    sessions: async_sessionmaker[AsyncSession], f: AuditFilter
+) -> tuple[AuditFilter, dict[str, Any] | None]:
+    """Draw the filter's sample from the population calls of its agency, period and person:
+    the filter narrowed to the drawn calls, and what was drawn (None without a sample)."""
+    if f.sample is None:
+        return f, None
+    base = replace(f, sample=None, sampled=None)
+    query = select(CallRow.call_id).where(
+        *_where(base, MISSED_NEVER, flags=False), CallRow.in_population.is_(True)
+    )
+    async with sessions() as session:
+        population = list(await session.scalars(query))
+    drawn = f.sample.drawn(f.agency, population)
+    described = {
+        "fraction": f.sample.fraction,
+        "seed": f.sample.seed,
+        "population": len(population),
+        "drawn": len(drawn),
+    }
+    return replace(f, sampled=tuple(sorted(drawn))), described
 
 
 async def audit_page(

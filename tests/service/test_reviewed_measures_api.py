@@ -15,6 +15,7 @@ from typing import Any
 from harness import Server, event
 from sqlalchemy import column, insert, select, table
 
+from service.qi.sampling import Sample
 from service.store.db import create_engine, migrate
 from service.store.events import row_values
 from service.store.tables import CallRow, EventRow
@@ -302,3 +303,52 @@ async def test_migration_0004_judges_stored_calls_again(database_url: str) -> No
     assert rows["AR"].in_population is True
     assert rows["AR"].t0_source == "call.received"
     assert rows["FB"].t0_source == "call.answered"
+
+
+async def test_a_reproducible_random_sample_of_population_calls(server: Server) -> None:
+    calls = Calls()
+    for i in range(40):
+        calls.arrest(f"S{i:02d}", recognized=30)
+    calls.arrest("N1", recognized=30, outcome={"ohca": False, "resuscitation_attempted": False})
+    await calls.post(server)
+    population = [f"S{i:02d}" for i in range(40)]
+    expected = sorted(Sample(0.25, "2026-q2").drawn("A", population), reverse=True)
+    assert 0 < len(expected) < 40
+
+    params = {"agency": "A", "sample": "0.25", "seed": "2026-q2", "limit": "100"}
+    async with await server.client("qi", "A") as qi:
+        first = (await qi.get("/api/v1/audits", params=params)).json()
+        again = (await qi.get("/api/v1/audits", params=params)).json()
+        other = (await qi.get("/api/v1/audits", params={**params, "seed": "other"})).json()
+        whole = (await qi.get("/api/v1/audits", params={**params, "sample": "1"})).json()
+        exported = await qi.get("/api/v1/exports/audits.json", params=params)
+        refusals = [
+            await qi.get("/api/v1/audits", params={**params, "sample": bad})
+            for bad in ("0", "1.5", "nan", "x")
+        ]
+        no_seed = await qi.get("/api/v1/audits", params={"agency": "A", "sample": "0.5"})
+    async with await server.client("admin", "A") as admin:
+        log = (await admin.get("/api/v1/access-log", params={"agency": "A"})).json()
+
+    ids = [row["call_id"] for row in first["audits"]]
+    assert ids == expected  # newest first; all share T0, so by call id descending
+    assert [row["call_id"] for row in again["audits"]] == ids
+    assert [row["call_id"] for row in other["audits"]] != ids
+    assert first["sample"] == {
+        "fraction": 0.25,
+        "seed": "2026-q2",
+        "population": 40,
+        "drawn": len(expected),
+    }
+    assert first["counts"]["calls"] == len(expected)
+    # The whole population (never the non-population call N1) at fraction 1.
+    assert len(whole["audits"]) == 40
+    assert exported.json()["sample"]["drawn"] == len(expected)
+    assert sorted(d["call_id"] for d in exported.json()["audits"]) == sorted(expected)
+    for refused in refusals:
+        assert refused.status_code == 422
+        assert "sample" in refused.text
+    assert no_seed.status_code == 422
+    assert "seed" in no_seed.text
+    # Who drew which sample is on record: the access log keeps the query with fraction and seed.
+    assert any("seed=2026-q2" in (e["target"] or "") for e in log["entries"])
