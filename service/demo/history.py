@@ -57,4 +57,35 @@ def history(
             call.add(
                 "qi.review", call.on_scene_s + 86_400 * 3, source="qi", actor="qi-demo", data=review
             )
+        _describe(call.records, random.Random(f"{seed}-{n}"))
         yield from call.records
+
+
+AREAS: Final = ("district-1", "district-2", "district-3", "district-4")
+RACES: Final = (
+    ("white", 0.55),
+    ("black_or_african_american", 0.22),
+    ("hispanic_or_latino", 0.15),
+    ("asian", 0.05),
+    ("american_indian_or_alaska_native", 0.03),
+)
+
+
+def _describe(records: list[Record], rng: random.Random) -> None:
+    """What a real feed and EMS report would add, for the equity breakdowns: the call's area,
+    the instructions' language, and the patient's age, sex and race on the EMS outcome (an
+    adult OHCA population: median age in the mid-sixties, about three in five men). Drawn from
+    the call's own generator, so the rest of the history does not move."""
+    area = rng.choice(AREAS)
+    language = "es" if rng.random() < 0.15 else "en"
+    age = max(1, min(99, round(rng.gauss(64, 16))))
+    sex = "male" if rng.random() < 0.6 else "female"
+    race = rng.choices([r for r, _ in RACES], weights=[w for _, w in RACES])[0]
+    for record in records:
+        data = record.setdefault("data", {})
+        if record["kind"] == "call.received":
+            data["area"] = area
+        elif record["kind"] == "tcpr.started":
+            data["language"] = language
+        elif record["kind"] == "ems.outcome":
+            data.update(age_years=age, sex=sex, race=race)

@@ -321,6 +321,16 @@ def test_history_resembles_published_programme_figures() -> None:
     assert 55 <= m["median_seconds_to_recognition"]["value"] <= 90
     assert 110 <= m["median_seconds_to_first_compression"]["value"] <= 170
     assert m["over_triage"] > 0 and m["tcpr_exclusions"]
+    # About 85 % of calls older than a week are signed off: the reviewed figures have data.
+    assert 65 <= m["reviewed"]["coverage"]["percent"] <= 95
+    assert m["reviewed"]["reasons"]["nonrecognition"]
+    # The equity breakdowns have something to show: every population call has sex, age group,
+    # race and area, and both sexes are large enough not to be suppressed.
+    summaries = [summarize(s) for s in states.values()]
+    population = [s for s in summaries if s.in_population]
+    assert all(s.sex and s.age_group and s.race and s.area for s in population)
+    by_sex = Counter(s.sex for s in population)
+    assert set(by_sex) == {"female", "male"} and min(by_sex.values()) > 10
     # Every recognition by question or code, T0 first, the last week still unreviewed.
     paths = Counter(s.path for s in states.values() if s.recognized)
     assert set(paths) <= {"question", "nature_code"} and paths["question"] > 0
