@@ -183,6 +183,11 @@ async def test_filters_pages_and_rows(server: Server) -> None:
             "recognizable": None,
             "signed_off": False,
             "ended": True,
+            "t0_source": "call.received",
+            "t0_fallback": False,
+            "recognition_after_arrival": False,
+            "excluded": False,
+            "exclusion_valid": None,
         }
         assert rows["K4"]["intervals"] == {"to_recognition": 45.0, "to_first_compression": 149.9}
         assert rows["K4"]["benchmarks"] == {"recognition_met": True, "first_compression_met": True}

@@ -500,7 +500,9 @@ async def test_measures_for_a_period(server: Server) -> None:
         "n": 2,
         "benchmark": 150,
     }
-    assert january["qi_reviewed"] == 2
+    # Two population calls have reviews, neither signed off: drafts, not QI-reviewed yet.
+    assert january["qi_reviewed"] == 0
+    assert january["reviewed"]["coverage"] == expected_rate(0, 6, 0.0, 100.0)
     assert january["over_triage"] == 1  # M7
     assert january["tcpr_exclusions"] == {"cpr_in_progress": 1}
 
