@@ -268,4 +268,5 @@ async def me(principal: PrincipalDep) -> dict[str, Any]:
         "name": principal.name,
         "agencies": sorted(principal.agencies),
         "may_review": policy.may_post(principal.role, "qi.review"),
+        "may_read_measures": principal.role in policy.READ_MEASURES,
     }

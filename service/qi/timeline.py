@@ -100,6 +100,9 @@ def _review(e: Event) -> str:
     corrections = d.get("corrections")
     if isinstance(corrections, Mapping) and corrections:
         parts.append(f"{len(corrections)} time correction" + ("s" if len(corrections) > 1 else ""))
+    valid = d.get("exclusion_valid")
+    if isinstance(valid, bool):
+        parts.append("exclusion accepted" if valid else "exclusion rejected")
     parts.append("signed off" if d.get("signed_off") is True else "draft")
     return f"QI review{who}: " + ", ".join(parts)
 

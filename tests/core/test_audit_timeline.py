@@ -225,3 +225,16 @@ def test_latest_review_replaces_the_earlier_one_whole(tl):
 )
 def test_reasons_are_codes_or_free_text_never_blank(reason, ok):
     assert (reason_problem(reason) is None) is ok
+
+
+def test_the_timeline_says_how_the_reviewer_judged_the_exclusion(tl):
+    tl.received(0)
+    tl.recognized(40)
+    tl.not_given(60, reason="caller_refused")
+    tl.review(7200, exclusion_valid=False, signed_off=True)
+    tl.review(7300, exclusion_valid=True)
+    rows = [r for r in draft(tl.fold(), AHA_2020)["timeline"] if r["kind"] == "qi.review"]
+    assert [r["description"] for r in rows] == [
+        "QI review by qi1: exclusion rejected, signed off",
+        "QI review by qi1: exclusion accepted, draft",
+    ]

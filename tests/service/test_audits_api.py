@@ -338,10 +338,17 @@ async def test_reasons_and_me(server: Server) -> None:
         assert body["free_text_prefix"] == "other:"
         assert body["thresholds"] == {"recognition_s": 90, "first_compression_s": 150}
         me = (await qi.get("/api/v1/qi/me")).json()
-        assert me == {"role": "qi", "name": "test-qi", "agencies": ["A", "B"], "may_review": True}
+        assert me == {
+            "role": "qi",
+            "name": "test-qi",
+            "agencies": ["A", "B"],
+            "may_review": True,
+            "may_read_measures": True,
+        }
     # The AHA names "the supervisor (or designated QI person)" as the reviewer.
     async with await server.client("supervisor", "A") as supervisor:
         assert (await supervisor.get("/api/v1/qi/me")).json()["may_review"] is True
+        assert (await supervisor.get("/api/v1/qi/me")).json()["may_read_measures"] is False
     async with await server.client("telecommunicator", "A") as telecommunicator:
         assert (await telecommunicator.get("/api/v1/qi/me")).json()["may_review"] is False
 
