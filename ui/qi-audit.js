@@ -26,6 +26,22 @@ const INTERVALS = [
 ];
 const PATHS = { question: "by the two questions", direct: "declared by the telecommunicator", nature_code: "by the CAD nature code" };
 
+// Where T0 comes from (the draft's `t0_source`), as the audit says it beside T0.
+const T0_SOURCES = {
+  "call.received": "T0 is the call's connection (call.received).",
+  "call.answered": "T0 from the answer: this call has no call.received, so the ring and transfer time are lost from every interval.",
+  correction: "T0 corrected by the review from the recording.",
+};
+// The marks the list, the audit and the printed page put on a call: short visible text, the
+// whole sentence as a tooltip and (hidden) for screen readers. Never colour alone.
+const MARKS = {
+  "t0-answer": ["T0 from answer", "Measured from the answer: the call has no call.received, so the ring and transfer time are lost from every interval"],
+  "after-arrival": ["recognised after EMS arrival", "Recognised at or after the first unit on scene: the crew's recognition, which the measures do not count as the telecommunicator's"],
+  "exclusion-open": ["exclusion to judge", "T-CPR not given and no first compression: a reviewer must accept or reject the exclusion"],
+  "exclusion-rejected": ["exclusion rejected", "The reviewer rejected the T-CPR exclusion: the call counts in the AHA T-CPR rate"],
+  "exclusion-accepted": ["exclusion accepted", "The reviewer accepted the T-CPR exclusion: the call is out of the AHA T-CPR rate"],
+};
+
 export { HttpError, download } from "./http.js";
 
 export async function api(path, options = {}) {
@@ -72,6 +88,37 @@ export function fmtSeconds(s) {
 
 export function human(code) { return String(code).replaceAll("_", " "); }
 
+export function mark(key) {
+  const [short, long] = MARKS[key];
+  return el("span", { class: `mark ${key}`, "data-mark": key, title: long },
+    short, el("span", { class: "visually-hidden", text: ` (${long})` }));
+}
+
+// The exclusion's state: null (no exclusion), "open" (not judged), "accepted" or "rejected".
+export function exclusionState(excluded, valid) {
+  if (!excluded) return null;
+  return valid === true ? "accepted" : valid === false ? "rejected" : "open";
+}
+
+// "not given: caller refused — note “would not leave the car”"
+export function notGiven(tcpr) {
+  return `not given: ${human(tcpr.not_given_reason)}${tcpr.not_given_note ? ` — note “${tcpr.not_given_note}”` : ""}`;
+}
+
+// What the AHA's reviewed rules make of an exclusion (DESIGN §5), in plain words.
+export function exclusionRule(reason) {
+  return reason === "other"
+    ? "The reason is other: the AHA counts this exclusion only if the reviewer accepts it (“other circumstances the supervisor deems valid”); until then the call stays in the T-CPR rate."
+    : "The AHA counts this exclusion unless the reviewer rejects it; rejected, the call stays in the T-CPR rate as a call without compressions.";
+}
+
+function percent(fraction) { return String(Number((fraction * 100).toFixed(3))); }
+
+// "Random sample: 25 % of 40 population calls, seed 2026-q2 — 11 drawn"
+export function sampleText(sample) {
+  return `Random sample: ${percent(sample.fraction)} % of ${sample.population} population call${sample.population === 1 ? "" : "s"}, seed ${sample.seed} — ${sample.drawn} drawn`;
+}
+
 function yesNo(value) { return value == null ? "—" : value ? "yes" : "no"; }
 
 function metCell(met) {
@@ -87,19 +134,25 @@ function sameDayTime(iso, t0) {
 }
 
 function timestamps(audit) {
+  // The moment T0 is: the connection, or the answer when the call has no call.received.
+  const t0Name = audit.t0_source === "call.answered" ? "call_answered" : "call_received";
   const rows = MOMENTS.map(([name, kind, label]) => {
     const inForce = audit.timestamps[name];
     const corrected = kind in audit.corrections;
     const original = corrected ? audit.original_times[kind] : null;
     const t0 = Date.parse(audit.t0);
     const secs = inForce && !Number.isNaN(t0) ? (Date.parse(inForce) - t0) / 1000 : null;
+    const marks = [
+      name === t0Name && audit.t0_source === "call.answered" ? mark("t0-answer") : null,
+      name === "recognized" && audit.recognition_after_arrival ? mark("after-arrival") : null,
+    ];
     return el("tr", { "data-kind": kind, class: corrected ? "corrected" : null },
-      el("th", { scope: "row", text: label }),
+      el("th", { scope: "row" }, name === "call_received" && t0Name !== name ? "Call connected" : label, marks),
       el("td", { class: "in-force time", text: sameDayTime(inForce, audit.t0) }),
       el("td", { class: "original" }, corrected
         ? el("span", {}, el("span", { class: "tag", text: "corrected" }), " recorded ", el("s", { class: "time", text: sameDayTime(original, audit.t0) }))
         : ""),
-      el("td", { class: "num", text: name === "call_received" ? "T0" : fmtSeconds(secs) }),
+      el("td", { class: "num", text: name === t0Name ? "T0" : fmtSeconds(secs) }),
     );
   });
   return el("table", { class: "timestamps" },
@@ -123,28 +176,49 @@ function intervals(audit) {
     ))));
 }
 
+const JUDGED = {
+  open: "Not yet judged by a reviewer.",
+  accepted: "Accepted by the reviewer: out of the AHA T-CPR rate.",
+  rejected: "Rejected by the reviewer: the call counts in the AHA T-CPR rate.",
+};
+
+// The T-CPR outcome; an exclusion with the reviewer's judgement and what the AHA makes of it.
+function tcprFact(audit) {
+  const tcpr = audit.tcpr;
+  const state = exclusionState(tcpr.excluded, tcpr.exclusion_valid);
+  if (!tcpr.not_given_reason) {
+    return tcpr.first_compression ? "first compression delivered" : tcpr.started ? "instructions begun, no compression recorded" : "not started";
+  }
+  if (!state) return `${notGiven(tcpr)}, after the first compression: not an exclusion`;
+  return [
+    el("span", { class: "line", text: `${notGiven(tcpr)}; no directed first compression: a T-CPR exclusion` }),
+    el("span", { class: "line", "data-exclusion": state }, mark(`exclusion-${state}`), JUDGED[state]),
+    state === "open" ? el("span", { class: "line muted", text: exclusionRule(tcpr.not_given_reason) }) : null,
+  ];
+}
+
 function facts(audit) {
   const ems = audit.ems_outcome;
-  const tcpr = audit.tcpr;
-  const tcprText = tcpr.not_given_reason
-    ? `not given: ${human(tcpr.not_given_reason)}${tcpr.not_given_note ? ` (${tcpr.not_given_note})` : ""}`
-    : tcpr.first_compression ? "first compression delivered" : tcpr.started ? "instructions begun, no compression recorded" : "not started";
   const emsText = !ems ? "no EMS outcome yet"
     : !ems.ohca ? "not a cardiac arrest"
     : ["cardiac arrest", ems.resuscitation_attempted ? "resuscitation attempted" : "no resuscitation",
        ems.ems_witnessed ? "witnessed by EMS" : null, ems.rosc ? "ROSC" : null, ems.survived ? "survived" : null,
        ems.etiology ? `etiology ${ems.etiology}` : null].filter(Boolean).join(", ");
+  const recognition = audit.recognized ? `recognised, ${PATHS[audit.recognition_path] || audit.recognition_path}` : "not recognised";
   const entries = [
-    ["Recognition", audit.recognized ? `recognised, ${PATHS[audit.recognition_path] || audit.recognition_path}` : "not recognised"],
+    ["Recognition", audit.recognition_after_arrival
+      ? [el("span", { class: "line", text: recognition }), el("span", { class: "line" }, mark("after-arrival"),
+        "At or after the first unit on scene: the measures do not count it as the telecommunicator's recognition.")]
+      : recognition],
     ["Answers", `conscious: ${audit.answers.conscious || "—"} · breathing normally: ${audit.answers.breathing || "—"}`],
     ["Nature", [audit.nature.code, audit.nature.text].filter(Boolean).join(" ") || "—"],
-    ["T-CPR", tcprText],
+    ["T-CPR", tcprFact(audit)],
     ["Alerts", audit.alerts.length ? audit.alerts.map(human).join(", ") : "none fired"],
     ["EMS outcome", emsText],
     ["AHA population", audit.in_population ? "yes" : "no"],
   ];
   if (audit.over_triage) entries.push(["Over-triage", "recognised, but EMS found no arrest"]);
-  return el("dl", { class: "facts" }, entries.map(([k, v]) => [el("dt", { text: k }), el("dd", { "data-fact": k, text: v })]));
+  return el("dl", { class: "facts" }, entries.map(([k, v]) => [el("dt", { text: k }), el("dd", { "data-fact": k }, v)]));
 }
 
 export function reviewStatus(d) {
@@ -152,6 +226,8 @@ export function reviewStatus(d) {
   if (d.reviewed_at) return { cls: "draft", text: `Draft by ${d.reviewer || "unknown reviewer"}` };
   return { cls: "open", text: "Not reviewed" };
 }
+
+const EXCLUSION_DET = { null: "no exclusion", open: "not judged", accepted: "accepted", rejected: "rejected" };
 
 function determination(audit) {
   const d = audit.determination;
@@ -161,6 +237,7 @@ function determination(audit) {
     el("h3", {}, "Determination ", el("span", { class: `badge ${status.cls}`, text: status.text })),
     el("dl", { class: "facts" },
       el("dt", { text: "Recognizable" }), el("dd", { "data-det": "recognizable", text: yesNo(d.recognizable) }),
+      el("dt", { text: "Exclusion" }), el("dd", { "data-det": "exclusion", text: EXCLUSION_DET[exclusionState(audit.tcpr.excluded, d.exclusion_valid)] }),
       el("dt", { text: "Non-recognition" }), el("dd", { "data-det": "nonrecognition" }, list(d.nonrecognition_reasons)),
       el("dt", { text: "Delay" }), el("dd", { "data-det": "delay" }, list(d.delay_reasons)),
       el("dt", { text: "Feedback" }), el("dd", { "data-det": "feedback", text: d.feedback || "—" }),
@@ -198,7 +275,9 @@ export function renderAudit(audit, { headingId = null } = {}) {
     el("header", { class: "audit-head" },
       el("h2", { id: headingId, tabindex: headingId ? "-1" : null }, `Call ${audit.call_id}`),
       el("p", { class: "muted" },
-        `${audit.agency} · T0 ${fmtTime(audit.t0)} · telecommunicator ${audit.telecommunicator || "—"} · ${audit.psap || "PSAP —"}${audit.live ? " · live" : ""}`)),
+        `${audit.agency} · T0 ${fmtTime(audit.t0)} · telecommunicator ${audit.telecommunicator || "—"} · ${audit.psap || "PSAP —"}${audit.live ? " · live" : ""}`),
+      el("p", { class: `t0-source${audit.t0_source === "call.answered" ? " fallback" : ""}`, "data-t0-source": audit.t0_source || "" },
+        audit.t0_source === "call.answered" ? mark("t0-answer") : null, T0_SOURCES[audit.t0_source] || "No T0 yet.")),
     el("div", { class: "audit-grid" },
       el("div", {}, timestamps(audit), intervals(audit)),
       el("div", {}, facts(audit), el("h3", { text: "Suggested reasons" }), suggestions(audit), determination(audit))),

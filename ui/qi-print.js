@@ -1,7 +1,7 @@
 // Printable audits: the calls of the query string's filters (the audit list's own: agency, from,
-// to, telecommunicator, missed, unreviewed, unsigned, population, or call_id for one call), one
-// call per printed page, from the same full drafts as the JSON export.
-import { HttpError, api, el, fmtTime, renderAudit } from "./qi-audit.js";
+// to, telecommunicator, missed, unreviewed, unsigned, population, sample and seed, or call_id for
+// one call), one call per printed page, from the same full drafts as the JSON export.
+import { HttpError, api, el, fmtTime, renderAudit, sampleText } from "./qi-audit.js";
 
 const status = document.querySelector("#status");
 
@@ -27,11 +27,12 @@ async function render() {
     status.textContent = err instanceof HttpError ? `Refused: ${err.message}` : "The service could not be reached.";
     return;
   }
-  const printed = `Printed ${fmtTime(new Date().toISOString().replace("Z", "+00:00"))} · ${describe(params)}`;
+  const drawn = body.sample ? ` · ${sampleText(body.sample)}` : "";
+  const printed = `Printed ${fmtTime(new Date().toISOString().replace("Z", "+00:00"))} · ${describe(params)}${drawn}`;
   document.querySelector("#audits").replaceChildren(...body.audits.map((audit, i) => el("section", {
     class: "audit-page", "aria-label": `Call ${audit.call_id}`,
   }, el("p", { class: "running", text: `${printed} · ${i + 1} of ${body.audits.length}` }), renderAudit(audit))));
-  status.textContent = body.audits.length ? `${body.audits.length} audit${body.audits.length > 1 ? "s" : ""}, one per printed page.` : "No calls match these filters.";
+  status.textContent = `${body.sample ? `${sampleText(body.sample)}. ` : ""}${body.audits.length ? `${body.audits.length} audit${body.audits.length > 1 ? "s" : ""}, one per printed page.` : "No calls match these filters."}`;
   document.body.dataset.ready = "true";
 }
 

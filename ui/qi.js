@@ -1,11 +1,16 @@
-// QI audit review: the filtered audit list (keyboard: arrows, Enter, Esc), one call's audit, and
-// the review form. Saving or signing off posts one complete `qi.review` event (the latest by `at`
-// is the one in force, so each save carries the whole determination), then reloads the audit so
-// the page shows what is now in force, not what was typed.
-import { MOMENTS, api, download, el, fmtSeconds, human, parts, renderAudit, reviewStatus, HttpError } from "./qi-audit.js";
+// QI audit review: the filtered audit list (keyboard: arrows, Enter, Esc), optionally a random
+// review sample of it, one call's audit, and the review form. Saving or signing off posts one
+// complete `qi.review` event (the latest by `at` is the one in force, so each save carries the
+// whole determination), then reloads the audit so the page shows what is now in force, not what
+// was typed. A supervisor or a QI reviewer may review (GET /api/v1/qi/me says may_review).
+import {
+  MOMENTS, api, download, el, exclusionRule, exclusionState, fmtSeconds, human, mark, notGiven, parts, renderAudit,
+  reviewStatus, sampleText, HttpError,
+} from "./qi-audit.js";
 
 const $ = (sel) => document.querySelector(sel);
-const state = { me: null, reasons: null, rows: [], cursor: null, selected: null, audit: null };
+// `sample`: the review sample drawn ({fraction, seed}), or null for the whole list.
+const state = { me: null, reasons: null, rows: [], cursor: null, selected: null, audit: null, sample: null };
 
 // -- time helpers --------------------------------------------------------------------------------
 const pad = (n, w = 2) => String(n).padStart(w, "0");
@@ -44,6 +49,10 @@ function filterParams() {
   if ($("#f-population").checked) p.set("population", "true");
   const review = $("#f-review").value;
   if (review) p.set(review, "true");
+  if (state.sample) {
+    p.set("sample", String(state.sample.fraction));
+    p.set("seed", state.sample.seed);
+  }
   return p;
 }
 
@@ -67,7 +76,49 @@ function restore() {
   $("#f-missed").checked = p.get("missed") === "true";
   $("#f-population").checked = p.get("population") === "true";
   $("#f-review").value = p.get("unreviewed") === "true" ? "unreviewed" : p.get("unsigned") === "true" ? "unsigned" : "";
+  const fraction = Number(p.get("sample"));
+  if (p.get("sample") && p.get("seed")) {
+    state.sample = { fraction, seed: p.get("seed") };
+    $("#s-percent").value = String(Number((fraction * 100).toFixed(6)));
+    $("#s-seed").value = p.get("seed");
+  }
   return { agency: p.get("agency"), call: p.get("call") };
+}
+
+// -- the review sample ---------------------------------------------------------------------------
+// A short random seed to start from; the reviewer may type their own (e.g. 2026-q2) to reproduce.
+function randomSeed() { return crypto.randomUUID().slice(0, 8); }
+
+// Python's str.isprintable, which the service asks of a seed: no control, format or separator
+// characters other than the space.
+const UNPRINTABLE = /[\p{C}\p{Zl}\p{Zp}]|(?! )\p{Zs}/u;
+
+function drawSample(e) {
+  e.preventDefault();
+  const error = $("#sample-error");
+  const share = $("#s-percent").value.trim() === "" ? NaN : Number($("#s-percent").value);
+  const seed = $("#s-seed").value.trim();
+  let wrong = null;
+  if (!(share > 0 && share <= 100)) wrong = ["#s-percent", "Enter a share above 0 and at most 100 %."];
+  else if (!seed || seed.length > 64 || UNPRINTABLE.test(seed)) wrong = ["#s-seed", "Enter a seed of 1 to 64 printable characters."];
+  for (const id of ["#s-percent", "#s-seed"]) $(id).removeAttribute("aria-invalid");
+  if (wrong) {
+    error.textContent = wrong[1];
+    $(wrong[0]).setAttribute("aria-invalid", "true");
+    $(wrong[0]).focus();
+    return;
+  }
+  error.textContent = "";
+  $("#s-seed").value = seed;
+  state.sample = { fraction: Number((share / 100).toPrecision(12)), seed };
+  loadList();
+}
+
+function wholeList() {
+  state.sample = null;
+  $("#sample-error").textContent = "";
+  $("#s-draw").focus(); // the reset button hides itself
+  loadList();
 }
 
 function benchCell(seconds, threshold, missedIfNone) {
@@ -78,15 +129,19 @@ function benchCell(seconds, threshold, missedIfNone) {
 function rowFor(row, thresholds) {
   const status = row.signed_off ? ["signed", "signed off"] : row.reviewed ? ["draft", "draft"] : ["open", "not reviewed"];
   const t0 = new Date(row.t0).toLocaleString([], { dateStyle: "short", timeStyle: "short" });
+  const exclusion = exclusionState(row.excluded, row.exclusion_valid);
+  const withMark = (cell, key) => { if (key) cell.append(" ", mark(key)); return cell; };
   return el("tr", {
     "data-call-id": row.call_id, tabindex: "-1", class: row.missed ? "missed-row" : null,
     "aria-selected": row.call_id === state.selected ? "true" : "false",
   },
     el("td", {}, row.call_id, row.in_population ? el("span", { class: "pop", title: "AHA population", text: "P" }) : null),
-    el("td", { text: t0 }),
+    withMark(el("td", {}, el("span", { text: t0 })), row.t0_fallback ? "t0-answer" : null),
     el("td", { text: row.telecommunicator || "—" }),
-    benchCell(row.intervals.to_recognition, thresholds.recognition_s, row.in_population && !row.recognized),
-    benchCell(row.intervals.to_first_compression, thresholds.first_compression_s, false),
+    withMark(benchCell(row.intervals.to_recognition, thresholds.recognition_s, row.in_population && !row.recognized),
+      row.recognition_after_arrival ? "after-arrival" : null),
+    withMark(benchCell(row.intervals.to_first_compression, thresholds.first_compression_s, false),
+      exclusion ? `exclusion-${exclusion}` : null),
     el("td", {}, el("span", { class: `badge ${status[0]}`, text: status[1] })),
   );
 }
@@ -113,6 +168,9 @@ async function loadList({ append = false } = {}) {
   $("#more").hidden = !state.cursor;
   const c = body.counts;
   $("#counts").textContent = `${body.total} shown of ${c.calls} calls · ${c.missed} missed · ${c.unreviewed} not reviewed · ${c.unsigned} not signed off · ${c.population} in population`;
+  $("#sampled").hidden = !body.sample;
+  $("#sampled").textContent = body.sample ? `${sampleText(body.sample)}.` : "";
+  $("#s-clear").hidden = !state.sample;
   const names = new Set(state.rows.map((r) => r.telecommunicator).filter(Boolean));
   $("#telecommunicators").replaceChildren(...[...names].sort().map((n) => el("option", { value: n })));
 }
@@ -120,6 +178,7 @@ async function loadList({ append = false } = {}) {
 function failed(err, where) {
   if (err instanceof HttpError && err.status === 401) return signOut(SESSION_ENDED);
   $(where).textContent = err instanceof HttpError ? `Refused: ${err.message}` : "The service could not be reached; try again.";
+  if (where === "#counts") $("#s-clear").hidden = !state.sample; // a refused sample can be dropped
   return null;
 }
 
@@ -215,9 +274,25 @@ function fillForm(audit) {
   form.querySelector(".correction-rows").replaceChildren(...correctionRows(audit));
   $("#feedback").value = d.feedback || "";
   $("#notes").value = d.notes || "";
+  fillExclusion(audit);
   const readOnly = !state.me.may_review;
   $("#review-readonly").hidden = !readOnly;
   for (const control of form.querySelectorAll("input, textarea, button")) control.disabled = readOnly;
+}
+
+// The exclusion to judge (T-CPR not given, no first compression), prefilled from the review in
+// force; the fieldset is hidden (and nothing is posted) when the call has no exclusion.
+function fillExclusion(audit) {
+  const tcpr = audit.tcpr;
+  $("#exclusion").hidden = !tcpr.excluded;
+  $("#exclusion-error").textContent = "";
+  for (const radio of $("#exclusion").querySelectorAll("input")) radio.removeAttribute("aria-invalid");
+  if (!tcpr.excluded) return;
+  $("#exclusion-what").textContent = `T-CPR ${notGiven(tcpr)}. No directed first compression: the call is excluded from the T-CPR rate if the exclusion is valid.`;
+  $("#exclusion-rule").textContent = exclusionRule(tcpr.not_given_reason);
+  const valid = audit.determination.exclusion_valid;
+  const value = valid == null ? "" : String(valid);
+  $("#exclusion").querySelector(`input[name="exclusion_valid"][value="${value}"]`).checked = true;
 }
 
 function chosenReasons(fieldset, name) {
@@ -249,15 +324,27 @@ async function submitReview(e) {
   }
   const audit = state.audit;
   const rec = $("#review").querySelector('input[name="recognizable"]:checked').value;
+  const corrected = corrections();
+  // A first compression typed in from the recording ends the exclusion: nothing left to judge.
+  const excluded = audit.tcpr.excluded && !("tcpr.first_compression" in corrected);
+  const judged = $("#exclusion").querySelector('input[name="exclusion_valid"]:checked').value;
+  if (signOff && excluded && judged === "") {
+    $("#exclusion-error").textContent = "Accept or reject the T-CPR exclusion before signing off (Save draft may leave it open).";
+    for (const radio of $("#exclusion").querySelectorAll("input")) radio.setAttribute("aria-invalid", "true");
+    status.textContent = "Not signed off.";
+    $("#exclusion").querySelector('input[name="exclusion_valid"]').focus();
+    return;
+  }
   const data = {
     recognizable: rec === "" ? null : rec === "yes",
     nonrecognition_reasons: chosenReasons($("#nonrecognition"), "nonrecognition"),
     delay_reasons: chosenReasons($("#delay"), "delay"),
-    corrections: corrections(),
+    corrections: corrected,
     feedback: $("#feedback").value.trim() || null,
     notes: $("#notes").value.trim() || null,
     signed_off: signOff,
   };
+  if (excluded && judged !== "") data.exclusion_valid = judged === "true";
   const at = localIso();
   const event = {
     event_id: `qi-${crypto.randomUUID()}`, call_id: audit.call_id, agency: audit.agency,
@@ -326,6 +413,13 @@ $("#filters").addEventListener("change", async (e) => {
   if (e.target.id !== "f-telecommunicator") loadList();
 });
 $("#more").addEventListener("click", () => loadList({ append: true }));
+$("#sample").addEventListener("submit", drawSample);
+$("#s-clear").addEventListener("click", wholeList);
+$("#s-seed").value = randomSeed();
+$("#exclusion").addEventListener("change", () => {
+  $("#exclusion-error").textContent = "";
+  for (const radio of $("#exclusion").querySelectorAll("input")) radio.removeAttribute("aria-invalid");
+});
 $("#review").addEventListener("submit", submitReview);
 const exportList = (ext) => download(`/api/v1/exports/audits.${ext}?${filterParams()}`).catch((err) => failed(err, "#counts"));
 const exportCall = (ext) => download(`/api/v1/exports/audits.${ext}?${new URLSearchParams({ agency: $("#f-agency").value, call_id: state.selected })}`)
