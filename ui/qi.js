@@ -389,6 +389,8 @@ async function start() {
     return signOut(err instanceof HttpError && err.status === 401 ? "Sign in with a QI or supervisor token." : "The service could not be reached.");
   }
   state.me = me;
+  // The measures are for QI staff: a supervisor's token could not read them.
+  $('nav a[href="measures.html"]').hidden = me.may_read_measures === false;
   offerSignOut(true, () => signOut("Signed out."));
   $("#me").textContent = `${me.role}${me.name ? ` · ${me.name}` : ""}`;
   const wanted = restore();

@@ -294,6 +294,8 @@ async def test_a_supervisor_may_review(
     # Q4 has no exclusion to judge.
     await expect(page.locator("#exclusion")).to_be_hidden()
     assert "QI only" not in await page.locator("body").inner_text()
+    # The measures are QI staff's: the supervisor is not offered a page it could not read.
+    await expect(page.locator('nav a[href="measures.html"]')).to_be_hidden()
     assert console_errors == []
 
 
