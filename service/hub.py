@@ -100,7 +100,7 @@ class Hub:
 
     def messages(self, update: Update) -> list[str]:
         e, state = update.event, update.state
-        profile = self._settings.agency_config(e.agency).profile
+        config = self._settings.agency_config(e.agency)
         # One message per stored event: the event itself and its call as it now stands.
         out: list[dict[str, Any]] = [
             {
@@ -109,7 +109,7 @@ class Hub:
                 "call_id": e.call_id,
                 "agency": e.agency,
                 "event": as_dict(e),
-                "call": call_view(state, profile),
+                "call": call_view(state, config),
             },
         ]
         if e.kind == k.ALERT_RAISED:

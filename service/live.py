@@ -200,5 +200,5 @@ class LiveView:
     def snapshot(self, agencies: frozenset[str]) -> dict[str, Any]:
         states = [s for (agency, _), s in self.calls.items() if agency in agencies]
         states.sort(key=lambda s: (s.t0 is None, s.t0 or datetime.min.replace(tzinfo=UTC)))
-        calls = [call_view(s, self._settings.agency_config(s.agency).profile) for s in states]
+        calls = [call_view(s, self._settings.agency_config(s.agency)) for s in states]
         return {"type": "snapshot", "seq": self.seq, "calls": calls}

@@ -41,8 +41,14 @@ class AlertScheduler:
     def on_update(self, update: Update) -> None:
         state = update.state
         key = (state.agency, state.call_id)
-        profile = self._settings.agency_config(state.agency).profile
-        deadline = alerts.next_deadline(state, profile, datetime.now(UTC), self._grace)
+        config = self._settings.agency_config(state.agency)
+        deadline = alerts.next_deadline(
+            state,
+            config.profile,
+            datetime.now(UTC),
+            self._grace,
+            dispatch_alerts=config.dispatch_alerts,
+        )
         if deadline is None:
             self._scheduled.pop(key, None)
             return
@@ -121,8 +127,11 @@ class AlertScheduler:
         state = self._live.calls.get((agency, call_id))
         if state is None or state.t0 is None:
             return []
-        profile = self._settings.agency_config(agency).profile
-        due = alerts.due(state, profile, datetime.now(UTC), self._grace)
+        config = self._settings.agency_config(agency)
+        profile = config.profile
+        due = alerts.due(
+            state, profile, datetime.now(UTC), self._grace, dispatch_alerts=config.dispatch_alerts
+        )
         if due:
             offsets = profile.alert_offsets()
             tz = state.t0.tzinfo

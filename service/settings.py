@@ -12,7 +12,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from service.triage.profiles import DEFAULT_ARREST_NATURE_PATTERNS, AgencyConfig, profile_named
+from service.triage.profiles import (
+    ALERT_SCOPES,
+    DEFAULT_ARREST_NATURE_PATTERNS,
+    DEFAULT_FEED_SILENCE_S,
+    DEFAULT_MEDICAL_NATURE_PATTERNS,
+    AgencyConfig,
+    profile_named,
+)
 
 
 def default_database_url() -> str:
@@ -31,8 +38,11 @@ class Settings(BaseSettings):
     migrate_on_start: bool = True
     # Per-agency configuration, JSON: {"AGENCY": {"profile": "ra-legacy",
     #   "arrest_nature_patterns": ["^09-[ED]"], "zone": "America/Chicago",
-    #   "reasons": {"delay": ["cad_down"]}}}. Agencies not named get aha-2020, MPDS 9-E/9-D, UTC
-    # and the seeded reason codes only.
+    #   "reasons": {"delay": ["cad_down"]}, "alert_scope": "medical",
+    #   "medical_nature_patterns": ["^MED"], "dispatch_alerts": true,
+    #   "feed_silence_seconds": 300}}. Agencies not named get aha-2020, MPDS 9-E/9-D, UTC, the
+    # seeded reason codes only, alerts on every call, no dispatch alerts, 300 s of feed silence
+    # (docs/operations-floor.md).
     agencies: dict[str, dict[str, Any]] = Field(default_factory=dict)
     # A deadline that passed longer ago than this is a replayed or abandoned call: no alert.
     alert_grace_seconds: float = 300.0
@@ -144,6 +154,7 @@ class Settings(BaseSettings):
                 ZoneInfo(str(conf.get("zone", "UTC")))
             except (ZoneInfoNotFoundError, ValueError, OSError):
                 raise ValueError(f"agencies.{agency}.zone: unknown time zone") from None
+            _check_floor(agency, conf)
         return value
 
     @cached_property
@@ -159,6 +170,12 @@ class Settings(BaseSettings):
                     conf.get("reasons", {}).get("nonrecognition", ())
                 ),
                 extra_delay_reasons=tuple(conf.get("reasons", {}).get("delay", ())),
+                alert_scope=str(conf.get("alert_scope", "all")),
+                medical_nature_patterns=tuple(
+                    conf.get("medical_nature_patterns", DEFAULT_MEDICAL_NATURE_PATTERNS)
+                ),
+                dispatch_alerts=bool(conf.get("dispatch_alerts", False)),
+                feed_silence_s=int(conf.get("feed_silence_seconds", DEFAULT_FEED_SILENCE_S)),
             )
             for agency, conf in self.agencies.items()
         }
@@ -168,3 +185,28 @@ class Settings(BaseSettings):
 
 
 _DEFAULT = AgencyConfig()
+
+
+def _check_floor(agency: str, conf: dict[str, Any]) -> None:
+    """The live floor's per-agency settings (alert scope, dispatch alerts, feed silence)."""
+    scope = conf.get("alert_scope", "all")
+    if scope not in ALERT_SCOPES:
+        raise ValueError(f"agencies.{agency}.alert_scope must be one of {', '.join(ALERT_SCOPES)}")
+    patterns = conf.get("medical_nature_patterns", [])
+    if not isinstance(patterns, list):
+        raise ValueError(f"agencies.{agency}.medical_nature_patterns must be a list")
+    for i, pattern in enumerate(patterns):
+        try:
+            re.compile(pattern)
+        except (TypeError, re.error) as exc:
+            raise ValueError(
+                f"agencies.{agency}.medical_nature_patterns[{i}]: not a regular expression: {exc}"
+            ) from None
+    if not isinstance(conf.get("dispatch_alerts", False), bool):
+        raise ValueError(f"agencies.{agency}.dispatch_alerts must be true or false")
+    silence = conf.get("feed_silence_seconds", DEFAULT_FEED_SILENCE_S)
+    if isinstance(silence, bool) or not isinstance(silence, int) or not 0 <= silence <= 86_400:
+        raise ValueError(
+            f"agencies.{agency}.feed_silence_seconds must be a whole number of seconds from 0 "
+            "(never) to 86400"
+        )

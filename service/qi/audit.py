@@ -16,7 +16,7 @@ from service.qi.review import determination
 from service.qi.timeline import timeline
 from service.triage import events as k
 from service.triage.events import iso
-from service.triage.intervals import benchmarks, intervals, seconds_between
+from service.triage.intervals import benchmarks, dispatch_met, intervals, seconds_between
 from service.triage.profiles import BenchmarkProfile
 from service.triage.state import CallState
 
@@ -134,6 +134,7 @@ def _time_of(state: CallState, kind: str) -> datetime | None:
 def draft(state: CallState, profile: BenchmarkProfile) -> dict[str, Any]:
     """The audit draft as a JSON-ready object; refreshed from scratch whenever events change."""
     iv = intervals(state)
+    dispatch = dispatch_met(state, profile)
     in_population, over_triage = ems_flags(state)
     review = dict(state.review) if state.review is not None else None
     originals = {kind: iso(state.original(kind)) for kind in state.corrections}
@@ -149,7 +150,9 @@ def draft(state: CallState, profile: BenchmarkProfile) -> dict[str, Any]:
         "corrections": {kind: iso(t) for kind, t in state.corrections.items()},
         "original_times": originals,
         "intervals": iv,
-        "benchmarks": benchmarks(state, profile),
+        "benchmarks": {**benchmarks(state, profile), "dispatch_met": dispatch},
+        # Dispatch in parallel, to the recognition standard (§4); also beside the benchmarks.
+        "dispatch_met": dispatch,
         "thresholds": {
             "recognition_s": profile.recognition_s,
             "first_compression_s": profile.first_compression_s,
@@ -157,13 +160,24 @@ def draft(state: CallState, profile: BenchmarkProfile) -> dict[str, Any]:
         "recognized": state.recognized,
         "recognition_path": state.path,
         "recognition_after_arrival": state.recognition_after_arrival,
-        "answers": {"conscious": state.conscious, "breathing": state.breathing},
+        "answers": {
+            "conscious": state.conscious,
+            "breathing": state.breathing,
+            "breathing_confirmed": state.breathing_confirmed,
+            "breathing_agonal": state.breathing_agonal,
+        },
+        "verify_breathing": state.verify_breathing,
+        "in_scope": state.in_scope,
         "nature": {"code": state.nature_code, "text": state.nature_text},
         "telecommunicator": state.telecommunicator,
         "psap": state.psap,
         "units": list(state.units),
         "tcpr": {
             "started": state.tcpr_started_at is not None,
+            # The signed instruction set and the language the caller was coached in.
+            "variant": state.tcpr_variant,
+            "language": state.tcpr_language,
+            "protocol": state.tcpr_protocol,
             "first_compression": state.first_compression_at is not None,
             "not_given_reason": state.not_given_reason,
             "not_given_note": state.not_given_note,

@@ -1,9 +1,13 @@
 """The elapsed-time alert schedule (DESIGN.md §4), as pure functions of state and a given `now`.
 
-- `recognition_due` / `recognition_overdue` while the call is neither recognised nor ruled out;
+- `recognition_due` / `recognition_overdue` while the call is neither recognised nor ruled out (a
+  call whose breathing is still to verify is not ruled out: its alerts keep running);
 - `compression_due` / `compression_overdue` while recognised, with no first compression and no
   `tcpr.not_given`;
-each only while the call is live, each once per call, at T0 + the profile's offset.
+- `dispatch_overdue` (where the agency turns dispatch alerts on) at the recognition benchmark,
+  when the call has a `no` / `unsure` answer or is recognised and no unit is dispatched;
+each only while the call is live and in the agency's alert scope, each once per call, at T0 + the
+profile's offset.
 
 A deadline that passed more than `grace` before `now` is not fired late: that is a replayed or
 long-abandoned call, not one a telecommunicator is on. The grace is wide enough that a restart
@@ -37,10 +41,12 @@ class RaiseAlert:
         return f"alert:{self.call_id}:{self.alert}"
 
 
-def applicable(state: CallState, profile: BenchmarkProfile) -> list[RaiseAlert]:
+def applicable(
+    state: CallState, profile: BenchmarkProfile, *, dispatch_alerts: bool = False
+) -> list[RaiseAlert]:
     """Alerts the call's current state still calls for, not yet fired, with their deadlines."""
     t0 = state.t0
-    if t0 is None or not state.live:
+    if t0 is None or not state.live or not state.in_scope:
         return []
     offsets = profile.alert_offsets()
     names: tuple[str, ...]
@@ -50,6 +56,8 @@ def applicable(state: CallState, profile: BenchmarkProfile) -> list[RaiseAlert]:
         names = ("compression_due", "compression_overdue")
     else:
         names = ()
+    if dispatch_alerts and needs_dispatch(state):
+        names = (*names, "dispatch_overdue")
     return sorted(
         RaiseAlert(t0 + timedelta(seconds=offsets[n]), n, state.agency, state.call_id)
         for n in names
@@ -57,14 +65,25 @@ def applicable(state: CallState, profile: BenchmarkProfile) -> list[RaiseAlert]:
     )
 
 
+def needs_dispatch(state: CallState) -> bool:
+    """A `no` / `unsure` to either question, or a recognised arrest, and no unit dispatched yet."""
+    return (state.negative_answer or state.recognized) and state.dispatched_at is None
+
+
 def due(
     state: CallState,
     profile: BenchmarkProfile,
     now: datetime,
     grace: timedelta = DEFAULT_GRACE,
+    *,
+    dispatch_alerts: bool = False,
 ) -> list[RaiseAlert]:
     """Alerts to fire at `now`."""
-    return [a for a in applicable(state, profile) if now - grace <= a.deadline <= now]
+    return [
+        a
+        for a in applicable(state, profile, dispatch_alerts=dispatch_alerts)
+        if now - grace <= a.deadline <= now
+    ]
 
 
 def next_deadline(
@@ -72,7 +91,13 @@ def next_deadline(
     profile: BenchmarkProfile,
     now: datetime,
     grace: timedelta = DEFAULT_GRACE,
+    *,
+    dispatch_alerts: bool = False,
 ) -> datetime | None:
     """When the scheduler must look at this call again, or None if nothing more can fire."""
-    pending = [a.deadline for a in applicable(state, profile) if a.deadline >= now - grace]
+    pending = [
+        a.deadline
+        for a in applicable(state, profile, dispatch_alerts=dispatch_alerts)
+        if a.deadline >= now - grace
+    ]
     return min(pending, default=None)

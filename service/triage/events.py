@@ -70,6 +70,7 @@ ALERTS: Final = (
     "recognition_overdue",
     "compression_due",
     "compression_overdue",
+    "dispatch_overdue",
 )
 
 

@@ -58,3 +58,13 @@ def benchmarks(state: CallState, profile: BenchmarkProfile) -> dict[str, bool | 
         "recognition_met": met(iv["to_recognition"], profile.recognition_s),
         "first_compression_met": met(iv["to_first_compression"], profile.first_compression_s),
     }
+
+
+def dispatch_met(state: CallState, profile: BenchmarkProfile) -> bool | None:
+    """Dispatch in parallel (DESIGN.md §4), for a call with a `no` / `unsure` answer or a
+    recognition: a unit dispatched strictly under the recognition benchmark. None for other calls
+    (nothing called for a dispatch)."""
+    if not (state.negative_answer or state.recognized):
+        return None
+    to_dispatch = intervals(state, exact=True)["to_dispatch"]
+    return False if to_dispatch is None else met(to_dispatch, profile.recognition_s)

@@ -5,7 +5,11 @@ Recognition (AHA T-CPR script, DESIGN.md §3) happens at the earliest of:
 - the first moment at which the latest answer to both "conscious?" and "breathing normally?" is
   `no` or `unsure` ("unsure" counts as "no"), timed by the answer that completes the pair;
 - a `call.nature` whose code the agency configured as cardiac arrest (MPDS 9-E / 9-D).
-A `yes` to either question rules arrest out for now; a later `no` re-opens it.
+A `yes` to "conscious?" rules arrest out for now, and so does a `yes` to "breathing normally?"
+while consciousness is unknown or once the breathing was described and confirmed normal. A
+"not awake" with an unconfirmed "yes, breathing" is **breathing to verify**: the agonal-breathing
+trap behind most missed arrests, so the recognition alerts keep running. A later `no` re-opens
+recognition whatever ruled it out.
 
 Events are folded in chronological order (source time, then arrival), so any arrival order of the
 same events gives the same state. Corrections from the latest `qi.review` win over the original
@@ -61,7 +65,16 @@ class CallState:
     recognition_path: str | None = None
     conscious: str | None = None
     breathing: str | None = None
+    # The latest breathing answer's detail: described and confirmed normal, or agonal.
+    breathing_confirmed: bool = False
+    breathing_agonal: bool = False
     ruled_out: bool = False
+    # "Not awake" with "yes, breathing" not yet confirmed: the agonal-breathing trap (§3).
+    verify_breathing: bool = False
+    # A `no` / `unsure` to either question at any time (dispatch in parallel, §4).
+    negative_answer: bool = False
+    # Alerts apply to this call (the agency's `alert_scope`, §4).
+    in_scope: bool = True
     nature_code: str | None = None
     nature_text: str | None = None
     telecommunicator: str | None = None
@@ -227,6 +240,9 @@ def fold(
     ordered = _distinct(chronological(events))
     firsts: dict[str, datetime] = {}
     latest: dict[str, str] = {}
+    breathing_detail: tuple[bool, bool] = (False, False)  # (confirmed, agonal) of the latest
+    negative = False
+    medical = False
     recognized_at: datetime | None = None
     path: str | None = None
     values: dict[str, Any] = {}
@@ -240,6 +256,12 @@ def fold(
                 answer = data.get("answer")
                 if answer in k.ANSWERS:
                     latest[e.kind] = answer
+                    negative = negative or answer in NEGATIVE
+                    if e.kind == k.TRIAGE_BREATHING:
+                        breathing_detail = (
+                            answer == "yes" and data.get("confirmed") is True,
+                            data.get("agonal") is True,
+                        )
                     both = (latest.get(k.TRIAGE_CONSCIOUS), latest.get(k.TRIAGE_BREATHING))
                     if recognized_at is None and all(a in NEGATIVE for a in both):
                         recognized_at, path = e.at, "question"
@@ -251,6 +273,7 @@ def fold(
             case k.CALL_NATURE:
                 values["nature_code"] = data.get("code")
                 values["nature_text"] = data.get("text")
+                medical = medical or config.is_medical_nature(data.get("code"))
                 if recognized_at is None and config.is_arrest_nature(data.get("code")):
                     recognized_at, path = e.at, "nature_code"
             case k.CALL_ANSWERED:
@@ -285,6 +308,14 @@ def fold(
 
     conscious = latest.get(k.TRIAGE_CONSCIOUS)
     breathing = latest.get(k.TRIAGE_BREATHING)
+    confirmed, agonal = breathing_detail
+    open_ = recognized_at is None
+    # §3: breathing `yes` rules arrest out only when confirmed, or while consciousness is unknown.
+    verify = open_ and conscious in NEGATIVE and breathing == "yes" and not confirmed
+    ruled_out = open_ and (
+        conscious == "yes" or (breathing == "yes" and (conscious is None or confirmed))
+    )
+    console = any(e.kind in k.CONSOLE_KINDS for e in ordered)
     review = values.get("review")
     return CallState(
         agency=agency,
@@ -302,7 +333,12 @@ def fold(
         recognition_path=path,
         conscious=conscious,
         breathing=breathing,
-        ruled_out=recognized_at is None and "yes" in (conscious, breathing),
+        breathing_confirmed=confirmed,
+        breathing_agonal=agonal,
+        ruled_out=ruled_out,
+        verify_breathing=verify,
+        negative_answer=negative,
+        in_scope=config.alert_scope != "medical" or medical or console,
         nature_code=values.get("nature_code"),
         nature_text=values.get("nature_text"),
         telecommunicator=values.get("answered_by") or values.get("telecommunicator"),
@@ -339,6 +375,8 @@ def phase(state: CallState) -> str:
         if state.tcpr_started_at is not None:
             return "tcpr_instructions"
         return "recognized"
+    if state.verify_breathing:
+        return "verify_breathing"
     if state.ruled_out:
         return "ruled_out"
     if state.conscious is None:

@@ -9,16 +9,21 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from service.triage.alerts import needs_dispatch
 from service.triage.events import iso
 from service.triage.intervals import benchmarks, intervals
-from service.triage.profiles import BenchmarkProfile
+from service.triage.profiles import DEFAULT_CONFIG, AgencyConfig
 from service.triage.state import CallState, phase
 
 
-def call_view(state: CallState, profile: BenchmarkProfile) -> dict[str, Any]:
+def call_view(state: CallState, config: AgencyConfig = DEFAULT_CONFIG) -> dict[str, Any]:
     t0 = state.t0
+    profile = config.profile
+    offsets = profile.alert_offsets()
+    if not config.dispatch_alerts:
+        del offsets["dispatch_overdue"]
     deadlines = (
-        {name: iso(t0 + timedelta(seconds=s)) for name, s in profile.alert_offsets().items()}
+        {name: iso(t0 + timedelta(seconds=s)) for name, s in offsets.items()}
         if t0 is not None
         else {}
     )
@@ -32,7 +37,16 @@ def call_view(state: CallState, profile: BenchmarkProfile) -> dict[str, Any]:
         "answered_at": iso(state.answered_at),
         "conscious": state.conscious,
         "breathing": state.breathing,
+        "breathing_confirmed": state.breathing_confirmed,
         "ruled_out": state.ruled_out,
+        # The agonal-breathing trap: have the caller describe the breathing (§3).
+        "verify_breathing": state.verify_breathing,
+        # Out of the agency's alert scope: shown apart, raises nothing (§4).
+        "in_scope": state.in_scope,
+        "dispatched_at": iso(state.dispatched_at),
+        # Dispatch in parallel: a `no` / `unsure` or a recognition, and no unit yet.
+        "needs_dispatch": needs_dispatch(state),
+        "dispatch_alerts": config.dispatch_alerts,
         "recognized": state.recognized,
         "recognized_at": iso(state.recognition_time),
         "recognition_path": state.path,

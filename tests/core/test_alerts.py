@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from timeline import CEST, EST, IST, UTC
+from timeline import CEST, EST, IST, UTC, Timeline
 
+from service.qi.audit import draft
 from service.triage.alerts import DEFAULT_GRACE, RaiseAlert, applicable, due, next_deadline
-from service.triage.profiles import AHA_2020, RA_LEGACY
+from service.triage.profiles import AHA_2020, RA_LEGACY, AgencyConfig
 
 
 def names(alerts: list[RaiseAlert]) -> list[str]:
@@ -87,11 +88,26 @@ def test_next_deadline_on_a_fresh_call(fresh):
 
 def test_ruled_out_call_has_no_recognition_alerts(fresh):
     fresh.conscious(20, "no")
-    fresh.breathing(30, "yes")
+    fresh.add("triage.breathing", 30, data={"answer": "yes", "confirmed": True})
     s = fresh.fold()
+    assert s.ruled_out is True
     assert applicable(s, AHA_2020) == []
     assert due(s, AHA_2020, fresh.t(90)) == []
     assert next_deadline(s, AHA_2020, fresh.t(40)) is None
+
+
+def test_breathing_to_verify_keeps_the_recognition_alerts(fresh):
+    """ "Not awake" then an unconfirmed "yes, breathing": the agonal trap, never silent (§3)."""
+    fresh.conscious(20, "no")
+    fresh.breathing(30, "yes")
+    s = fresh.fold()
+    assert s.verify_breathing is True and s.ruled_out is False
+    assert names(due(s, AHA_2020, fresh.t(90))) == ["recognition_due", "recognition_overdue"]
+    # Described as gasping: recognised by the question path at that answer, alerts move on.
+    fresh.add("triage.breathing", 70, data={"answer": "no", "agonal": True})
+    r = fresh.fold()
+    assert r.recognized and r.path == "question" and r.recognition_time == fresh.t(70)
+    assert names(applicable(r, AHA_2020)) == ["compression_due", "compression_overdue"]
 
 
 def test_reopened_call_gets_compression_alerts(fresh):
@@ -199,6 +215,7 @@ def test_ra_legacy_offsets(fresh):
         "recognition_overdue": 120,
         "compression_due": 150,
         "compression_overdue": 180,
+        "dispatch_overdue": 120,
     }
     s = fresh.fold()
     assert names(due(s, RA_LEGACY, fresh.t(89.9))) == []
@@ -221,6 +238,7 @@ def test_aha_offsets():
         "recognition_overdue": 90,
         "compression_due": 120,
         "compression_overdue": 150,
+        "dispatch_overdue": 90,
     }
 
 
@@ -228,3 +246,77 @@ def test_deadlines_follow_a_corrected_t0(fresh):
     fresh.review(30, corrections={"call.received": "2024-03-01T16:59:50+02:00"})  # T0 - 10 s
     s = fresh.fold()
     assert [a.deadline for a in applicable(s, AHA_2020)] == [fresh.t(50), fresh.t(80)]
+
+
+MEDICAL_ONLY = AgencyConfig(alert_scope="medical")
+
+
+@pytest.mark.parametrize(
+    ("nature", "in_scope"),
+    [
+        ("131-D-1", False),  # a police determinant (PPDS)
+        ("69-D-6", False),  # a structure fire (FPDS)
+        ("BURGLARY", False),
+        (None, False),  # no nature yet
+        ("10-D-1", True),  # chest pain (MPDS)
+        ("26A01", True),
+        ("17-D-3", True),
+    ],
+)
+def test_a_medical_scope_silences_other_calls(fresh, nature, in_scope):
+    if nature is not None:
+        fresh.nature(5, nature)
+    s = fresh.fold(MEDICAL_ONLY)
+    assert s.in_scope is in_scope
+    expected = ["recognition_due", "recognition_overdue"] if in_scope else []
+    assert names(due(s, AHA_2020, fresh.t(90))) == expected
+    # Every call is in scope where the agency keeps the default scope.
+    assert fresh.fold().in_scope is True
+
+
+def test_a_console_event_brings_a_call_into_a_medical_scope(fresh):
+    fresh.nature(5, "BURGLARY")
+    fresh.conscious(30, "unsure")  # the telecommunicator opened the script
+    s = fresh.fold(MEDICAL_ONLY)
+    assert s.in_scope is True
+    assert names(due(s, AHA_2020, fresh.t(60))) == ["recognition_due"]
+
+
+def test_dispatch_overdue_only_where_the_agency_turns_it_on(fresh):
+    fresh.conscious(20, "no")
+    s = fresh.fold()
+    assert "dispatch_overdue" not in names(due(s, AHA_2020, fresh.t(90)))
+    assert names(due(s, AHA_2020, fresh.t(90), dispatch_alerts=True)) == [
+        "recognition_due",
+        "dispatch_overdue",
+        "recognition_overdue",
+    ]
+
+
+def test_dispatch_overdue_needs_a_negative_answer_or_a_recognition(fresh):
+    # Awake, no unit: nothing called for a dispatch in parallel.
+    fresh.conscious(20, "yes")
+    assert names(applicable(fresh.fold(), AHA_2020, dispatch_alerts=True)) == []
+    # Recognised directly, no unit: due at the recognition benchmark.
+    recognised = Timeline(call_id="R")
+    recognised.received(0)
+    recognised.recognized(30)
+    alerts = applicable(recognised.fold(), AHA_2020, dispatch_alerts=True)
+    assert ("dispatch_overdue", recognised.t(90)) in [(a.alert, a.deadline) for a in alerts]
+    # A unit dispatched before the deadline: nothing.
+    recognised.dispatched(60)
+    assert "dispatch_overdue" not in names(
+        applicable(recognised.fold(), AHA_2020, dispatch_alerts=True)
+    )
+
+
+@pytest.mark.parametrize(
+    ("dispatched", "met"), [(85, True), (90, False), (95, False), (None, False)]
+)
+def test_dispatch_met_in_the_audit(fresh, dispatched, met):
+    fresh.conscious(20, "no")
+    if dispatched is not None:
+        fresh.dispatched(dispatched)
+    d = draft(fresh.fold(), AHA_2020)
+    assert d["dispatch_met"] is met
+    assert d["benchmarks"]["dispatch_met"] is met

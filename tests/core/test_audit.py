@@ -48,7 +48,13 @@ def test_contract_keys_and_golden_values(tl):
         "to_first_compression": 95.5,
         "to_on_scene": 412.0,
     }
-    assert d["benchmarks"] == {"recognition_met": True, "first_compression_met": True}
+    # Dispatched at 30 s, under the 90 s recognition standard (dispatch in parallel, §4).
+    assert d["benchmarks"] == {
+        "recognition_met": True,
+        "first_compression_met": True,
+        "dispatch_met": True,
+    }
+    assert d["dispatch_met"] is True
     assert d["recognized"] is True
     assert d["recognition_path"] == "question"
     assert d["alerts"] == ["recognition_due"]
@@ -56,9 +62,17 @@ def test_contract_keys_and_golden_values(tl):
     assert d["units"] == ["M7"]
     assert d["telecommunicator"] == "tc1"
     assert d["psap"] == "PSAP-A"
-    assert d["answers"] == {"conscious": "no", "breathing": "unsure"}
+    assert d["answers"] == {
+        "conscious": "no",
+        "breathing": "unsure",
+        "breathing_confirmed": False,
+        "breathing_agonal": False,
+    }
     assert d["tcpr"] == {
         "started": True,
+        "variant": None,
+        "language": None,
+        "protocol": None,
         "first_compression": True,
         "not_given_reason": None,
         "not_given_note": None,
@@ -92,7 +106,12 @@ def test_unrecognised_call_draft(tl):
     d = draft(tl.fold(), AHA_2020)
     assert d["recognized"] is False
     assert d["recognition_path"] is None
-    assert d["benchmarks"] == {"recognition_met": None, "first_compression_met": None}
+    # Awake: nothing called for a dispatch in parallel.
+    assert d["benchmarks"] == {
+        "recognition_met": None,
+        "first_compression_met": None,
+        "dispatch_met": None,
+    }
     assert d["intervals"]["to_recognition"] is None
     assert d["alerts"] == []
     assert d["live"] is False

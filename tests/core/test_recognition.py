@@ -138,9 +138,16 @@ def test_yes_rules_out_then_later_no_reopens(tl):
     tl.received(0)
     tl.conscious(10, "no")
     tl.breathing(20, "yes", tz=CEST)
+    verify = tl.fold()
+    # Not awake, "yes, breathing" unconfirmed: the agonal-breathing trap, not ruled out (§3).
+    assert verify.recognized is False
+    assert verify.ruled_out is False
+    assert verify.verify_breathing is True
+    assert phase(verify) == "verify_breathing"
+    # The caller described the breathing and it is normal: ruled out now.
+    tl.add("triage.breathing", 40, data={"answer": "yes", "confirmed": True})
     ruled = tl.fold()
-    assert ruled.recognized is False
-    assert ruled.ruled_out is True
+    assert (ruled.ruled_out, ruled.verify_breathing) == (True, False)
     assert phase(ruled) == "ruled_out"
 
     tl.breathing(95, "no", tz=UTC)  # "patient stopped breathing"

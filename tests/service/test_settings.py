@@ -98,9 +98,28 @@ def test_identity_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
         ('{"profile": []}', r"agencies\.A\.profile must be a profile name"),
         ('{"arrest_nature_patterns": ["("]}', r"arrest_nature_patterns\[0\]: not a regular"),
         ('{"arrest_nature_patterns": [5]}', r"arrest_nature_patterns\[0\]: not a regular"),
+        ('{"alert_scope": "fire"}', r"agencies\.A\.alert_scope must be one of all, medical"),
+        ('{"medical_nature_patterns": ["["]}', r"medical_nature_patterns\[0\]: not a regular"),
+        ('{"dispatch_alerts": "yes"}', r"agencies\.A\.dispatch_alerts must be true or false"),
+        ('{"feed_silence_seconds": -1}', r"agencies\.A\.feed_silence_seconds must be a whole"),
+        ('{"feed_silence_seconds": 1.5}', r"agencies\.A\.feed_silence_seconds must be a whole"),
     ],
 )
 def test_a_malformed_agency_setting_is_refused_by_name(conf: str, named: str) -> None:
     # Found by fuzzing: a list as profile was a TypeError; a bad pattern failed at the first call.
     with pytest.raises(ValidationError, match=named):
         Settings(agencies=f'{{"A": {conf}}}')
+
+
+def test_the_floor_settings_per_agency(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(
+        "TCPR_AGENCIES",
+        '{"A": {"alert_scope": "medical", "medical_nature_patterns": ["^MED"],'
+        ' "dispatch_alerts": true, "feed_silence_seconds": 120}}',
+    )
+    settings = Settings()
+    a, other = settings.agency_config("A"), settings.agency_config("Z")
+    assert (a.alert_scope, a.dispatch_alerts, a.feed_silence_s) == ("medical", True, 120)
+    assert a.is_medical_nature("MED-12") and not a.is_medical_nature("10-D-1")
+    assert (other.alert_scope, other.dispatch_alerts, other.feed_silence_s) == ("all", False, 300)
+    assert other.is_medical_nature("10-D-1") and not other.is_medical_nature("131-D-1")
