@@ -1,10 +1,13 @@
 // QI measures page (DESIGN.md §5, §6): the AHA T-CPR measures of one agency or a set of agencies
-// for a period, the monthly trend charts, the annual summary with its secular trend, the
-// per-telecommunicator breakdown with feedback cards, the recognition list, and the exports.
+// for a period, reviewed (the AHA's own: signed-off QI reviews only) beside provisional (drafts as
+// they stand) with the review coverage, the training needs QI review found, the monthly trend
+// charts with their control limits, the annual summary with its secular trend, the
+// per-telecommunicator breakdown with funnel plots and feedback cards, the equity breakdowns,
+// the recognition list, and the exports.
 // Everything comes from the measures API (signed in by the session cookie); nothing is computed here that
 // the service does not report, so the page and the exports always agree.
 import { HttpError, download as httpDownload, request as httpRequest } from "./http.js";
-import { fmtPercent, fmtSeconds, medianChart, rateChart } from "./measures-charts.js";
+import { fmtPercent, fmtSeconds, funnelChart, medianChart, rateChart } from "./measures-charts.js";
 
 const $ = (sel) => document.querySelector(sel);
 const READERS = new Set(["qi", "admin"]);
@@ -22,7 +25,25 @@ const HEADLINE = [
     of: "population calls with a first compression", lowerIsBetter: true },
 ];
 
-const state = { me: null, query: null, measures: null, trend: null, zones: {} };
+// The two sets of figures side by side: the AHA's (reviewed) first.
+const SETS = [
+  { key: "reviewed", title: "Reviewed (AHA)", note: "The AHA's figure: only calls whose QI review is signed off count.", of: (m) => m.reviewed },
+  { key: "provisional", title: "Provisional (drafts as they stand)", note: "Every drafted audit as it stands, before sign-off: not for publication.", of: (m) => m },
+];
+
+// Equity breakdown dimensions (GET /api/v1/measures/breakdown `by`); `multi`: only for a set.
+const DIMENSIONS = [
+  { key: "sex", title: "Sex" },
+  { key: "race", title: "Race" },
+  { key: "age_group", title: "Age group" },
+  { key: "area", title: "Area" },
+  { key: "language", title: "Language of the instructions" },
+  { key: "protocol", title: "Protocol" },
+  { key: "telecommunicator", title: "Telecommunicator" },
+  { key: "agency", title: "Agency", multi: true },
+];
+
+const state = { me: null, query: null, measures: null, trend: null, zones: {}, equity: null };
 
 // A network failure is an HttpError too (status 0), so one handler explains every failure.
 async function reachable(call) {
@@ -240,15 +261,18 @@ async function load(query) {
     state.measures = measures;
     state.trend = trend;
     renderHeadline(measures, query);
+    renderTraining(measures);
     renderCharts(trend);
     renderAnnual(trend);
     renderFigures(measures);
     renderTelecommunicators(people, query);
     renderRecognition(performances, query);
+    offerDimensions(query);
     $("#report").hidden = false;
     setStatus(measures.calls_in_period === 0
       ? "No calls for these agencies in this period: every measure shows — until there are."
       : `${measures.calls_in_period} calls in the period, ${measures.population} in the population.`);
+    loadEquity(query);
   } catch (err) {
     if (state.query !== query) return;
     failed(err);
@@ -288,42 +312,145 @@ function met(spec, figure) {
   return figure.value == null ? null : figure.value < figure.benchmark;
 }
 
-function headlineCard(spec, figure) {
+function verdictOf(spec, ok, set) {
+  if (ok == null) return set === "reviewed" ? "no QI-reviewed calls to measure yet" : "no calls: nothing to measure yet";
+  if (spec.kind === "rate") return ok ? "goal met" : "below the goal";
+  return ok ? "under the benchmark" : "over the benchmark";
+}
+
+// One figure of the headline table: the value, its numerator/denominator (or n), goal, verdict.
+function figureCell(spec, figure, set, coverage) {
   const ok = met(spec, figure);
-  const card = node("article", { class: `measure ${ok == null ? "none" : ok ? "met" : "missed"}`, "data-measure": spec.key });
-  card.append(node("h3", {}, spec.title));
+  const cell = node("td", { class: `figure ${set} ${ok == null ? "none" : ok ? "met" : "missed"}`, "data-set": set });
+  const detail = node("div", { class: "detail" });
   if (spec.kind === "rate") {
-    card.append(
-      node("div", { class: "value" }, fmtPercent(figure.percent)),
-      node("div", { class: "goal" }, `goal ≥ ${figure.goal} %`),
-      node("div", { class: "fraction" }, `${figure.numerator} / ${figure.denominator}`),
-    );
+    detail.append(node("div", { class: "fraction" }, `${figure.numerator} / ${figure.denominator}`), node("div", { class: "goal" }, `goal ≥ ${figure.goal} %`));
   } else {
-    card.append(
-      node("div", { class: "value" }, fmtSeconds(figure.value)),
-      node("div", { class: "goal" }, `benchmark < ${figure.benchmark} s`),
-      node("div", { class: "fraction" }, `n = ${figure.n}`),
-    );
+    detail.append(node("div", { class: "fraction" }, `n = ${figure.n}`), node("div", { class: "goal" }, `benchmark < ${figure.benchmark} s`));
   }
-  const verdict = ok == null ? "no calls: nothing to measure yet" : ok ? (spec.kind === "rate" ? "goal met" : "under the benchmark") : (spec.kind === "rate" ? "below the goal" : "over the benchmark");
-  card.append(node("div", { class: "verdict" }, verdict), node("div", { class: "of" }, spec.of));
-  return card;
+  detail.append(node("div", { class: "verdict" }, verdictOf(spec, ok, set)));
+  // The reviewed recognition rate counts reviewed calls over the whole population: until every
+  // population call is reviewed it can only rise, so it is a floor.
+  if (set === "reviewed" && spec.key === "recognition_rate" && coverage.denominator > 0 && coverage.percent < coverage.goal) {
+    detail.append(node("div", { class: "caveat" }, "a floor until coverage is complete"));
+  }
+  cell.append(node("div", { class: "value" }, spec.kind === "rate" ? fmtPercent(figure.percent) : fmtSeconds(figure.value)), detail);
+  return cell;
+}
+
+function renderCoverage(m) {
+  const c = m.reviewed.coverage;
+  const complete = c.denominator > 0 && c.percent >= c.goal;
+  const box = $("#coverage");
+  box.className = `coverage ${c.denominator === 0 ? "none" : complete ? "complete" : "incomplete"}`;
+  const fill = node("span", { class: "fill" });
+  fill.style.width = `${Math.min(Math.max(c.percent ?? 0, 0), 100)}%`;
+  const bar = node("div", { class: "coverage-bar" }, fill);
+  bar.setAttribute("aria-hidden", "true");
+  box.replaceChildren(
+    node("p", { class: "coverage-line", id: "coverage-line" }, c.denominator === 0
+      ? "QI-reviewed: no population calls to review in this period."
+      : `QI-reviewed ${c.numerator} of ${c.denominator} population calls — ${fmtPercent(c.percent)}, goal ${c.goal} %`),
+    bar,
+    node("p", { class: "coverage-note" }, c.denominator === 0
+      ? "The AHA's figures count only QI-reviewed (signed-off) population calls."
+      : complete
+        ? "Every population call is QI-reviewed: the Reviewed (AHA) figures are complete and may be published."
+        : "The AHA counts only QI-reviewed (signed-off) calls: the Reviewed (AHA) figures cannot be published until coverage is complete. Until then the reviewed recognition rate is a floor, not the centre's rate."),
+  );
+}
+
+function plural(n, word, many = `${word}s`) { return `${n} ${n === 1 ? word : many}`; }
+
+// What makes some figures less exact than they look: shown only when it happened.
+function renderQuality(m) {
+  const notes = [];
+  if (m.t0_fallback_calls) {
+    notes.push(node("li", { id: "quality-t0-fallback" }, `${plural(m.t0_fallback_calls, "call")} measured from the answer: no call.received, ring and transfer time lost`));
+  }
+  if (m.recognitions_after_arrival) {
+    notes.push(node("li", { id: "quality-after-arrival" }, `${plural(m.recognitions_after_arrival, "recognition")} after EMS arrival, not counted`));
+  }
+  $("#quality").hidden = notes.length === 0;
+  $("#quality-list").replaceChildren(...notes);
 }
 
 function renderHeadline(measures, query) {
   $("#profile").textContent = measures.benchmark_profile ?? Object.values(measures.by_agency || {}).map((m) => m.benchmark_profile).filter((v, i, a) => a.indexOf(v) === i).join(", ");
-  $("#headline").replaceChildren(...HEADLINE.map((spec) => headlineCard(spec, measures[spec.key])));
+  renderCoverage(measures);
+  renderQuality(measures);
+  const coverage = measures.reviewed.coverage;
+  const head = node("tr", {}, node("th", { scope: "col" }, "Measure"),
+    ...SETS.map((set) => node("th", { scope: "col", class: `set ${set.key}`, abbr: set.title }, node("span", { class: "set-title" }, set.title), node("span", { class: "set-note" }, set.note))));
+  const rows = HEADLINE.map((spec) => node("tr", { class: "measure", "data-measure": spec.key },
+    node("th", { scope: "row" }, node("span", { class: "title" }, spec.title), node("span", { class: "of" }, spec.of)),
+    ...SETS.map((set) => figureCell(spec, set.of(measures)[spec.key], set.key, coverage))));
+  $("#headline").replaceChildren(
+    node("caption", {}, "The five AHA measures: the AHA's reviewed figure beside the provisional one"),
+    node("thead", {}, head), node("tbody", {}, ...rows));
   const by = measures.by_agency;
   $("#by-agency-wrap").hidden = !(by && query.agencies.length > 1);
   if (!by || query.agencies.length < 2) return;
-  const head = node("tr", {}, node("th", { scope: "col" }, "Agency"), node("th", { scope: "col" }, "Calls"), node("th", { scope: "col" }, "Population"),
-    ...HEADLINE.map((s) => node("th", { scope: "col" }, s.title)));
-  const rows = Object.entries(by).map(([agency, m]) => node("tr", { "data-agency": agency },
-    node("th", { scope: "row" }, agency), node("td", {}, m.calls_in_period), node("td", {}, m.population),
-    ...HEADLINE.map((s) => node("td", {}, s.kind === "rate"
-      ? `${fmtPercent(m[s.key].percent)} (${m[s.key].numerator}/${m[s.key].denominator})`
-      : `${fmtSeconds(m[s.key].value)} (n = ${m[s.key].n})`))));
-  $("#by-agency").replaceChildren(node("caption", {}, "Each agency's own measures"), node("thead", {}, head), node("tbody", {}, ...rows));
+  const head2 = node("tr", {}, node("th", { scope: "col" }, "Agency"), node("th", { scope: "col" }, "Calls"), node("th", { scope: "col" }, "Population"),
+    node("th", { scope: "col" }, "QI coverage"), ...HEADLINE.map((s) => node("th", { scope: "col" }, s.title)));
+  const rows2 = Object.entries(by).map(([agency, m]) => node("tr", { "data-agency": agency },
+    node("th", { scope: "row" }, agency), node("td", {}, m.calls_in_period), node("td", {}, m.population), node("td", { class: "coverage-cell" }, rateCell(m.reviewed.coverage)),
+    ...HEADLINE.map((s) => node("td", {}, s.kind === "rate" ? rateCell(m[s.key]) : medianCell(m[s.key])))));
+  $("#by-agency").replaceChildren(node("caption", {}, "Each agency's own measures (provisional), with its QI review coverage"), node("thead", {}, head2), node("tbody", {}, ...rows2));
+  const funnel = measures.funnel || {};
+  $("#agency-funnels").replaceChildren(...[["recognition_rate", "Recognition rate"], ["tcpr_rate", "T-CPR rate"]]
+    .filter(([key]) => funnel[key])
+    .map(([key, title]) => funnelChart(funnel[key], { key, title: `${title} by agency (funnel plot)`, unit: "agency" })));
+}
+
+function rateText(r) { return `${fmtPercent(r.percent)} (${r.numerator}/${r.denominator})`; }
+function medianText(m) { return `${fmtSeconds(m.value)} (n = ${m.n})`; }
+
+// The same in a table cell: a narrow column may break between the figure and its count, never
+// inside "81.8 %" or "(9/11)".
+function pair(first, second) { return node("span", {}, node("span", { class: "nw" }, first), " ", node("span", { class: "nw" }, second)); }
+function rateCell(r) { return pair(fmtPercent(r.percent), `(${r.numerator}/${r.denominator})`); }
+function medianCell(m) { return pair(fmtSeconds(m.value), `(n = ${m.n})`); }
+
+// ---- training needs ------------------------------------------------------------------------
+
+const REASON_KINDS = [
+  { key: "nonrecognition", title: "Why arrests were not recognised", empty: "No non-recognition reason in a signed-off review." },
+  { key: "delay", title: "What delayed recognition or compressions", empty: "No delay reason in a signed-off review." },
+];
+
+// A reason code in words ("caller_not_with_patient" -> "caller not with patient").
+function reasonLabel(code) { return code === "other" ? "other (free text)" : code.replaceAll("_", " "); }
+
+// Most frequent first, then by name: the order a training plan reads them in.
+function sortedReasons(tally) {
+  return Object.entries(tally || {}).sort(([a, x], [b, y]) => y - x || reasonLabel(a).localeCompare(reasonLabel(b)));
+}
+
+function reasonTable(kind, tally) {
+  const entries = sortedReasons(tally);
+  if (!entries.length) return node("p", { class: "none", "data-reasons": kind.key }, kind.empty);
+  const most = entries[0][1];
+  const rows = entries.map(([code, n]) => {
+    const fill = node("span", { class: "fill" });
+    fill.style.width = `${(n / most) * 100}%`;
+    const bar = node("span", { class: "reason-bar" }, fill);
+    bar.setAttribute("aria-hidden", "true");
+    return node("tr", { "data-reason": code }, node("th", { scope: "row" }, reasonLabel(code)), node("td", { class: "count" }, n), node("td", { class: "bar-cell" }, bar));
+  });
+  const head = node("tr", {}, node("th", { scope: "col" }, "Reason"), node("th", { scope: "col" }, "Calls"), node("th", { scope: "col" }, node("span", { class: "sr-only" }, "Share of the most frequent")));
+  return node("table", { class: "reasons", id: `reasons-${kind.key}`, "data-reasons": kind.key }, node("caption", {}, kind.title), node("thead", {}, head), node("tbody", {}, ...rows));
+}
+
+function renderTraining(m) {
+  const reviewed = m.reviewed;
+  $("#training-scope").textContent = `Reasons the QI reviewers recorded on the ${plural(reviewed.qi_reviewed, "signed-off population call")} of the period, each counted once per call; free text counts as "other".`;
+  $("#training").replaceChildren(...REASON_KINDS.map((kind) => node("div", { class: "reason-list" }, reasonTable(kind, reviewed.reasons[kind.key]))));
+}
+
+function reasonsInline(tally) {
+  const entries = sortedReasons(tally);
+  return entries.length ? entries.map(([code, n]) => `${reasonLabel(code)} (${n})`).join(", ") : "none";
 }
 
 function renderCharts(trend) {
@@ -332,7 +459,10 @@ function renderCharts(trend) {
     ? `Calendar months in ${trend.zone}; a dash marks a month with no calls to measure.`
     : `Each agency's own calendar months (${zones}), added month by month; the headline measures above count whole UTC days because the zones differ. A dash marks a month with no calls to measure.`;
   $("#charts").replaceChildren(...HEADLINE.map((spec) => {
-    const chartSpec = { ...spec, goal: spec.kind === "rate" ? trend.months[0]?.[spec.key]?.goal ?? goalOf(spec) : trend.months[0]?.[spec.key]?.benchmark ?? goalOf(spec), title: `${spec.title} by month` };
+    const chartSpec = {
+      ...spec, goal: spec.kind === "rate" ? trend.months[0]?.[spec.key]?.goal ?? goalOf(spec) : trend.months[0]?.[spec.key]?.benchmark ?? goalOf(spec), title: `${spec.title} by month`,
+      control: (trend.control_limits || {})[spec.key],
+    };
     return spec.kind === "rate" ? rateChart(trend.months, chartSpec) : medianChart(trend.months, chartSpec);
   }));
 }
@@ -351,12 +481,18 @@ const TREND_ROWS = [
 
 function renderAnnual(trend) {
   const head = node("tr", {}, ...["Year", "Calls", "Population", "QI-reviewed", ...HEADLINE.map((s) => s.title)].map((t) => node("th", { scope: "col" }, t)));
+  // Each figure provisional, with the AHA's reviewed figure under it.
   const rows = trend.years.map((y) => node("tr", { "data-year": y.year },
-    node("th", { scope: "row" }, y.year), node("td", {}, y.calls_in_period), node("td", {}, y.population), node("td", {}, y.qi_reviewed),
-    ...HEADLINE.map((s) => node("td", {}, s.kind === "rate"
-      ? `${fmtPercent(y[s.key].percent)} (${y[s.key].numerator}/${y[s.key].denominator})`
-      : `${fmtSeconds(y[s.key].value)} (n = ${y[s.key].n})`))));
-  $("#annual").replaceChildren(node("caption", {}, "Annual summary (calendar years overlapping the period)"), node("thead", {}, head), node("tbody", {}, ...rows));
+    node("th", { scope: "row" }, y.year), node("td", {}, y.calls_in_period), node("td", {}, y.population),
+    node("td", { class: "coverage-cell" }, `${y.reviewed.coverage.numerator} of ${y.reviewed.coverage.denominator}`, node("span", { class: "aha" }, fmtPercent(y.reviewed.coverage.percent))),
+    ...HEADLINE.map((s) => node("td", { "data-measure": s.key }, s.kind === "rate" ? rateCell(y[s.key]) : medianCell(y[s.key]),
+      node("span", { class: "aha" }, `AHA: ${s.kind === "rate" ? rateText(y.reviewed[s.key]) : medianText(y.reviewed[s.key])}`)))));
+  $("#annual").replaceChildren(node("caption", {}, "Annual summary (calendar years overlapping the period): provisional, with the AHA's reviewed figure beneath"), node("thead", {}, head), node("tbody", {}, ...rows));
+  const reasonHead = node("tr", {}, node("th", { scope: "col" }, "Year"), node("th", { scope: "col" }, "QI-reviewed"),
+    ...REASON_KINDS.map((kind) => node("th", { scope: "col" }, kind.title)));
+  const reasonRows = trend.years.map((y) => node("tr", { "data-year": y.year }, node("th", { scope: "row" }, y.year), node("td", {}, y.reviewed.qi_reviewed),
+    ...REASON_KINDS.map((kind) => node("td", { "data-reasons": kind.key }, reasonsInline(y.reviewed.reasons[kind.key])))));
+  $("#annual-reasons").replaceChildren(node("caption", {}, "Training needs from QI review, by year (calls, most frequent first)"), node("thead", {}, reasonHead), node("tbody", {}, ...reasonRows));
 
   const trendHead = node("tr", {}, ...["Measure", "Direction", "Slope per year", "Months used"].map((t) => node("th", { scope: "col" }, t)));
   const trendRows = TREND_ROWS.map(([key, title, unit]) => {
@@ -383,7 +519,10 @@ function renderFigures(m) {
     ["QI-reviewed (all calls)", `${m.qi_reviewed_all_calls} of ${m.calls_in_period}`, "figure-reviewed-all"],
     ["Over-triage (recognised, EMS found no arrest)", m.over_triage, "figure-over-triage"],
     ["Calls without an EMS outcome yet", m.without_ems_outcome, "figure-without-ems"],
+    ["Calls measured from the answer (no call.received)", m.t0_fallback_calls, "figure-t0-fallback"],
+    ["Recognitions after EMS arrival (not counted)", m.recognitions_after_arrival, "figure-after-arrival"],
     ["T-CPR exclusions", reasons(m.tcpr_exclusions), "figure-exclusions"],
+    ["T-CPR exclusions the review upheld (AHA)", reasons(m.reviewed.tcpr_exclusions), "figure-exclusions-reviewed"],
     ["Outside the population", reasons(m.outside_population), "figure-outside"],
   ];
   $("#figures").replaceChildren(...items.flatMap(([label, value, id]) => [node("dt", {}, label), node("dd", { id }, value)]));
@@ -397,10 +536,11 @@ const TC_COLUMNS = [
   { title: "Calls", value: (r) => r.calls },
   { title: "Population", value: (r) => r.population },
   { title: "Recognised", value: (r) => r.recognized },
-  { title: "Recognition rate", value: (r) => r.recognition_rate.percent, show: (r) => `${fmtPercent(r.recognition_rate.percent)} (${r.recognition_rate.numerator}/${r.recognition_rate.denominator})` },
-  { title: "T-CPR rate", value: (r) => r.tcpr_rate.percent, show: (r) => `${fmtPercent(r.tcpr_rate.percent)} (${r.tcpr_rate.numerator}/${r.tcpr_rate.denominator})` },
+  { title: "Recognition rate", value: (r) => r.recognition_rate.percent, show: (r) => rateCell(r.recognition_rate) },
+  { title: "T-CPR rate", value: (r) => r.tcpr_rate.percent, show: (r) => rateCell(r.tcpr_rate) },
   { title: "Median to recognition", value: (r) => r.median_seconds_to_recognition.value, show: (r) => fmtSeconds(r.median_seconds_to_recognition.value) },
   { title: "Median to first compression", value: (r) => r.median_seconds_to_first_compression.value, show: (r) => fmtSeconds(r.median_seconds_to_first_compression.value) },
+  { title: "QI coverage", value: (r) => r.reviewed?.coverage.percent, show: (r) => (r.reviewed ? rateCell(r.reviewed.coverage) : "—") },
   { title: "Recognition < benchmark", value: (r) => r.recognition_met },
   { title: "First compression < benchmark", value: (r) => r.first_compression_met },
 ];
@@ -423,6 +563,12 @@ function renderTelecommunicators(answers, query) {
   $("#tc-empty").hidden = tcRows.length > 0;
   $("#tc-table").hidden = tcRows.length === 0;
   drawTcTable(multi);
+  $("#tc-funnels").replaceChildren(...answers.flatMap((answer) => [["recognition_rate", "Recognition rate"], ["tcpr_rate", "T-CPR rate"]]
+    .filter(([key]) => answer.funnel?.[key] && answer.telecommunicators.length)
+    .map(([key, title]) => funnelChart(answer.funnel[key], {
+      key, title: `${title} by telecommunicator${multi ? ` (${answer.agency})` : ""} (funnel plot)`, unit: "telecommunicator",
+      nameOf: (p) => p.name ?? "unassigned",
+    }))));
   $("#tc-cards").replaceChildren(...tcRows.map((r) => feedbackCard(r, multi)));
 }
 
@@ -456,6 +602,17 @@ function feedbackCard(r, multi) {
   const card = node("article", { class: "feedback", "data-telecommunicator": r.telecommunicator ?? "" });
   card.append(node("h3", {}, multi ? `${name} (${r.agency})` : name));
   card.append(node("p", { class: "headline" }, r.card?.headline ?? ""));
+  if (r.card?.verdict) {
+    const goals = Object.values(r.goals_met || {});
+    const both = goals.every((g) => g !== false) ? "met" : goals.some((g) => g === true) ? "partial" : "missed";
+    card.append(node("p", { class: `verdict ${both}` }, r.card.verdict));
+  }
+  if (r.reviewed) {
+    const c = r.reviewed.coverage;
+    card.append(node("p", { class: "coverage" }, c.denominator === 0
+      ? "QI-reviewed: no population calls to review"
+      : `QI-reviewed ${c.numerator} of ${c.denominator} population calls (${fmtPercent(c.percent)}) · AHA reviewed: recognition ${rateText(r.reviewed.recognition_rate)}, T-CPR ${rateText(r.reviewed.tcpr_rate)}`));
+  }
   card.append(node("p", { class: "mini" },
     `${r.calls} calls · ${r.population} in population · recognition ${fmtPercent(r.recognition_rate.percent)} · T-CPR ${fmtPercent(r.tcpr_rate.percent)}`));
   for (const [title, list, cls] of [["Strengths", r.card?.strengths, "strengths"], ["Opportunities", r.card?.opportunities, "opportunities"]]) {
@@ -481,6 +638,83 @@ function renderRecognition(answers, query) {
   $("#recognition").replaceChildren(node("caption", {}, "Calls recognised and coached to compressions well inside the benchmarks, best first"), node("thead", {}, head), node("tbody", {}, ...rows));
 }
 
+// ---- equity --------------------------------------------------------------------------------
+
+// The breakdown reads bare dates as UTC like /api/v1/measures, so it gets the same local
+// midnights and counts the same calls as the headline.
+function breakdownParams(query, by, format) {
+  const params = apiParams(query, { bounds: boundsFor(query, query.agencies) });
+  params.set("by", by);
+  if (format) params.set("format", format);
+  return params;
+}
+
+function offerDimensions(query) {
+  const select = $("#equity-by");
+  const chosen = select.value || "sex";
+  const offered = DIMENSIONS.filter((d) => !d.multi || query.agencies.length > 1);
+  select.replaceChildren(...offered.map((d) => node("option", { value: d.key }, d.title)));
+  select.value = offered.some((d) => d.key === chosen) ? chosen : "sex";
+}
+
+async function loadEquity(query) {
+  const by = $("#equity-by").value;
+  const ticket = {};
+  state.equity = ticket;
+  const out = $("#equity-status");
+  out.textContent = "Loading the breakdown…";
+  $("#equity").setAttribute("aria-busy", "true");
+  try {
+    const body = await getJson("/api/v1/measures/breakdown", breakdownParams(query, by));
+    if (state.equity !== ticket || state.query !== query) return;
+    renderEquity(body);
+    const shown = body.groups.filter((g) => !g.suppressed).length;
+    out.textContent = body.groups.length
+      ? `${plural(body.groups.length, "group")}, ${shown} shown, ${body.groups.length - shown} suppressed.`
+      : "No calls in the period to break down.";
+  } catch (err) {
+    if (state.equity !== ticket) return;
+    if (err instanceof HttpError && err.status === 401) { askForToken(SESSION_ENDED); return; }
+    out.textContent = `The breakdown failed: ${err instanceof HttpError && err.status ? `${err.status} ` : ""}${err.message}`;
+  } finally {
+    if (state.equity === ticket) $("#equity").removeAttribute("aria-busy");
+  }
+}
+
+const EQUITY_MEASURES = [
+  { key: "recognition_rate", title: "Recognition rate", cell: rateCell },
+  { key: "tcpr_rate", title: "T-CPR rate", cell: rateCell },
+  { key: "median_seconds_to_recognition", title: "Median to recognition", cell: medianCell },
+  { key: "median_seconds_to_first_compression", title: "Median to first compression", cell: medianCell },
+];
+
+function renderEquity(body) {
+  const dimension = DIMENSIONS.find((d) => d.key === body.by)?.title ?? body.by;
+  const top = node("tr", {}, node("th", { scope: "col", rowSpan: 2 }, dimension), node("th", { scope: "col", rowSpan: 2 }, "Population"),
+    ...EQUITY_MEASURES.map((m) => node("th", { scope: "colgroup", colSpan: 2, class: "group-head" }, m.title)),
+    node("th", { scope: "col", rowSpan: 2 }, "QI coverage"));
+  const sub = node("tr", {}, ...EQUITY_MEASURES.flatMap(() => SETS.map((set) => node("th", { scope: "col", class: `set ${set.key}` }, set.key === "reviewed" ? "AHA reviewed" : "Provisional"))));
+  const width = 1 + EQUITY_MEASURES.length * SETS.length + 1;
+  const rows = body.groups.map((g) => {
+    const label = g.group == null ? "not recorded" : g.group;
+    const row = node("tr", { "data-group": g.group ?? "", class: g.suppressed ? "suppressed" : "" }, node("th", { scope: "row", class: g.group == null ? "unrecorded" : "" }, label));
+    if (g.suppressed) {
+      // Small cells identify people: no figure at all, not even the group's exact size.
+      row.append(node("td", { colSpan: width, class: "suppressed-note" }, `suppressed (1–${body.suppress_up_to} arrests)`));
+      return row;
+    }
+    row.append(node("td", { class: "population" }, g.population),
+      ...EQUITY_MEASURES.flatMap((m) => SETS.map((set) => node("td", { "data-measure": m.key, "data-set": set.key, class: set.key }, m.cell(set.of(g)[m.key])))),
+      node("td", { class: "coverage-cell", "data-measure": "coverage" }, rateCell(g.reviewed.coverage)));
+    return row;
+  });
+  const table = $("#equity");
+  table.hidden = body.groups.length === 0;
+  table.replaceChildren(
+    node("caption", {}, `By ${dimension.toLowerCase()}: the AHA's reviewed figure beside the provisional one; groups of 1 to ${body.suppress_up_to} arrests suppressed`),
+    node("thead", {}, top, sub), node("tbody", {}, ...rows));
+}
+
 // ---- exports -------------------------------------------------------------------------------
 
 // Fetched, then saved under the service's file name (http.js), so a refusal can be shown here.
@@ -493,12 +727,13 @@ const EXPORTS = {
   cares: (q) => q.agencies.map((a) => ["/api/v1/exports/cares.csv", apiParams(q, { single: a }), `cares-${a}.csv`]),
   nemsis: (q) => q.agencies.map((a) => ["/api/v1/exports/nemsis-linkage", apiParams(q, { single: a, bounds: boundsFor(q, [a]) }), `nemsis-linkage-${a}.xml`]),
   audits: (q) => q.agencies.map((a) => ["/api/v1/exports/audits.csv", apiParams(q, { single: a, bounds: boundsFor(q, [a]) }), `audits-${a}.csv`]),
+  "breakdown-csv": (q) => [["/api/v1/measures/breakdown", breakdownParams(q, $("#equity-by").value, "csv"), `measures-by-${$("#equity-by").value}-${q.agencies.join("+")}.csv`]],
 };
 
 async function exportClicked(button) {
   const q = state.query;
   if (!q) return;
-  const out = $("#export-status");
+  const out = button.closest("section").querySelector(".export-status");
   button.disabled = true;
   out.textContent = `Preparing ${button.textContent}…`;
   try {
@@ -519,6 +754,7 @@ $("#signin").addEventListener("submit", (e) => { e.preventDefault(); signIn(read
 $("#period").addEventListener("submit", (e) => { e.preventDefault(); load(formQuery()); });
 for (const button of document.querySelectorAll("[data-export]")) button.addEventListener("click", () => exportClicked(button));
 $("#print").addEventListener("click", () => window.print());
+$("#equity-form").addEventListener("submit", (e) => { e.preventDefault(); if (state.query) loadEquity(state.query); });
 window.tcpr = { state, load };
 
 resumeSession().then(({ me, reason }) => (me ? enter(me) : askForToken(reason || "Sign in with a qi or admin token to read the measures.")));
