@@ -54,6 +54,9 @@ class ServiceConfig(_Strict):
     token_env: str | None = "TCPR_ADAPTER_TOKEN"
     token_file: Path | None = None
     timeout_seconds: Annotated[float, Field(gt=0)] = 30.0
+    # A live feed's heartbeat to the service between events (0: none), so a dead feed is told
+    # from a quiet night (the service's `feed_silence_seconds`).
+    heartbeat_seconds: Annotated[float, Field(ge=0)] = 30.0
 
     def token(self) -> str:
         if self.token_file is not None:

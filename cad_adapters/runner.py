@@ -10,8 +10,10 @@ the last spooled line.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -109,6 +111,7 @@ async def run(config: AdapterConfig, stop: asyncio.Event | None = None) -> Repor
             delivering = asyncio.create_task(delivery.run(deliver_stop), name="deliver")
             # A delivery that dies must stop the adapter (and fail it), never let it read on.
             delivering.add_done_callback(lambda _: stop.set())
+            beating: asyncio.Task[None] | None = None
             try:
                 if source.type == "file" and not source.follow:
                     assert source.path is not None and fmt is not None
@@ -116,8 +119,15 @@ async def run(config: AdapterConfig, stop: asyncio.Event | None = None) -> Repor
                     while spool.depth() and not stop.is_set() and not delivering.done():
                         await pause(stop, 0.1)
                 else:
+                    if config.service.heartbeat_seconds > 0:
+                        beat = heartbeat(client, config, stop)
+                        beating = asyncio.create_task(beat, name="heartbeat")
                     await _read(config, fmt, reader, stop, cad_headers)
             finally:
+                if beating is not None:
+                    beating.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await beating
                 deliver_stop.set()
                 await delivering
                 if spool.depth():
@@ -125,6 +135,26 @@ async def run(config: AdapterConfig, stop: asyncio.Event | None = None) -> Repor
             return _report(reader, delivery.counts, spool)
     finally:
         spool.close()
+
+
+def feed_name(config: AdapterConfig) -> str:
+    """The feed's name in the service's feed list: the adapter's name, made URL-safe."""
+    name = re.sub(r"[^A-Za-z0-9._:-]+", "-", config.name or "").strip("-")[:64]
+    return name or "cad"
+
+
+async def heartbeat(client: httpx.AsyncClient, config: AdapterConfig, stop: asyncio.Event) -> None:
+    """Tell the service this live feed is alive, every `service.heartbeat_seconds`, until
+    stopped. A failed beat is logged and the next one tried: the events are what matter."""
+    params = {"agency": config.agency, "feed": feed_name(config)}
+    while not stop.is_set():
+        try:
+            response = await client.post("/api/v1/feeds/heartbeat", params=params)
+            if response.status_code >= 400:
+                log.warning("heartbeat refused: %s", response.status_code)
+        except httpx.HTTPError as exc:
+            log.warning("heartbeat not delivered: %s", type(exc).__name__)
+        await pause(stop, config.service.heartbeat_seconds)
 
 
 async def _read(

@@ -15,13 +15,26 @@ from fastapi.staticfiles import StaticFiles
 
 import ui
 from service import __version__, logs
-from service.api import access_log, audits, docs, eido, ems, reports, routes, session, tokens, ws
+from service.api import (
+    access_log,
+    audits,
+    docs,
+    eido,
+    ems,
+    feeds,
+    reports,
+    routes,
+    session,
+    tokens,
+    ws,
+)
 from service.api.deps import Services
 from service.api.headers import SecurityHeaders
 from service.api.nul_guard import RefuseNul
 from service.api.ratelimit import Limits
 from service.api.wire import CanonicalEvent
 from service.broker import broker_for
+from service.feeds import FeedWatch
 from service.hub import Hub
 from service.identity import Identities
 from service.live import LiveView
@@ -84,11 +97,14 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
             limits=Limits(settings),
             identities=identities,
             revocations=Revocations(identities, hub, broker, settings),
+            feeds=FeedWatch(settings, broker, hub.broadcast),
         )
+        live.listen(services.feeds.on_update)
         app.state.services = services
         await live.start()
         scheduler.start()
         await services.revocations.start()
+        await services.feeds.start()
         demo_task = None
         if demo:
             from service.demo import run_demo
@@ -103,6 +119,7 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
                 demo_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await demo_task
+            await services.feeds.stop()
             await services.revocations.stop()
             await scheduler.stop()
             await live.stop()
@@ -130,6 +147,7 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
     app.include_router(session.router)
     app.include_router(tokens.router)
     app.include_router(ws.router)
+    app.include_router(feeds.router)
     app.include_router(docs.router)
     app.mount(docs.ASSETS_PATH, docs.assets(), name="docs-assets")
     app.add_middleware(RefuseNul)

@@ -86,6 +86,11 @@ class Hub:
         for agency in panel.principal.agencies:
             self._panels.get(agency, set()).discard(panel)
 
+    def broadcast(self, agency: str, message: str) -> None:
+        """A message for every panel of the agency (a feed falling silent or coming back)."""
+        for panel in list(self._panels.get(agency, ())):
+            panel.offer(message)
+
     def panels(self) -> set[Panel]:
         """Every open panel (for the periodic check of their credentials)."""
         return set().union(*self._panels.values()) if self._panels else set()

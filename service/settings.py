@@ -183,6 +183,10 @@ class Settings(BaseSettings):
     def agency_config(self, agency: str) -> AgencyConfig:
         return self._configs.get(agency) or _DEFAULT
 
+    def configured_agencies(self) -> list[AgencyConfig]:
+        """The configuration of every agency named in `TCPR_AGENCIES`, and the default."""
+        return [*self._configs.values(), _DEFAULT]
+
 
 _DEFAULT = AgencyConfig()
 

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from service.api import origins
 from service.api.ratelimit import Limits, client_address
 from service.broker import Broker
+from service.feeds import FeedWatch
 from service.hub import Hub
 from service.identity import Identities, InvalidCredential
 from service.live import LiveView
@@ -44,6 +45,8 @@ class Services:
     identities: Identities
     # Closes the websockets of revoked credentials, here and on the other replicas.
     revocations: Revocations
+    # Whether each agency's CAD feed is alive (events and heartbeats).
+    feeds: FeedWatch
 
 
 async def get_services(request: Request) -> Services:

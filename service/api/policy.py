@@ -31,6 +31,9 @@ FILE_REJECTS: Final = frozenset({"adapter", "admin"})
 # Issuing, listing and revoking tokens, within the admin's own agencies.
 MANAGE_TOKENS: Final = frozenset({"admin"})
 WATCH: Final = frozenset({"telecommunicator", "supervisor", "qi", "admin"})
+# CAD feed health: an adapter's heartbeat, and the feeds' state for the floor's supervisors.
+POST_HEARTBEAT: Final = frozenset({"adapter", "admin"})
+READ_FEEDS: Final = frozenset({"supervisor", "admin"})
 
 
 def may_post(role: str, kind: str) -> bool:

@@ -137,6 +137,9 @@ async def panel_socket(websocket: WebSocket) -> None:
         del encoded
         if since is not None:
             await websocket.send_text(await _missed(services, principal, since, seq))
+        # A feed already silent when the panel opens: the banner shows from the start.
+        for message in services.feeds.messages(principal.agencies):
+            await websocket.send_text(json.dumps(message, separators=(",", ":")))
         sender = asyncio.create_task(panel.send_forever())
         await _read(websocket, panel, sender)
     except WebSocketDisconnect:

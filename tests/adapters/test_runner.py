@@ -229,6 +229,9 @@ async def test_a_tcp_line_feed(server: Server, tmp_path: Path) -> None:
     await writer.drain()
     writer.close()
     await until(lambda: _has(server, "T1", 6), what="the 6 events of T1")
+    # A live feed beats as it starts, so the floor can tell it from a dead one.
+    (feed,) = server.services.feeds.status(["A"])
+    assert feed["watched"] is True and len(feed["feeds"]) == 1
     stop.set()
     report = await running
     assert (report.delivered, report.rejects, report.spooled) == (6, 1, 0)
