@@ -15,6 +15,8 @@ class Live {
     this.backoff = 250;
     this.handlers = { onChange, onAlert, onStatus, onSignedOut };
     this.syncTimer = null;
+    // agency -> the latest `feed` message saying its CAD feed is silent (service/feeds.py).
+    this.feeds = new Map();
   }
 
   serverNow() { return Date.now() + this.offsetMs; }
@@ -77,6 +79,7 @@ class Live {
       case "snapshot":
         // A fresh picture of the live calls: the only state the panel shows is the store's.
         this.calls = new Map(msg.calls.map((c) => [c.call_id, { ...c, _seq: msg.seq }]));
+        this.feeds = new Map(); // the service sends a `feed` message after it for each silent feed
         this.seq = msg.seq;
         this.offsetMs = Date.parse(msg.server_time) - Date.now();
         this.me = { role: msg.role, name: msg.name, agencies: msg.agencies, profiles: msg.profiles };
@@ -105,11 +108,18 @@ class Live {
       case "alert":
         this.handlers.onAlert(msg);
         break;
+      case "feed":
+        if (msg.status === "silent") this.feeds.set(msg.agency, msg);
+        else this.feeds.delete(msg.agency);
+        break;
     }
     this.handlers.onChange(msg);
   }
 
   liveCalls() { return [...this.calls.values()].filter((c) => c.live); }
+
+  // The agencies whose CAD feed is silent now, each `{agency, last_activity, silence_seconds}`.
+  silentFeeds() { return [...this.feeds.values()]; }
 }
 
 // Console actions wait here until the store has them. Kept in sessionStorage, so a reload or a
