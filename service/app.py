@@ -22,6 +22,7 @@ from service.api import (
     eido,
     ems,
     feeds,
+    protocols,
     reports,
     routes,
     session,
@@ -39,6 +40,7 @@ from service.hub import Hub
 from service.identity import Identities
 from service.live import LiveView
 from service.oidc import OidcVerifier
+from service.protocols import Library
 from service.revocations import Revocations
 from service.scheduler import AlertScheduler
 from service.settings import Settings
@@ -58,6 +60,7 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         oidc = await _oidc(settings)  # first: a misconfiguration stops the start, holding nothing
+        protocols = Library(settings.prompts_dir)  # a bad pack stops the start, naming it
         if settings.migrate_on_start:
             await asyncio.to_thread(
                 migrate, settings.database_url, "head", settings.chain_key, settings.agency_config
@@ -98,6 +101,7 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
             identities=identities,
             revocations=Revocations(identities, hub, broker, settings),
             feeds=FeedWatch(settings, broker, hub.broadcast),
+            protocols=protocols,
         )
         live.listen(services.feeds.on_update)
         app.state.services = services
@@ -148,6 +152,7 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
     app.include_router(tokens.router)
     app.include_router(ws.router)
     app.include_router(feeds.router)
+    app.include_router(protocols.router)
     app.include_router(docs.router)
     app.mount(docs.ASSETS_PATH, docs.assets(), name="docs-assets")
     app.add_middleware(RefuseNul)

@@ -48,7 +48,9 @@ class Settings(BaseSettings):
     alert_grace_seconds: float = 300.0
     # Calls with no `call.ended` whose T0 is older than this are no longer shown as live.
     live_call_max_age_seconds: float = 4 * 3600.0
-    # A folder of the agency's own prompt files (en.json, es.json, ...) over the shipped ones.
+    # Each agency's own T-CPR protocol packs, signed by its medical director:
+    # <prompts_dir>/<AGENCY>/<pack>/{manifest.json,texts.json} (service/protocols.py). Agencies
+    # without one get the shipped sample packs.
     prompts_dir: Path | None = None
     max_body_bytes: int = 1_048_576
     max_batch_events: int = 5000

@@ -15,6 +15,7 @@ from service.feeds import FeedWatch
 from service.hub import Hub
 from service.identity import Identities, InvalidCredential
 from service.live import LiveView
+from service.protocols import Library
 from service.revocations import Revocations
 from service.scheduler import AlertScheduler
 from service.settings import Settings
@@ -47,6 +48,8 @@ class Services:
     revocations: Revocations
     # Whether each agency's CAD feed is alive (events and heartbeats).
     feeds: FeedWatch
+    # The T-CPR protocol packs: shipped samples and each agency's signed versions.
+    protocols: Library
 
 
 async def get_services(request: Request) -> Services:

@@ -287,6 +287,9 @@ async def get_trend(
     agencies = agencies_allowed(principal, agency)
     await reads.record(agencies, "measures.read")
     body, _ = await monthly(services, agencies, start, end)
+    # When each of the agencies' own protocol versions took effect: the charts mark the month,
+    # so a director sees whether a change moved the interval to first compression.
+    body["protocol_changes"] = services.protocols.history(agencies)
     return body
 
 

@@ -6,14 +6,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
 
-import ui
 from service import ingest
 from service.api import policy
 from service.api.access import ReadsDep
@@ -34,7 +32,6 @@ from service.store.tokens import Principal
 from service.triage.state import fold
 
 router = APIRouter()
-BUILTIN_PROMPTS = Path(ui.__file__).parent / "prompts"
 LANGUAGE = re.compile(r"^[a-z]{2}(-[A-Z]{2})?$")
 
 EVENT_BODY_SCHEMA = {
@@ -255,14 +252,14 @@ async def get_running_figures(
 
 
 @router.get("/ui/prompts/{language}.json", include_in_schema=False)
-async def get_prompts(language: str, services: ServicesDep) -> FileResponse:
-    """Prompt texts: the agency's own file (medical director's sign-off) over the shipped one."""
-    if not LANGUAGE.match(language):
-        raise HTTPException(404, "no such language")
-    for folder in (services.settings.prompts_dir, BUILTIN_PROMPTS):
-        if folder is not None and (folder / f"{language}.json").is_file():
-            return FileResponse(folder / f"{language}.json", media_type="application/json")
-    raise HTTPException(404, f"no prompts for language {language}")
+async def get_prompts(language: str, services: ServicesDep) -> JSONResponse:
+    """The shipped sample pack's texts of a language (public, like the UI's code): a page that
+    is not signed in yet, or a training room, can show the script. Panels on a live floor load
+    their agency's signed pack in force from `GET /api/v1/protocols`."""
+    pack = services.protocols.in_force("", language) if LANGUAGE.match(language) else None
+    if pack is None:
+        raise HTTPException(404, f"no prompts for language {language}")
+    return JSONResponse(pack.texts)
 
 
 class AdapterReject(BaseModel):

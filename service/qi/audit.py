@@ -150,8 +150,9 @@ def draft(state: CallState, profile: BenchmarkProfile) -> dict[str, Any]:
         "corrections": {kind: iso(t) for kind, t in state.corrections.items()},
         "original_times": originals,
         "intervals": iv,
-        "benchmarks": {**benchmarks(state, profile), "dispatch_met": dispatch},
-        # Dispatch in parallel, to the recognition standard (§4); also beside the benchmarks.
+        "benchmarks": benchmarks(state, profile),
+        # Dispatch in parallel, to the recognition standard (§4): null where nothing called for
+        # a dispatch (no `no` / `unsure` answer, not recognised).
         "dispatch_met": dispatch,
         "thresholds": {
             "recognition_s": profile.recognition_s,

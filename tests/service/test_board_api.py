@@ -74,18 +74,47 @@ async def test_shipped_prompts_in_english_and_spanish(server: Server) -> None:
     assert missing.status_code == 404
 
 
-async def test_the_agency_prompt_folder_wins(sqlite_url: str, tmp_path: Path) -> None:
-    folder = tmp_path / "prompts"
-    folder.mkdir()
-    shipped = json.loads((Path(__file__).parents[2] / "ui" / "prompts" / "en.json").read_text())
-    shipped["questions"]["conscious"] = "Is the person awake and talking?"
-    (folder / "en.json").write_text(json.dumps(shipped))
-    running = await start_server(service_settings(sqlite_url, prompts_dir=folder))
+async def test_the_agency_pack_in_force_wins(sqlite_url: str, tmp_path: Path) -> None:
+    """An agency's signed pack over the shipped sample, from its `effective_from` on."""
+    shipped = Path(__file__).parents[2] / "ui" / "prompts" / "tcpr-sample-en"
+    texts = json.loads((shipped / "texts.json").read_text())
+    texts["questions"]["conscious"] = "Is the person awake and talking?"
+    manifest = {
+        "id": "kce-tcpr",
+        "version": "2026-03",
+        "language": "en",
+        "signed_by": "Dr. A. Medina, medical director",
+        "signed_at": "2026-02-20T10:00:00-06:00",
+        "effective_from": "2026-03-01T00:00:00-06:00",
+    }
+    later = {**manifest, "version": "2099-01", "effective_from": "2099-01-01T00:00:00Z"}
+    for name, m in (("2026-03", manifest), ("2099-01", later)):
+        folder = tmp_path / "packs" / "A" / name
+        folder.mkdir(parents=True)
+        (folder / "manifest.json").write_text(json.dumps(m))
+        (folder / "texts.json").write_text(json.dumps(texts))
+    running = await start_server(service_settings(sqlite_url, prompts_dir=tmp_path / "packs"))
     try:
-        async with await running.client() as client:
-            en = (await client.get("/ui/prompts/en.json")).json()
-            es = (await client.get("/ui/prompts/es.json")).json()
-        assert en["questions"]["conscious"] == "Is the person awake and talking?"
-        assert es["language"] == "Español"  # not overridden: the shipped file
+        async with await running.client("telecommunicator", "A") as tc:
+            en = (await tc.get("/api/v1/protocols", params={"agency": "A"})).json()
+            es = await tc.get("/api/v1/protocols", params={"agency": "A", "language": "es"})
+            xx = await tc.get("/api/v1/protocols", params={"agency": "A", "language": "xx"})
+            other = await tc.get("/api/v1/protocols", params={"agency": "B"})
+        assert en["manifest"]["protocol"] == "kce-tcpr@2026-03"  # 2099 is not in force yet
+        assert en["manifest"]["signed_by"] == "Dr. A. Medina, medical director"
+        assert en["manifest"]["sample"] is False
+        assert en["texts"]["questions"]["conscious"] == "Is the person awake and talking?"
+        assert en["languages"] == ["en", "es"]
+        # No Spanish pack of its own: the shipped sample, which says it is one.
+        assert es.json()["manifest"]["protocol"] == "tcpr-sample@2026-12"
+        assert es.json()["manifest"]["sample"] is True
+        assert xx.status_code == 404 and "language" in xx.text
+        assert other.status_code == 403
+        async with await running.client("qi", "A") as qi:
+            trend = (await qi.get("/api/v1/measures/trend", params={"agency": "A"})).json()
+        assert [c["protocol"] for c in trend["protocol_changes"]] == [
+            "kce-tcpr@2026-03",
+            "kce-tcpr@2099-01",
+        ]
     finally:
         await running.stop()

@@ -1,0 +1,40 @@
+"""The T-CPR protocol pack in force for a panel (service/protocols.py).
+
+- `GET /api/v1/protocols?agency=A[&language=es]` (anyone who watches the agency's calls): the
+  languages the agency has a pack in, and the pack in force for the language (default English):
+  its manifest (id, version, who signed it and when, in force from when, the director's decisions)
+  and its texts. The panel stamps `tcpr.started` with the pack's `id@version` and language.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query
+
+from service.api import policy
+from service.api.deps import PrincipalDep, ServicesDep, require
+from service.api.refusals import AUTHENTICATED
+
+router = APIRouter(responses=AUTHENTICATED)
+
+
+@router.get("/api/v1/protocols")
+async def protocol_in_force(
+    principal: PrincipalDep,
+    services: ServicesDep,
+    agency: Annotated[str, Query(min_length=1, max_length=32)],
+    language: Annotated[str, Query(min_length=2, max_length=35)] = "en",
+) -> dict[str, Any]:
+    require(principal, policy.WATCH, agency)
+    pack = services.protocols.in_force(agency, language)
+    if pack is None:
+        raise HTTPException(
+            404, {"field": "language", "detail": f"language: no pack in force for {language!r}"}
+        )
+    return {
+        "agency": agency,
+        "languages": services.protocols.languages(agency),
+        "manifest": pack.manifest(),
+        "texts": pack.texts,
+    }
