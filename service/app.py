@@ -79,6 +79,7 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
         hub = Hub(settings)
         scheduler = AlertScheduler(live, store, settings)
         live.listen(hub.on_update)
+        live.on_gone(hub.on_gone)
         live.listen(scheduler.on_update)
         store.on_commit = live.publish
         token_store = TokenStore(sessions)

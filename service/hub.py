@@ -19,6 +19,7 @@ from service.settings import Settings
 from service.store.tokens import Principal
 from service.triage import events as k
 from service.triage.events import as_dict
+from service.triage.state import CallState
 from service.triage.view import call_view
 
 SLOW_CONSUMER = 4008  # application close code: queue overflow, reconnect and resume
@@ -85,6 +86,16 @@ class Hub:
     def detach(self, panel: Panel) -> None:
         for agency in panel.principal.agencies:
             self._panels.get(agency, set()).discard(panel)
+
+    def on_gone(self, state: CallState) -> None:
+        """A call left the live views without `call.ended`: its panels drop it."""
+        message = {
+            "type": "gone",
+            "agency": state.agency,
+            "call_id": state.call_id,
+            "reason": "no call.ended within the live-call limit",
+        }
+        self.broadcast(state.agency, json.dumps(message, separators=(",", ":")))
 
     def broadcast(self, agency: str, message: str) -> None:
         """A message for every panel of the agency (a feed falling silent or coming back)."""

@@ -37,6 +37,9 @@ class Update:
 
 
 Listener = Callable[[Update], None]
+# A call that left the live views without `call.ended` (the CAD never ended it): (agency, call).
+GoneListener = Callable[[CallState], None]
+SWEEP_EVERY_S = 30.0
 # Batches this view published and has not yet received back (in-process broker only).
 KEPT_PUBLICATIONS = 256
 
@@ -56,6 +59,7 @@ class LiveView:
         self.calls: dict[tuple[str, str], CallState] = {}
         self.seq = 0
         self._listeners: list[Listener] = []
+        self._gone_listeners: list[GoneListener] = []
         self._apply_lock = asyncio.Lock()
         self._tasks: list[asyncio.Task[None]] = []
         # The in-process broker hands back the very string published: its batch is kept here
@@ -68,6 +72,9 @@ class LiveView:
 
     def listen(self, listener: Listener) -> None:
         self._listeners.append(listener)
+
+    def on_gone(self, listener: GoneListener) -> None:
+        self._gone_listeners.append(listener)
 
     # -- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:
@@ -85,6 +92,7 @@ class LiveView:
         self._tasks = [
             asyncio.create_task(self._follow_broker(subscribed), name="live-broker"),
             asyncio.create_task(self._poll_log(), name="live-poll"),
+            asyncio.create_task(self._sweep_forever(), name="live-sweep"),
         ]
         await subscribed.wait()
         await self.catch_up()  # anything committed between the rebuild and the subscription
@@ -136,6 +144,27 @@ class LiveView:
                 await self.catch_up()
             except Exception:
                 log.exception("catch-up from the log failed")
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            await asyncio.sleep(min(SWEEP_EVERY_S, self._settings.live_call_max_age_seconds / 4))
+            try:
+                self.sweep()
+            except Exception:
+                log.exception("sweeping stale live calls failed")
+
+    def sweep(self) -> list[CallState]:
+        """Calls the CAD never ended leave the live views `live_call_max_age_seconds` after
+        their T0 (the rule the board states); they stay in the log, the audits and measures."""
+        gone = [s for key, s in list(self.calls.items()) if not self._is_live(s)]
+        for state in gone:
+            self.calls.pop((state.agency, state.call_id), None)
+            for listener in self._gone_listeners:
+                try:
+                    listener(state)
+                except Exception:
+                    log.exception("live view gone listener failed")
+        return gone
 
     async def catch_up(self) -> None:
         while True:

@@ -83,6 +83,7 @@ class Live {
         this.seq = msg.seq;
         this.offsetMs = Date.parse(msg.server_time) - Date.now();
         this.me = { role: msg.role, name: msg.name, agencies: msg.agencies, profiles: msg.profiles };
+        this.liveCallMaxAgeSeconds = msg.live_call_max_age_seconds;
         this.backoff = 250;
         this.handlers.onStatus("live");
         clearInterval(this.syncTimer);
@@ -107,6 +108,10 @@ class Live {
         break;
       case "alert":
         this.handlers.onAlert(msg);
+        break;
+      case "gone":
+        // The CAD never ended it: past the live-call limit it leaves the panels (not the audits).
+        this.calls.delete(msg.call_id);
         break;
       case "feed":
         if (msg.status === "silent") this.feeds.set(msg.agency, msg);

@@ -125,6 +125,9 @@ async def panel_socket(websocket: WebSocket) -> None:
         role=principal.role,
         name=principal.name,
         profiles={a: services.settings.agency_config(a).profile.name for a in principal.agencies},
+        # The rule the board states: a call the CAD never ends leaves the live views this long
+        # after its T0 (TCPR_LIVE_CALL_MAX_AGE_SECONDS); it stays in the audits.
+        live_call_max_age_seconds=services.settings.live_call_max_age_seconds,
     )
     # The snapshot's objects would live as long as the connection: keep only its text, and only
     # until it is sent (2,000 panels held ~450 MiB of snapshots they no longer needed).

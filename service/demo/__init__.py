@@ -1,5 +1,7 @@
 """The demo feed `tcpr serve --demo` plays on a loop: a few recorded calls (recognised fast,
-recognised late, not recognised, a T-CPR refusal, one left open) re-timed to now each loop.
+recognised late, not recognised after the caller described normal breathing, a T-CPR refusal, an
+awake chest pain) re-timed to now each loop. Every call ends as a real one would, so the board
+does not collect stale calls loop after loop.
 Before the first loop, an empty demo agency is given a year of past calls (service.demo.history)
 so the QI pages have audits and trends to show."""
 

@@ -192,12 +192,18 @@ def test_demo_1002_recognised_late_both_benchmarks_missed() -> None:
     assert audit["benchmarks"] == {"recognition_met": False, "first_compression_met": False}
 
 
-def test_demo_1003_not_recognised_ruled_out_by_breathing() -> None:
+def test_demo_1003_not_recognised_ruled_out_after_verifying_the_breathing() -> None:
     state, audit = _audit(_demo_calls(), "DEMO-1003")
     assert audit["recognized"] is False
     assert audit["recognition_path"] is None
-    assert state.ruled_out is True
-    assert audit["answers"] == {"conscious": "no", "breathing": "yes"}
+    # Not awake, "yes, breathing": verified by the caller's description, then ruled out.
+    assert state.ruled_out is True and state.verify_breathing is False
+    assert audit["answers"] == {
+        "conscious": "no",
+        "breathing": "yes",
+        "breathing_confirmed": True,
+        "breathing_agonal": False,
+    }
     assert audit["benchmarks"] == {"recognition_met": None, "first_compression_met": None}
     assert audit["live"] is False
 
@@ -212,11 +218,15 @@ def test_demo_1004_recognised_by_nature_code_tcpr_refused() -> None:
     assert audit["tcpr"]["first_compression"] is False
 
 
-def test_demo_1005_is_left_open() -> None:
+def test_demo_1005_ends_like_a_real_call() -> None:
+    """An awake chest-pain patient: out of the arrest script, ended when the crew arrives, so
+    the demo's board does not collect stale live calls loop after loop."""
     state, audit = _audit(_demo_calls(), "DEMO-1005")
-    assert state.ended_at is None
-    assert audit["live"] is True
-    assert audit["t0"] is not None
+    assert state.ruled_out is True
+    assert state.ended_at is not None and audit["live"] is False
+    assert audit["units"] == ["M9"]
+    # Every demo call ends: nothing is left for the live-call limit to sweep.
+    assert all(s.ended_at is not None for s, _ in (_audit(_demo_calls(), c) for c in _demo_calls()))
 
 
 # -- the demo feed ----------------------------------------------------------------------------

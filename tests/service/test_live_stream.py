@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import websockets
-from harness import Panel, Server, at, event
+from harness import Panel, Server, at, event, service_settings, start_server
 
 
 async def test_snapshot_then_live_updates(server: Server) -> None:
@@ -224,3 +224,31 @@ async def test_a_client_gone_before_authenticating_is_no_error(
         finally:
             await panel.close()
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+async def test_a_call_the_cad_never_ends_leaves_the_panels_by_the_stated_rule(
+    database_url: str,
+) -> None:
+    """Past `live_call_max_age_seconds` after T0 an open call leaves the live views (a `gone`
+    message to its panels; the snapshot states the rule) and stays in the audits."""
+    settings = service_settings(database_url, live_call_max_age_seconds=2.0)
+    server = await start_server(settings)
+    try:
+        panel = await Panel.open(server, await server.token("supervisor", "A"))
+        snapshot = await panel.next(type="snapshot")
+        assert snapshot["live_call_max_age_seconds"] == 2.0
+        async with await server.client("adapter", "A") as adapter:
+            posted = await adapter.post(
+                "/api/v1/events", json=event("S1", "call.received", at(), "STALE")
+            )
+            assert posted.status_code == 200
+        await panel.next(type="call", call_id="STALE")
+        gone = await panel.next(wait=10, type="gone", call_id="STALE")
+        assert gone["agency"] == "A"
+        assert ("A", "STALE") not in server.services.live.calls
+        async with await server.client("qi", "A") as qi:
+            audit = await qi.get("/api/v1/calls/A/STALE/audit")
+        assert audit.status_code == 200 and audit.json()["t0"] is not None
+        await panel.close()
+    finally:
+        await server.stop()
