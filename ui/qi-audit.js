@@ -197,6 +197,21 @@ function tcprFact(audit) {
   ];
 }
 
+function answersFact(audit) {
+  const a = audit.answers;
+  const breathing = a.breathing_agonal ? "no (described as agonal)"
+    : a.breathing_confirmed ? "yes (described, confirmed normal)" : a.breathing || "—";
+  const text = `conscious: ${a.conscious || "—"} · breathing normally: ${breathing}`;
+  return audit.verify_breathing ? `${text} · breathing still to verify` : text;
+}
+
+function protocolFact(tcpr) {
+  if (!tcpr.started) return "—";
+  const parts = [tcpr.protocol || "protocol not recorded", tcpr.language ? `language ${tcpr.language}` : null,
+    tcpr.variant ? `${tcpr.variant} instructions` : null];
+  return parts.filter(Boolean).join(" · ");
+}
+
 function facts(audit) {
   const ems = audit.ems_outcome;
   const emsText = !ems ? "no EMS outcome yet"
@@ -210,9 +225,15 @@ function facts(audit) {
       ? [el("span", { class: "line", text: recognition }), el("span", { class: "line" }, mark("after-arrival"),
         "At or after the first unit on scene: the measures do not count it as the telecommunicator's recognition.")]
       : recognition],
-    ["Answers", `conscious: ${audit.answers.conscious || "—"} · breathing normally: ${audit.answers.breathing || "—"}`],
+    ["Answers", answersFact(audit)],
     ["Nature", [audit.nature.code, audit.nature.text].filter(Boolean).join(" ") || "—"],
     ["T-CPR", tcprFact(audit)],
+    ["Protocol", protocolFact(audit.tcpr)],
+    ["Dispatch", audit.dispatch_met === null || audit.dispatch_met === undefined
+      ? "nothing called for a dispatch in parallel"
+      : audit.dispatch_met ? "a unit dispatched within the recognition benchmark"
+      : audit.intervals.to_dispatch === null ? "no unit dispatched, though the answers or the recognition called for one"
+      : `a unit dispatched at ${fmtSeconds(audit.intervals.to_dispatch)}: over the recognition benchmark`],
     ["Alerts", audit.alerts.length ? audit.alerts.map(human).join(", ") : "none fired"],
     ["EMS outcome", emsText],
     ["AHA population", audit.in_population ? "yes" : "no"],

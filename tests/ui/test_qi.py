@@ -164,6 +164,11 @@ async def test_review_from_list_to_signed_off_audit(
         "recognised, declared by the telecommunicator"
     )
     await expect(page.locator('[data-fact="T-CPR"]')).to_have_text("first compression delivered")
+    # Q1's instructions were begun without a pack stamp; recognised, and no unit ever dispatched.
+    await expect(page.locator('[data-fact="Protocol"]')).to_have_text("protocol not recorded")
+    await expect(page.locator('[data-fact="Dispatch"]')).to_have_text(
+        "no unit dispatched, though the answers or the recognition called for one"
+    )
     await expect(page.locator('[data-fact="EMS outcome"]')).to_have_text(
         "cardiac arrest, resuscitation attempted"
     )
