@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from service.broker import Broker, BrokerClosed
+from service.broker import Broker, follow
 from service.live import Update
 from service.settings import Settings
 from service.triage.events import iso
@@ -71,7 +71,10 @@ class FeedWatch:
     async def start(self) -> None:
         subscribed = asyncio.Event()
         self._tasks = [
-            asyncio.create_task(self._listen(subscribed), name="feeds-listen"),
+            asyncio.create_task(
+                follow(self._broker, channel(self._settings), self._received, subscribed, "feed"),
+                name="feeds-listen",
+            ),
             asyncio.create_task(self._check_forever(), name="feeds-check"),
         ]
         await subscribed.wait()
@@ -188,24 +191,6 @@ class FeedWatch:
             except Exception:
                 log.exception("feed check failed")
 
-    async def _listen(self, subscribed: asyncio.Event) -> None:
-        while True:
-            try:
-                async with self._broker.subscribe(channel(self._settings)) as messages:
-                    subscribed.set()
-                    async for raw in messages:
-                        body = json.loads(raw)
-                        self.apply_beat(
-                            str(body["agency"]),
-                            str(body["feed"]),
-                            datetime.fromisoformat(body["at"]),
-                        )
-            except BrokerClosed:
-                subscribed.set()
-                log.warning("feed subscription closed; resubscribing")
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                subscribed.set()
-                log.exception("feed listener failed; retrying")
-                await asyncio.sleep(1)
+    def _received(self, raw: str) -> None:
+        body = json.loads(raw)
+        self.apply_beat(str(body["agency"]), str(body["feed"]), datetime.fromisoformat(body["at"]))

@@ -15,7 +15,7 @@ import json
 import logging
 from collections.abc import Callable
 
-from service.broker import Broker, BrokerClosed
+from service.broker import Broker, follow
 from service.hub import Hub, Panel
 from service.identity import Identities
 from service.settings import Settings
@@ -47,7 +47,12 @@ class Revocations:
     async def start(self) -> None:
         subscribed = asyncio.Event()
         self._tasks = [
-            asyncio.create_task(self._listen(subscribed), name="revocations-listen"),
+            asyncio.create_task(
+                follow(
+                    self._broker, channel(self._settings), self._received, subscribed, "revocation"
+                ),
+                name="revocations-listen",
+            ),
             asyncio.create_task(self._sweep_forever(), name="revocations-sweep"),
         ]
         await subscribed.wait()
@@ -84,23 +89,9 @@ class Revocations:
             if matches(panel.principal):
                 panel.end(AUTH_ENDED, reason)
 
-    async def _listen(self, subscribed: asyncio.Event) -> None:
-        while True:
-            try:
-                async with self._broker.subscribe(channel(self._settings)) as messages:
-                    subscribed.set()
-                    async for raw in messages:
-                        body = json.loads(raw)
-                        self.apply(token_id=body.get("token_id"), session_id=body.get("session_id"))
-            except BrokerClosed:
-                subscribed.set()
-                log.warning("revocation subscription closed; resubscribing")
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                subscribed.set()
-                log.exception("revocation listener failed; retrying")
-                await asyncio.sleep(1)
+    def _received(self, raw: str) -> None:
+        body = json.loads(raw)
+        self.apply(token_id=body.get("token_id"), session_id=body.get("session_id"))
 
     async def _sweep_forever(self) -> None:
         while True:

@@ -130,17 +130,7 @@ class Settings(BaseSettings):
             if not isinstance(profile, str):
                 raise ValueError(f"agencies.{agency}.profile must be a profile name")
             profile_named(profile)
-            patterns = conf.get("arrest_nature_patterns", [])
-            if not isinstance(patterns, list):
-                raise ValueError(f"agencies.{agency}.arrest_nature_patterns must be a list")
-            for i, pattern in enumerate(patterns):
-                try:
-                    re.compile(pattern)
-                except (TypeError, re.error) as exc:
-                    raise ValueError(
-                        f"agencies.{agency}.arrest_nature_patterns[{i}]: not a regular "
-                        f"expression: {exc}"
-                    ) from None
+            _check_patterns(agency, conf, "arrest_nature_patterns")
             reasons = conf.get("reasons", {})
             if not isinstance(reasons, dict) or not all(
                 key in ("nonrecognition", "delay")
@@ -193,21 +183,26 @@ class Settings(BaseSettings):
 _DEFAULT = AgencyConfig()
 
 
-def _check_floor(agency: str, conf: dict[str, Any]) -> None:
-    """The live floor's per-agency settings (alert scope, dispatch alerts, feed silence)."""
-    scope = conf.get("alert_scope", "all")
-    if scope not in ALERT_SCOPES:
-        raise ValueError(f"agencies.{agency}.alert_scope must be one of {', '.join(ALERT_SCOPES)}")
-    patterns = conf.get("medical_nature_patterns", [])
+def _check_patterns(agency: str, conf: dict[str, Any], key: str) -> None:
+    """A list of regular expressions, each compiled now so a bad one stops the start."""
+    patterns = conf.get(key, [])
     if not isinstance(patterns, list):
-        raise ValueError(f"agencies.{agency}.medical_nature_patterns must be a list")
+        raise ValueError(f"agencies.{agency}.{key} must be a list")
     for i, pattern in enumerate(patterns):
         try:
             re.compile(pattern)
         except (TypeError, re.error) as exc:
             raise ValueError(
-                f"agencies.{agency}.medical_nature_patterns[{i}]: not a regular expression: {exc}"
+                f"agencies.{agency}.{key}[{i}]: not a regular expression: {exc}"
             ) from None
+
+
+def _check_floor(agency: str, conf: dict[str, Any]) -> None:
+    """The live floor's per-agency settings (alert scope, dispatch alerts, feed silence)."""
+    scope = conf.get("alert_scope", "all")
+    if scope not in ALERT_SCOPES:
+        raise ValueError(f"agencies.{agency}.alert_scope must be one of {', '.join(ALERT_SCOPES)}")
+    _check_patterns(agency, conf, "medical_nature_patterns")
     if not isinstance(conf.get("dispatch_alerts", False), bool):
         raise ValueError(f"agencies.{agency}.dispatch_alerts must be true or false")
     silence = conf.get("feed_silence_seconds", DEFAULT_FEED_SILENCE_S)

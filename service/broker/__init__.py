@@ -6,9 +6,13 @@ the log, so the broker only carries latency, never the record.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
+
+log = logging.getLogger(__name__)
 
 
 class BrokerClosed(Exception):
@@ -20,6 +24,35 @@ class Broker(Protocol):
     async def disconnect(self) -> None: ...
     async def publish(self, channel: str, message: str) -> None: ...
     def subscribe(self, channel: str) -> AbstractAsyncContextManager[AsyncIterator[str]]: ...
+
+
+async def follow(
+    broker: Broker,
+    channel: str,
+    handle: Callable[[str], None],
+    subscribed: asyncio.Event,
+    what: str,
+) -> None:
+    """Hand every message of `channel` to `handle`, for good: a closed subscription is opened
+    again, a failing one retried after a second. `subscribed` is set once the first subscription
+    is open (or has failed), so a caller can wait for it before relying on the messages. For
+    side channels whose messages a missed one does not break (revocations, feed beats); the live
+    view's own loop also catches up from the log."""
+    while True:
+        try:
+            async with broker.subscribe(channel) as messages:
+                subscribed.set()
+                async for message in messages:
+                    handle(message)
+        except BrokerClosed:
+            subscribed.set()
+            log.warning("%s subscription closed; resubscribing", what)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            subscribed.set()
+            log.exception("%s listener failed; retrying", what)
+            await asyncio.sleep(1)
 
 
 def broker_for(url: str) -> Broker:
