@@ -14,12 +14,12 @@ from fastapi import APIRouter, HTTPException, Query
 
 from service.api import policy
 from service.api.deps import PrincipalDep, ServicesDep, require
-from service.api.refusals import AUTHENTICATED
+from service.api.refusals import AUTHENTICATED, refusals
 
 router = APIRouter(responses=AUTHENTICATED)
 
 
-@router.get("/api/v1/protocols")
+@router.get("/api/v1/protocols", responses=refusals(404))
 async def protocol_in_force(
     principal: PrincipalDep,
     services: ServicesDep,
