@@ -1,9 +1,15 @@
 // Supervisor board: every live call of the agency with its clocks and alerts, most urgent first,
-// calls about to breach a benchmark highlighted, and the day's running figures.
+// calls about to breach a benchmark highlighted, calls to walk over to marked (breathing to
+// verify, not dispatched), calls outside the alert scope apart, a silent CAD feed as a banner,
+// and the day's running figures.
 "use strict";
 
 const $ = (sel) => document.querySelector(sel);
 const NEAR_MS = 15000; // highlight a call this long before a benchmark
+const FLASH_MS = 1500; // how long a row stays lit after an alert arrives
+
+const flashUntil = new Map(); // call id -> when its alert highlight ends
+let showOthers = false;
 
 const live = new Live({
   onChange: (msg) => {
@@ -11,11 +17,13 @@ const live = new Live({
     // role may not read (the 403 would race the navigation).
     if (msg.type === "snapshot" && msg.role === "telecommunicator") return location.replace("panel.html");
     if (msg.type === "snapshot") { $("#agencies").textContent = msg.agencies.join(", "); refreshToday(); }
+    renderFeeds();
     render();
   },
   onAlert: (msg) => {
-    const row = document.querySelector(`tr[data-call-id="${CSS.escape(msg.call_id)}"]`);
-    if (row) row.classList.add("flash");
+    // Kept apart from the rows: they are redrawn four times a second.
+    flashUntil.set(msg.call_id, live.serverNow() + FLASH_MS);
+    render();
   },
   onStatus: (status, reason) => {
     const el = $("#status");
@@ -26,11 +34,21 @@ const live = new Live({
   onSignedOut: (reason) => askToSignIn(reason),
 });
 
-// The benchmark a call is racing now, or null once it has none left to race.
+// Outside the agency's alert scope (DESIGN §4): shown apart, racing nothing.
+function inScope(call) { return call.in_scope !== false; }
+
+// A `no` / `unsure` (or a recognition) and no unit yet, where the agency wants to hear of it.
+function notDispatched(call) { return Boolean(call.dispatch_alerts && call.needs_dispatch); }
+
+// The nearest benchmark a call is racing now, or null once it has none left to race.
 function nextDeadline(call) {
-  if (!call.recognized && !call.ruled_out) return Date.parse(call.deadlines.recognition_overdue);
-  if (call.recognized && !call.first_compression_at && !call.not_given_reason) return Date.parse(call.deadlines.compression_overdue);
-  return null;
+  if (!inScope(call)) return null;
+  const deadlines = [];
+  if (!call.recognized && !call.ruled_out) deadlines.push(Date.parse(call.deadlines.recognition_overdue));
+  if (call.recognized && !call.first_compression_at && !call.not_given_reason) deadlines.push(Date.parse(call.deadlines.compression_overdue));
+  if (notDispatched(call) && call.deadlines.dispatch_overdue) deadlines.push(Date.parse(call.deadlines.dispatch_overdue));
+  const known = deadlines.filter((d) => !Number.isNaN(d));
+  return known.length ? Math.min(...known) : null;
 }
 
 function urgency(call) {
@@ -48,31 +66,134 @@ function clockCell(call, doneAt, warnKey, lateKey, running) {
   return td;
 }
 
+function mark(cls, text, title) {
+  const span = document.createElement("span");
+  span.className = `mark ${cls}`;
+  span.textContent = text;
+  span.title = title;
+  return span;
+}
+
+// The phase, with what a supervisor should walk over for: in words (and a title), not colour.
+function phaseCell(call) {
+  const td = document.createElement("td");
+  td.className = "phase";
+  const phase = call.phase.replaceAll("_", " ");
+  const parts = [];
+  if (call.verify_breathing) {
+    parts.push(mark("verify", "verify breathing",
+      "Not awake, and the \"yes, breathing\" is not confirmed: it may be agonal breathing. " +
+      "The caller should describe the breathing (gasping, snoring, gurgling, irregular?)."));
+  }
+  if (!(call.verify_breathing && call.phase === "verify_breathing")) parts.push(phase);
+  if (notDispatched(call)) {
+    parts.push(mark("dispatch", "not dispatched",
+      "A no or unsure answer (or a recognised arrest) and no unit dispatched yet: dispatch in parallel."));
+  }
+  parts.forEach((part, i) => td.append(...(i ? [" ", part] : [part])));
+  return td;
+}
+
+function alertsCell(call) {
+  const td = document.createElement("td");
+  for (const name of call.alerts) {
+    const span = document.createElement("span");
+    span.className = "alert" + (name.endsWith("overdue") ? " overdue" : "");
+    span.textContent = name.replace("_", " ");
+    td.append(span);
+  }
+  return td;
+}
+
+function racingRow(call, now) {
+  const tr = document.createElement("tr");
+  tr.dataset.callId = call.call_id;
+  const deadline = nextDeadline(call);
+  if (deadline != null && now >= deadline) tr.classList.add("breached");
+  else if (deadline != null && now >= deadline - NEAR_MS) tr.classList.add("near");
+  if (call.verify_breathing) tr.classList.add("verify");
+  if ((flashUntil.get(call.call_id) ?? 0) > now) tr.classList.add("flash");
+  tr.append(
+    cell(call.call_id), cell(call.telecommunicator), phaseCell(call),
+    clockCell(call, call.recognized_at, "recognition_due", "recognition_overdue", true),
+    clockCell(call, call.first_compression_at, "compression_due", "compression_overdue", call.recognized),
+    alertsCell(call),
+  );
+  return tr;
+}
+
+// A call outside the scope: how long it has run, with no benchmark colour.
+function otherRow(call, now) {
+  const tr = document.createElement("tr");
+  tr.dataset.callId = call.call_id;
+  const nature = [call.nature?.code, call.nature?.text].filter(Boolean).join(" ");
+  const since = document.createElement("td");
+  since.className = "clock idle";
+  since.textContent = fmtClock((now - Date.parse(call.t0)) / 1000);
+  tr.append(cell(call.call_id), cell(call.telecommunicator), cell(nature || null), phaseCell(call), since);
+  return tr;
+}
+
 function render() {
   const now = live.serverNow();
-  const calls = live.liveCalls().sort((a, b) => urgency(a) - urgency(b) || Date.parse(a.t0) - Date.parse(b.t0));
-  $("#board tbody").replaceChildren(...calls.map((call) => {
-    const tr = document.createElement("tr");
-    tr.dataset.callId = call.call_id;
-    const deadline = nextDeadline(call);
-    if (deadline != null && now >= deadline) tr.classList.add("breached");
-    else if (deadline != null && now >= deadline - NEAR_MS) tr.classList.add("near");
-    const alerts = document.createElement("td");
-    for (const name of call.alerts) {
-      const span = document.createElement("span");
-      span.className = "alert" + (name.endsWith("overdue") ? " overdue" : "");
-      span.textContent = name.replace("_", " ");
-      alerts.append(span);
-    }
-    tr.append(
-      cell(call.call_id), cell(call.telecommunicator), cell(call.phase.replaceAll("_", " ")),
-      clockCell(call, call.recognized_at, "recognition_due", "recognition_overdue", true),
-      clockCell(call, call.first_compression_at, "compression_due", "compression_overdue", call.recognized),
-      alerts,
-    );
-    return tr;
+  for (const [id, until] of flashUntil) if (until <= now) flashUntil.delete(id);
+  const all = live.liveCalls();
+  const racing = all.filter(inScope).sort((a, b) => urgency(a) - urgency(b) || Date.parse(a.t0) - Date.parse(b.t0));
+  const others = all.filter((c) => !inScope(c)).sort((a, b) => Date.parse(a.t0) - Date.parse(b.t0));
+  $("#board tbody").replaceChildren(...racing.map((call) => racingRow(call, now)));
+  $("#empty").hidden = racing.length > 0;
+  const empty = others.length ? "No live calls in the alert scope." : "No live calls.";
+  if ($("#empty").textContent !== empty) $("#empty").textContent = empty;
+  $("#other").hidden = others.length === 0;
+  const label = `${showOthers ? "Hide" : "Show"} non-medical calls (${others.length})`;
+  if ($("#other-toggle").textContent !== label) $("#other-toggle").textContent = label;
+  $("#other-calls").hidden = !showOthers;
+  $("#other-calls tbody").replaceChildren(...(showOthers ? others.map((call) => otherRow(call, now)) : []));
+}
+
+$("#other-toggle").addEventListener("click", () => {
+  showOthers = !showOthers;
+  $("#other-toggle").setAttribute("aria-expanded", String(showOthers));
+  render();
+});
+
+function pad(n) { return String(n).padStart(2, "0"); }
+
+// HH:MM:SS in the browser's local time.
+function timeOfDay(iso) {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? "an unknown time" : `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+function duration(seconds) {
+  return seconds >= 60 && seconds % 60 === 0 ? `${seconds / 60} min` : `${seconds} s`;
+}
+
+// One banner per silent CAD feed. Redrawn only when it changes, so the live region speaks once.
+let feedsShown = "";
+function renderFeeds() {
+  const several = (live.me?.agencies.length ?? 0) > 1;
+  const silent = live.silentFeeds().sort((a, b) => a.agency.localeCompare(b.agency));
+  const banners = silent.map((f) => ({
+    agency: f.agency,
+    text: `${several ? `Agency ${f.agency}: ` : ""}CAD feed silent since ${timeOfDay(f.last_activity)}`,
+    detail: `No event or heartbeat from the CAD for over ${duration(f.silence_seconds)}: new calls and updates may be missing from this board.`,
   }));
-  $("#empty").hidden = calls.length > 0;
+  const key = JSON.stringify(banners);
+  if (key === feedsShown) return;
+  feedsShown = key;
+  $("#feeds").replaceChildren(...banners.map((b) => {
+    const div = document.createElement("div");
+    div.className = "feed-banner";
+    div.dataset.agency = b.agency;
+    const strong = document.createElement("strong");
+    strong.textContent = b.text;
+    const detail = document.createElement("span");
+    detail.className = "detail";
+    detail.textContent = b.detail;
+    div.append(strong, " ", detail);
+    return div;
+  }));
 }
 
 function seconds(median) { return median && median.value != null ? `${Math.round(median.value)} s` : "—"; }

@@ -1,7 +1,8 @@
 // Monthly trend charts for the measures page, drawn as inline SVG (no library, no CDN): bars for
 // the rates against their goal (with the service's p-chart control limits where it gives them),
 // lines for the median times against their benchmark, and funnel plots of a rate over
-// telecommunicators or agencies. Each chart carries a <title>/<desc> summary and sits beside a
+// telecommunicators or agencies. The monthly charts mark where a protocol version took effect
+// (`spec.changes`), so a medical director sees whether it moved the measure. Each chart carries a <title>/<desc> summary and sits beside a
 // data table that a button reveals, so a screen reader (and a printed report) gets the same
 // numbers as the picture. Every number drawn comes from the service; here is only layout.
 
@@ -104,7 +105,8 @@ export function rateChart(months, spec) {
   const valueOf = (m) => m[spec.key]?.percent ?? null;
   const control = spec.control && spec.control.center != null ? spec.control : null;
   const limitOf = new Map((control?.months || []).map((l) => [l.month, l]));
-  const { id, svg } = shell({ ...spec, kind: "rate", desc: describe(months, valueOf, spec, fmtPercent, limitOf) });
+  const changes = changesIn(months, spec.changes);
+  const { id, svg } = shell({ ...spec, kind: "rate", desc: describe(months, valueOf, spec, fmtPercent, limitOf) + describeChanges(changes) });
   const yOf = (v) => M.top + PLOT_H - (v / 100) * PLOT_H;
   const band = frame(svg, months, [0, 25, 50, 75, 100], yOf, " %", "percent of calls");
   if (control) {
@@ -168,6 +170,7 @@ export function rateChart(months, spec) {
     svg.append(center, caps);
   }
   targetLine(svg, yOf(spec.goal), "goal", `${spec.goal} %`);
+  protocolMarks(svg, months, band, changes);
   const columns = [
     ["Month", (m) => monthLabel(m.month)],
     ["Rate", (m) => fmtPercent(valueOf(m))],
@@ -181,8 +184,8 @@ export function rateChart(months, spec) {
       ["Signal", (m) => (!limitOf.has(m.month) ? "—" : limitOf.get(m.month).outside ? "outside" : "inside")],
     );
   }
-  const figure = wrap(id, svg, spec, months, columns);
-  if (control) figure.querySelector("svg").after(controlLegend(control));
+  const figure = wrap(id, svg, spec, months, withChangeColumn(columns, changes));
+  figure.querySelector("svg").after(...[control ? controlLegend(control) : null, changes.length ? changeLegend() : null].filter(Boolean));
   return figure;
 }
 
@@ -203,7 +206,8 @@ function controlLegend(control) {
 // A line through each month's median (broken where a month has none), against the benchmark.
 export function medianChart(months, spec) {
   const valueOf = (m) => m[spec.key]?.value ?? null;
-  const { id, svg } = shell({ ...spec, kind: "median", desc: describe(months, valueOf, spec, fmtSeconds) });
+  const changes = changesIn(months, spec.changes);
+  const { id, svg } = shell({ ...spec, kind: "median", desc: describe(months, valueOf, spec, fmtSeconds) + describeChanges(changes) });
   const highest = Math.max(spec.goal * 1.3, ...months.map(valueOf).filter((v) => v != null).map((v) => v * 1.1));
   const step = niceStep(highest, 5);
   const top = Math.ceil(highest / step) * step;
@@ -232,12 +236,71 @@ export function medianChart(months, spec) {
     }
     points.append(g);
   });
+  // Under the line and its points, so a mark mid-month never hides that month's median.
+  protocolMarks(svg, months, band, changes);
   svg.append(el("path", { class: "line", d }), points);
-  return wrap(id, svg, spec, months, [
+  const figure = wrap(id, svg, spec, months, withChangeColumn([
     ["Month", (m) => monthLabel(m.month)],
     ["Median", (m) => fmtSeconds(valueOf(m))],
     ["Calls (n)", (m) => m[spec.key]?.n ?? 0],
-  ]);
+  ], changes));
+  if (changes.length) figure.querySelector("svg").after(changeLegend());
+  return figure;
+}
+
+// ---- protocol changes ------------------------------------------------------------------------
+
+// The changes (`{month, fraction, label, title, when}`: `fraction` of the month gone when the
+// version took effect, in the agency's own zone) that fall inside the charted months.
+function changesIn(months, changes) {
+  const charted = new Set(months.map((m) => m.month));
+  return (changes || []).filter((c) => charted.has(c.month));
+}
+
+// A dashed vertical line where each version took effect, labelled id@version at its top; labels
+// that would collide drop a line.
+function protocolMarks(svg, months, band, changes) {
+  if (!changes.length) return;
+  const index = new Map(months.map((m, i) => [m.month, i]));
+  const group = el("g", { class: "protocol-changes" });
+  const placed = [];
+  for (const c of changes) {
+    const x = M.left + band * (index.get(c.month) + Math.min(Math.max(c.fraction, 0), 1));
+    const width = c.label.length * 6.2 + 6;
+    const leftward = x + 4 + width > W - 4;
+    const left = leftward ? x - 4 - width : x + 4;
+    let y = M.top - 5;
+    while (placed.some((b) => b.y === y && left < b.left + b.width && b.left < left + width)) y += 13;
+    placed.push({ left, width, y });
+    const g = el("g", { class: "protocol-change", "data-month": c.month, "data-protocol": c.protocol });
+    g.append(
+      // A white halo under the dashed line keeps it visible across a bar.
+      el("line", { class: "protocol-halo", x1: x, x2: x, y1: M.top - 2, y2: M.top + PLOT_H }),
+      el("line", { class: "protocol-line", x1: x, x2: x, y1: M.top - 2, y2: M.top + PLOT_H }),
+      el("path", { class: "protocol-flag", d: `M${x},${M.top - 2}l-4,-6h8z` }),
+      el("text", { class: "protocol-label", x: leftward ? x - 4 : x + 4, y, "text-anchor": leftward ? "end" : "start" }, c.label),
+      el("title", {}, c.title),
+    );
+    group.append(g);
+  }
+  svg.append(group);
+}
+
+function describeChanges(changes) {
+  if (!changes.length) return "";
+  return ` Protocol versions taking effect: ${changes.map((c) => `${c.label} on ${c.when}`).join("; ")}.`;
+}
+
+function withChangeColumn(columns, changes) {
+  if (!changes.length) return columns;
+  const of = (m) => changes.filter((c) => c.month === m.month).map((c) => `${c.label} from ${c.when}`).join("; ") || "—";
+  return [...columns, ["Protocol version taking effect", of]];
+}
+
+function changeLegend() {
+  const legend = html("p", { class: "chart-legend protocol-legend" });
+  legend.append(swatch("protocol"), " a protocol version took effect (id@version): compare the months before it with those after.");
+  return legend;
 }
 
 function describe(months, valueOf, spec, fmt, limitOf) {

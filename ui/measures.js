@@ -38,7 +38,7 @@ const DIMENSIONS = [
   { key: "age_group", title: "Age group" },
   { key: "area", title: "Area" },
   { key: "language", title: "Language of the instructions" },
-  { key: "protocol", title: "Protocol" },
+  { key: "protocol", title: "Protocol version" },
   { key: "telecommunicator", title: "Telecommunicator" },
   { key: "agency", title: "Agency", multi: true },
 ];
@@ -458,12 +458,61 @@ function renderCharts(trend) {
   $("#trend-zone").textContent = trend.zone
     ? `Calendar months in ${trend.zone}; a dash marks a month with no calls to measure.`
     : `Each agency's own calendar months (${zones}), added month by month; the headline measures above count whole UTC days because the zones differ. A dash marks a month with no calls to measure.`;
+  const changes = protocolChanges(trend);
+  const charted = new Set(trend.months.map((m) => m.month));
+  const inPeriod = changes.filter((c) => charted.has(c.month));
+  if (inPeriod.length) {
+    $("#trend-zone").textContent += ` A dashed violet line marks the day a protocol version took effect (${inPeriod.map((c) => c.label).join(", ")}).`;
+  }
   $("#charts").replaceChildren(...HEADLINE.map((spec) => {
     const chartSpec = {
       ...spec, goal: spec.kind === "rate" ? trend.months[0]?.[spec.key]?.goal ?? goalOf(spec) : trend.months[0]?.[spec.key]?.benchmark ?? goalOf(spec), title: `${spec.title} by month`,
-      control: (trend.control_limits || {})[spec.key],
+      control: (trend.control_limits || {})[spec.key], changes,
     };
     return spec.kind === "rate" ? rateChart(trend.months, chartSpec) : medianChart(trend.months, chartSpec);
+  }));
+}
+
+// The wall-clock date and time of an instant in `zone`, from the browser's time-zone database.
+function localParts(ms, zone) {
+  const parts = Object.fromEntries(new Intl.DateTimeFormat("en-US", {
+    timeZone: zone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
+  }).formatToParts(new Date(ms)).map((p) => [p.type, p.value]));
+  return { year: Number(parts.year), month: Number(parts.month), day: Number(parts.day), hour: Number(parts.hour), minute: Number(parts.minute) };
+}
+
+const MONTH_NAMES = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+// When each of the agencies' own protocol versions took effect (the trend's protocol_changes),
+// placed in the agency's own calendar month, for the charts' marks. One mark per version and
+// date, whatever the languages it was signed in; the charts keep those inside their months.
+function protocolChanges(trend) {
+  const several = (trend.agencies || []).length > 1;
+  const marks = new Map();
+  for (const c of trend.protocol_changes || []) {
+    const ms = Date.parse(c.effective_from);
+    if (Number.isNaN(ms)) continue;
+    const zone = (trend.zones || {})[c.agency] || trend.zone || "UTC";
+    const t = localParts(ms, zone);
+    const protocol = c.protocol || `${c.id}@${c.version}`;
+    const key = `${c.agency} ${protocol} ${c.effective_from}`;
+    const known = marks.get(key);
+    if (known) { if (c.language && !known.languages.includes(c.language)) known.languages.push(c.language); continue; }
+    const days = new Date(t.year, t.month, 0).getDate();
+    const at = t.hour || t.minute ? ` ${String(t.hour).padStart(2, "0")}:${String(t.minute).padStart(2, "0")}` : "";
+    marks.set(key, {
+      month: `${t.year}-${String(t.month).padStart(2, "0")}`,
+      fraction: (t.day - 1 + (t.hour + t.minute / 60) / 24) / days,
+      protocol,
+      label: several ? `${c.agency}: ${protocol}` : protocol,
+      when: `${t.day} ${MONTH_NAMES[t.month - 1]} ${t.year}${at}`,
+      languages: c.language ? [c.language] : [],
+      signedBy: c.signed_by,
+    });
+  }
+  return [...marks.values()].map((m) => ({
+    ...m,
+    title: `${m.label} took effect ${m.when}${m.languages.length ? ` (${m.languages.join(", ")})` : ""}${m.signedBy ? `, signed by ${m.signedBy}` : ""}`,
   }));
 }
 

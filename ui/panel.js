@@ -1,19 +1,35 @@
 // Telecommunicator panel: one big card at a time, answered from the keyboard. Every action is a
 // console event stored through the API; the card moves on only when the store's update arrives,
 // so the panel never shows a state the store does not have.
+//
+// The texts are the T-CPR protocol pack in force for the focused call's agency (GET
+// /api/v1/protocols), the one its medical director signed; `tcpr.started` names it. Until that
+// pack has come (not signed in yet, or the request failed) the public shipped sample texts show.
 "use strict";
 
 const $ = (sel) => document.querySelector(sel);
 const RECOGNIZED_PHASES = new Set(["recognized", "tcpr_instructions", "compressions"]);
 const VARIANTS = ["adult", "child", "infant"];
-const REASONS = ["cpr_in_progress", "caller_unable", "cannot_position", "caller_refused", "unsafe", "hung_up", "other"];
+// X's reasons. CPR a bystander or professional had already begun is B, a key of its own.
+const REASONS = ["caller_unable", "cannot_position", "caller_refused", "unsafe", "hung_up", "other"];
+// The key legend, most urgent first; any other key a pack has comes after.
+const KEY_ORDER = ["answer", "verify", "arrest", "reopen", "next", "back", "compression", "cpr_in_progress",
+  "not_given", "aed", "variant", "metronome", "calls", "language"];
+const HINT_MS = 4000;
+const RETRY_MS = 5000;
 
-let prompts = null;
+let prompts = null;       // the texts shown now (the focused call's pack, else the public sample)
+let publicTexts = null;   // {language, texts}: the shipped sample, readable before signing in
 let language = localStorage.getItem("tcpr-language") || "en";
 let focusId = null;
+let focusChosen = false;  // the telecommunicator picked the focused call ([ ], a click)
 let reasonPicker = false;
+let hint = null;          // {callId, text, until}: a short refusal shown on the card
+const packs = new Map();  // `${agency}|${language}` -> {state: loading|ok|missing|failed, at, pack}
+const shownPack = new Map(); // agency -> the pack last shown for it (kept while another loads)
 const steps = new Map();      // call_id -> current instruction step (this console's own place)
 const variants = new Map();   // call_id -> adult | child | infant
+const aedArrived = new Set(); // calls where an AED has arrived (E): its line is read out
 const metronomeOff = new Set(); // calls whose metronome the telecommunicator stopped
 
 const live = new Live({
@@ -28,18 +44,87 @@ const outbox = new Outbox(live, {
 });
 const metronome = new Metronome({ onBeat: () => beat() });
 
-async function loadPrompts(lang) {
-  const response = await fetch(`prompts/${lang}.json`);
-  if (!response.ok) throw new Error(`no prompts for ${lang}`);
-  prompts = await response.json();
-  language = lang;
-  localStorage.setItem("tcpr-language", lang);
-  document.documentElement.lang = lang;
+// -- protocol packs -----------------------------------------------------------------------------
+// The shipped sample texts (public): what shows before the agency's pack has come.
+async function loadPublic(lang) {
+  const response = await fetch(`prompts/${encodeURIComponent(lang)}.json`);
+  if (!response.ok) {
+    if (lang !== "en") return loadPublic("en");
+    throw new Error(`no prompts for ${lang}`);
+  }
+  publicTexts = { language: lang, texts: await response.json() };
+  render();
+}
+
+// The pack in force for `agency` in `lang`: fetched once, then kept (a director's new version is
+// put into service by a restart, so a panel reload picks it up).
+function ensurePack(agency, lang) {
+  const key = `${agency}|${lang}`;
+  const known = packs.get(key);
+  if (known && (known.state !== "failed" || Date.now() - known.at < RETRY_MS)) return known;
+  if (!live.signedIn) return known;
+  const entry = { state: "loading", at: Date.now() };
+  packs.set(key, entry);
+  const query = new URLSearchParams({ agency, language: lang });
+  fetch(`/api/v1/protocols?${query}`, { credentials: "same-origin" })
+    .then(async (response) => {
+      if (response.status === 401) { packs.delete(key); live.signedOut(SESSION_ENDED); return; }
+      if (response.ok) packs.set(key, { state: "ok", at: Date.now(), pack: await response.json() });
+      else if (response.status < 500) packs.set(key, { state: "missing", at: Date.now() });
+      else throw new Error(`${response.status}`);
+      render();
+    })
+    .catch(() => {
+      packs.set(key, { state: "failed", at: Date.now() });
+      setTimeout(render, RETRY_MS); // render asks again
+    });
+  return entry;
+}
+
+// The pack to show for a call of `agency`: the chosen language's, else English (an agency with
+// no pack in that language), else the one shown until now (while another loads), else null.
+function packFor(agency) {
+  if (!agency || !live.signedIn) return null;
+  let entry = ensurePack(agency, language);
+  if (entry && entry.state === "missing" && language !== "en") entry = ensurePack(agency, "en");
+  if (entry && entry.state === "ok") {
+    shownPack.set(agency, entry.pack);
+    return entry.pack;
+  }
+  return shownPack.get(agency) || null;
+}
+
+function agencyOf(call) {
+  if (call) return call.agency;
+  return live.me && live.me.agencies.length ? live.me.agencies[0] : null;
+}
+
+function textsFor(agency) {
+  const pack = packFor(agency);
+  if (pack) return pack.texts;
+  return publicTexts ? publicTexts.texts : null;
+}
+
+function switchLanguage() {
+  const pack = packFor(agencyOf(focused()));
+  const languages = pack && pack.languages.length ? pack.languages : ["en", "es"];
+  const current = pack ? pack.manifest.language : language;
+  language = languages[(languages.indexOf(current) + 1) % languages.length];
+  localStorage.setItem("tcpr-language", language);
+  loadPublic(language).catch(() => {});
   render();
 }
 
 function t(path) {
   return path.split(".").reduce((node, key) => (node && node[key] !== undefined ? node[key] : undefined), prompts) ?? path;
+}
+
+function fill(text, values) { return text.replace(/\{(\w+)\}/g, (m, name) => (name in values ? values[name] : m)); }
+
+// A key legend line without its key ("E AED arrived" -> "AED arrived"), for the key's button.
+function keyLabel(name, key) {
+  const text = t(`keys.${name}`);
+  return text.startsWith(`${key} `) ? text.slice(key.length + 1) : text;
 }
 
 function status_(status, reason) {
@@ -52,27 +137,44 @@ function status_(status, reason) {
 }
 
 // -- which call -------------------------------------------------------------------------------
+// Outside the agency's alert scope (a police call where alerts are for medical calls): listed
+// apart, racing nothing, never focused ahead of a call in scope.
+function inScope(call) { return call.in_scope !== false; }
+
 function orderedCalls() {
   const me = live.me && live.me.name;
   return live.liveCalls().sort((a, b) => {
+    const scope = inScope(b) - inScope(a);
     const mine = (b.telecommunicator === me) - (a.telecommunicator === me);
-    return mine || Date.parse(b.t0) - Date.parse(a.t0);
+    return scope || mine || Date.parse(b.t0) - Date.parse(a.t0);
   });
 }
 
 function focused() {
-  const call = focusId && live.calls.get(focusId);
-  if (call && (call.live || call.call_id === focusId)) return call;
-  const first = orderedCalls()[0];
+  const calls = orderedCalls();
+  const firstInScope = calls.find(inScope);
+  const current = focusId && live.calls.get(focusId);
+  // A call out of scope holds the focus only when picked: one in scope takes it otherwise.
+  if (current && (focusChosen || inScope(current) || !firstInScope)) return current;
+  const first = firstInScope || calls[0] || null;
   focusId = first ? first.call_id : null;
-  return first || null;
+  focusChosen = false;
+  return first;
 }
 
+// [ ] walk the calls in scope, and the others too while their group is open (or nothing else).
 function move(delta) {
-  const calls = orderedCalls();
+  const all = orderedCalls();
+  const calls = all.some(inScope) && !$("#other-calls").open ? all.filter(inScope) : all;
   if (!calls.length) return;
-  const at = Math.max(0, calls.findIndex((c) => c.call_id === focusId));
-  focusId = calls[(at + delta + calls.length) % calls.length].call_id;
+  const at = calls.findIndex((c) => c.call_id === focusId);
+  const next = at < 0 ? (delta > 0 ? 0 : calls.length - 1) : (at + delta + calls.length) % calls.length;
+  choose(calls[next].call_id);
+}
+
+function choose(callId) {
+  focusId = callId;
+  focusChosen = true;
   reasonPicker = false;
 }
 
@@ -82,6 +184,12 @@ function pending(call, kind) { return outbox.pendingFor(call.call_id).some((e) =
 function answer(call, value) {
   if (call.phase === "ask_conscious") outbox.post(call, "triage.conscious", { answer: value });
   else if (call.phase === "ask_breathing") outbox.post(call, "triage.breathing", { answer: value });
+}
+
+// The caller described the breathing (§3): agonal recognises arrest, normal rules it out.
+function verifyBreathing(call, agonal) {
+  if (call.phase !== "verify_breathing" || pending(call, "triage.breathing")) return;
+  outbox.post(call, "triage.breathing", agonal ? { answer: "no", agonal: true } : { answer: "yes", confirmed: true });
 }
 
 function declareArrest(call) {
@@ -95,29 +203,78 @@ function reopen(call) {
   outbox.post(call, "triage.breathing", { answer: "no" });
 }
 
+function started(call) { return Boolean(call.tcpr_started_at) || pending(call, "tcpr.started"); }
+
 function nextStep(call, delta) {
   if (!RECOGNIZED_PHASES.has(call.phase)) return;
   if (!call.tcpr_started_at) {
-    if (!pending(call, "tcpr.started")) outbox.post(call, "tcpr.started", { variant: variantOf(call) });
+    if (!pending(call, "tcpr.started")) outbox.post(call, "tcpr.started", startData(call));
     steps.set(call.call_id, 0);
     return;
   }
-  const last = t(`steps.${variantOf(call)}`).length - 1;
-  steps.set(call.call_id, Math.min(last, Math.max(0, (steps.get(call.call_id) || 0) + delta)));
+  const last = stepList(call).length - 1;
+  const at = Math.min(last, steps.get(call.call_id) || 0); // a shorter variant's list since
+  steps.set(call.call_id, Math.min(last, Math.max(0, at + delta)));
 }
 
+// What `tcpr.started` says: the variant, and the signed pack the caller is coached with.
+function startData(call) {
+  const pack = packFor(call.agency);
+  if (pack) return { variant: variantOf(call), language: pack.manifest.language, protocol: pack.manifest.protocol };
+  return { variant: variantOf(call), language: publicTexts ? publicTexts.language : language };
+}
+
+// The first compression the telecommunicator directed: only once the instructions have begun.
 function firstCompression(call) {
-  if (RECOGNIZED_PHASES.has(call.phase) && !call.first_compression_at && !pending(call, "tcpr.first_compression")) {
-    outbox.post(call, "tcpr.first_compression");
+  if (!RECOGNIZED_PHASES.has(call.phase) || call.first_compression_at || pending(call, "tcpr.first_compression")) return;
+  if (!started(call)) {
+    showHint(call, t("first_compression_after_start"));
+    return;
   }
+  outbox.post(call, "tcpr.first_compression");
+}
+
+function mayNotGive(call) {
+  return RECOGNIZED_PHASES.has(call.phase) && !call.not_given_reason && !pending(call, "tcpr.not_given");
 }
 
 function notGiven(call, reason) {
-  if (RECOGNIZED_PHASES.has(call.phase) && !call.not_given_reason) outbox.post(call, "tcpr.not_given", { reason });
+  if (mayNotGive(call)) outbox.post(call, "tcpr.not_given", { reason });
   reasonPicker = false;
 }
 
+// B: CPR a bystander or professional had already begun, before or during the instructions.
+function cprInProgress(call) {
+  if (!call.first_compression_at && !pending(call, "tcpr.first_compression")) notGiven(call, "cpr_in_progress");
+}
+
+function toggleAed(call) {
+  if (!RECOGNIZED_PHASES.has(call.phase)) return;
+  if (aedArrived.has(call.call_id)) aedArrived.delete(call.call_id);
+  else aedArrived.add(call.call_id);
+}
+
+function showHint(call, text) {
+  hint = { callId: call.call_id, text, until: Date.now() + HINT_MS };
+  setTimeout(render, HINT_MS + 50);
+}
+
 function variantOf(call) { return variants.get(call.call_id) || "adult"; }
+
+// The steps read to the caller: the variant's compressions, then rescue breaths where the
+// director's decisions enable them for it (never for adults: compression-only).
+function rescueBreaths(call) {
+  const pack = packFor(call.agency);
+  const decisions = (pack && pack.manifest.decisions) || {};
+  const variant = variantOf(call);
+  return (variant === "child" && decisions.rescue_breaths_child === true)
+    || (variant === "infant" && decisions.rescue_breaths_infant === true);
+}
+
+function stepList(call) {
+  const compressions = t(`steps.${variantOf(call)}`);
+  return rescueBreaths(call) ? [...compressions, ...t("rescue_breaths.steps")] : compressions;
+}
 
 // -- alerts and the metronome ----------------------------------------------------------------
 function activeAlert(call) {
@@ -137,10 +294,13 @@ function alerted(msg) {
   }
 }
 
+// Live regions are rewritten only when their words change, so nothing is announced twice.
+function say(node, text) { if (node.textContent !== text) node.textContent = text; }
+
 function banner(text, cls) {
   const el = $("#alert-banner");
   el.hidden = !text;
-  el.textContent = text || "";
+  say(el, text || "");
   el.className = cls || "";
 }
 
@@ -170,29 +330,126 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-function renderCalls() {
-  $("#calls").replaceChildren(...orderedCalls().map((call) => {
-    const breach = activeAlert(call);
-    return el("li", {
-      "data-call-id": call.call_id,
-      class: [call.call_id === focusId ? "focus" : "", breach ? "breach" : ""].join(" "),
-      onclick: () => { focusId = call.call_id; render(); },
-    }, el("div", {}, call.call_id), el("div", { class: "sub" }, `${t(`phases.${call.phase}`)} · ${call.telecommunicator || "—"}`));
-  }));
+function callItem(call) {
+  const breach = activeAlert(call);
+  const sub = [t(`phases.${call.phase}`), call.telecommunicator || "—"];
+  if (!inScope(call) && call.nature && call.nature.code) sub.unshift(call.nature.code);
+  return el("li", {
+    "data-call-id": call.call_id,
+    class: [call.call_id === focusId ? "focus" : "", breach ? "breach" : "", inScope(call) ? "" : "out"].join(" ").trim(),
+    onclick: () => { choose(call.call_id); render(); },
+  }, el("div", {}, call.call_id), el("div", { class: "sub" }, sub.join(" · ")));
+}
+
+function renderCalls(call) {
+  const calls = orderedCalls();
+  const others = calls.filter((c) => !inScope(c));
+  $("#calls").replaceChildren(...calls.filter(inScope).map(callItem));
+  const group = $("#other-calls");
+  group.hidden = !others.length;
+  if (call && !inScope(call)) group.open = true; // the focused call is always in sight
+  say($("#other-calls-title"), `${t("out_of_scope")} (${others.length})`);
+  $("#other-calls-list").replaceChildren(...others.map(callItem));
 }
 
 function renderClocks(call) {
-  const set = (id, state) => { const node = $(id); node.textContent = state.text; node.className = `clock ${state.cls}`; };
+  const set = (id, state) => { const node = $(id); node.textContent = state.text; node.className = state.cls ? `clock ${state.cls}` : "clock"; };
   if (!call) { set("#clock-recognition", { text: "—", cls: "" }); set("#clock-compression", { text: "—", cls: "" }); return; }
-  set("#clock-recognition", clockState(live, call, call.recognized_at, "recognition_due", "recognition_overdue"));
+  // A call out of scope races no benchmark: its clocks count, uncoloured.
+  const racing = (state) => (inScope(call) ? state : { ...state, cls: "" });
+  set("#clock-recognition", racing(clockState(live, call, call.recognized_at, "recognition_due", "recognition_overdue")));
   set("#clock-compression", call.recognized
-    ? clockState(live, call, call.first_compression_at, "compression_due", "compression_overdue")
+    ? racing(clockState(live, call, call.first_compression_at, "compression_due", "compression_overdue"))
     : { text: "—", cls: "" });
 }
 
+// Dispatch in parallel (§4): a `no` / `unsure` or an arrest, and no unit yet.
+function renderDispatch(call) {
+  const node = $("#dispatch");
+  const show = Boolean(call && call.live && call.dispatch_alerts && call.needs_dispatch);
+  node.hidden = !show;
+  if (!show) { say(node, ""); return; }
+  const overdue = (call.alerts || []).includes("dispatch_overdue");
+  node.className = overdue ? "late" : "";
+  say(node, overdue ? `${t("not_dispatched")} · ${t("alerts.dispatch_overdue")}` : t("not_dispatched"));
+}
+
+// "CAD feed silent since HH:MM:SS" (local time), for each silent feed, until data flows again.
+function renderFeeds() {
+  const node = $("#feed-banner");
+  const several = live.me && live.me.agencies.length > 1;
+  const lines = live.silentFeeds().map((feed) => {
+    const text = fill(t("feed_silent"), { time: localTime(feed.last_activity) });
+    return several ? `${feed.agency}: ${text}` : text;
+  });
+  node.hidden = !lines.length;
+  say(node, lines.join(" · "));
+}
+
+function localTime(iso) {
+  const when = new Date(iso);
+  if (Number.isNaN(when.getTime())) return "—";
+  return [when.getHours(), when.getMinutes(), when.getSeconds()].map((n) => String(n).padStart(2, "0")).join(":");
+}
+
+function keyButton(key, label, action, attrs = {}) {
+  return el("button", { type: "button", ...attrs, onclick: () => { action(); render(); } }, el("kbd", {}, key), label);
+}
+
 function answerButtons(call) {
-  return ["yes", "no", "unsure"].map((value) => el("button", { type: "button", "data-answer": value, onclick: () => answer(call, value) },
-    el("kbd", {}, value[0].toUpperCase()), t(`answers.${value}`)));
+  return ["yes", "no", "unsure"].map((value) => keyButton(value[0].toUpperCase(), t(`answers.${value}`), () => answer(call, value), { "data-answer": value }));
+}
+
+// The signed pack the card's lines come from, and a warning where they are the project's sample.
+function renderProtocol(call) {
+  const node = $("#card-protocol");
+  const pack = packFor(call.agency);
+  const sample = !pack || pack.manifest.sample;
+  node.replaceChildren(...[
+    pack ? el("span", {}, fill(t("protocol"), { protocol: pack.manifest.protocol })) : null,
+    sample ? el("span", { class: "sample" }, t("protocol_sample")) : null,
+  ].filter(Boolean));
+  node.hidden = false;
+}
+
+function renderTcpr(call, { title, body, answers }) {
+  const card = $("#card");
+  card.classList.add("arrest");
+  const compressions = t(`steps.${variantOf(call)}`);
+  const list = stepList(call);
+  const begun = Boolean(call.tcpr_started_at);
+  const current = begun ? Math.min(steps.get(call.call_id) || 0, list.length - 1) : -1;
+  title.textContent = current < 0 ? t("recognized") : list[current];
+  body.textContent = `${t("tcpr_title")} · ${t(`variants.${variantOf(call)}`)}`;
+  if (aedArrived.has(call.call_id)) {
+    const aed = $("#card-aed");
+    aed.hidden = false;
+    aed.textContent = t("aed_arrived");
+  }
+  if (!begun) answers.append(keyButton("Space", t("tcpr_title"), () => nextStep(call, 1), { class: "primary" }));
+  if (begun && !call.first_compression_at) answers.append(keyButton("C", t("first_compression"), () => firstCompression(call), { class: "primary" }));
+  if (!call.first_compression_at && mayNotGive(call)) {
+    answers.append(keyButton("B", t("not_given_reasons.cpr_in_progress"), () => cprInProgress(call), { "data-key": "b", class: "secondary", title: t("cpr_in_progress") }));
+  }
+  answers.append(keyButton("E", keyLabel("aed", "E"), () => toggleAed(call), { "data-key": "e", class: "secondary", "aria-pressed": String(aedArrived.has(call.call_id)) }));
+  if (mayNotGive(call)) answers.append(keyButton("X", t("not_given"), () => { reasonPicker = !reasonPicker; }, { "data-key": "x", class: "secondary" }));
+  renderProtocol(call);
+  const stepsEl = $("#steps");
+  stepsEl.hidden = false;
+  stepsEl.replaceChildren(...compressions.map((text, i) => el("li", { class: i < current ? "done" : i === current ? "current" : "" }, text)));
+  if (list.length > compressions.length) {
+    $("#rescue").hidden = false;
+    $("#rescue-title").textContent = t("rescue_breaths.title");
+    $("#rescue-steps").replaceChildren(...list.slice(compressions.length).map((text, j) => {
+      const i = compressions.length + j;
+      return el("li", { class: i < current ? "done" : i === current ? "current" : "" }, text);
+    }));
+  }
+  if (reasonPicker && mayNotGive(call)) {
+    const reasons = $("#reasons");
+    reasons.hidden = false;
+    reasons.replaceChildren(...REASONS.map((reason, i) => keyButton(String(i + 1), t(`not_given_reasons.${reason}`), () => notGiven(call, reason), { "data-reason": reason })));
+  }
 }
 
 function renderCard(call) {
@@ -204,9 +461,13 @@ function renderCard(call) {
   card.dataset.phase = call ? call.phase : "none";
   answers.replaceChildren();
   body.textContent = "";
-  $("#steps").hidden = true;
-  $("#reasons").hidden = true;
-  if (!call) { title.textContent = t("no_call"); return; }
+  for (const id of ["#steps", "#rescue", "#reasons", "#card-describe", "#card-aed", "#card-protocol", "#card-note", "#card-hint"]) $(id).hidden = true;
+  if (!call) { title.textContent = t("no_call"); $("#card-pending").hidden = true; return; }
+  if (!inScope(call)) {
+    card.classList.add("out");
+    $("#card-note").hidden = false;
+    $("#card-note").textContent = t("out_of_scope");
+  }
   switch (call.phase) {
     case "ask_conscious":
     case "ask_breathing": {
@@ -216,34 +477,35 @@ function renderCard(call) {
       answers.append(...answerButtons(call));
       break;
     }
+    case "verify_breathing": {
+      // Not awake, "yes, breathing": the agonal-breathing trap. Calm until an alert fires.
+      const alert = activeAlert(call);
+      card.classList.add("verify");
+      if (alert) card.classList.add(alert.endsWith("_due") ? "due" : "late");
+      title.textContent = t("verify.title");
+      body.textContent = t("verify.prompt");
+      const describe = $("#card-describe");
+      describe.hidden = false;
+      describe.replaceChildren(...t("verify.describe").map((line) => el("li", {}, line)));
+      answers.append(
+        keyButton("G", t("verify.agonal"), () => verifyBreathing(call, true), { "data-verify": "agonal", class: "primary" }),
+        keyButton("K", t("verify.normal"), () => verifyBreathing(call, false), { "data-verify": "normal" }),
+      );
+      break;
+    }
     case "ruled_out":
       title.textContent = t("ruled_out");
-      answers.append(el("button", { type: "button", onclick: () => reopen(call) }, el("kbd", {}, "R"), t("reopen")));
+      answers.append(keyButton("R", t("reopen"), () => reopen(call)));
       break;
     case "recognized":
     case "tcpr_instructions":
-    case "compressions": {
-      card.className = "arrest";
-      const list = t(`steps.${variantOf(call)}`);
-      const current = call.tcpr_started_at ? (steps.get(call.call_id) || 0) : -1;
-      title.textContent = current < 0 ? t("recognized") : list[current];
-      body.textContent = `${t("tcpr_title")} · ${t(`variants.${variantOf(call)}`)}`;
-      if (!call.tcpr_started_at) answers.append(el("button", { type: "button", onclick: () => nextStep(call, 1) }, el("kbd", {}, "Space"), t("tcpr_title")));
-      if (!call.first_compression_at) answers.append(el("button", { type: "button", onclick: () => firstCompression(call) }, el("kbd", {}, "C"), t("first_compression")));
-      answers.append(el("button", { type: "button", onclick: () => { reasonPicker = !reasonPicker; render(); } }, el("kbd", {}, "X"), t("not_given")));
-      const stepsEl = $("#steps");
-      stepsEl.hidden = false;
-      stepsEl.replaceChildren(...list.map((text, i) => el("li", { class: i < current ? "done" : i === current ? "current" : "" }, text)));
-      if (reasonPicker) {
-        const reasons = $("#reasons");
-        reasons.hidden = false;
-        reasons.replaceChildren(...REASONS.map((reason, i) => el("button", { type: "button", "data-reason": reason, onclick: () => notGiven(call, reason) },
-          el("kbd", {}, String(i + 1)), t(`not_given_reasons.${reason}`))));
-      }
+    case "compressions":
+      renderTcpr(call, { title, body, answers });
       break;
-    }
     case "tcpr_not_given":
-      title.textContent = `${t("not_given")}: ${t(`not_given_reasons.${call.not_given_reason}`)}`;
+      title.textContent = call.not_given_reason === "cpr_in_progress"
+        ? t("cpr_in_progress")
+        : `${t("not_given")}: ${t(`not_given_reasons.${call.not_given_reason}`)}`;
       break;
     case "ended":
       title.textContent = t("phases.ended");
@@ -251,16 +513,38 @@ function renderCard(call) {
     default:
       title.textContent = t(`phases.${call.phase}`);
   }
+  if (hint && hint.callId === call.call_id && Date.now() < hint.until) {
+    $("#card-hint").hidden = false;
+    say($("#card-hint"), hint.text);
+  } else {
+    say($("#card-hint"), "");
+  }
   const waiting = outbox.pendingFor(call.call_id).length;
   $("#card-pending").hidden = !waiting;
   $("#card-pending").textContent = waiting ? `${t("sending")} (${waiting})` : "";
 }
 
-function render() {
-  if (!prompts) return;
+function renderKeys() {
+  const keys = t("keys");
+  const names = [...KEY_ORDER.filter((k) => k in keys), ...Object.keys(keys).filter((k) => !KEY_ORDER.includes(k))];
+  $("#keys").replaceChildren(...names.map((name) => el("li", { "data-key": name }, keys[name])));
+}
+
+// The focused call, with `prompts` set to the texts of its agency's pack.
+function sync() {
   const call = focused();
+  if (live.me) for (const agency of live.me.agencies) packFor(agency); // ready before their calls come
+  prompts = textsFor(agencyOf(call));
+  return call;
+}
+
+function render() {
+  const call = sync();
+  if (!prompts) return;
+  const pack = packFor(agencyOf(call));
+  document.documentElement.lang = pack ? pack.manifest.language : publicTexts.language;
   $("#who").textContent = live.me ? `${live.me.name || live.me.role} · ${live.me.agencies.join(", ")}` : "";
-  $("#language").textContent = language.toUpperCase();
+  $("#language").textContent = document.documentElement.lang.toUpperCase();
   $("#label-recognition").textContent = t("clocks.recognition");
   $("#label-compression").textContent = t("clocks.compression");
   $("#metronome-title").textContent = t("metronome");
@@ -268,36 +552,45 @@ function render() {
   $("#call-id").textContent = call ? call.call_id : "—";
   $("#nature").textContent = call && call.nature.code ? `${call.nature.code} ${call.nature.text || ""}` : "";
   $("#phase").textContent = call ? t(`phases.${call.phase}`) : "";
-  renderCalls();
+  renderFeeds();
+  renderCalls(call);
   renderClocks(call);
+  renderDispatch(call);
   renderCard(call);
   const alert = call && activeAlert(call);
   if (alert) banner(t(`alerts.${alert}`), alert.endsWith("_due") ? "due" : "");
   else if (!$("#alert-banner").textContent.startsWith("Refused")) banner("");
-  $("#keys").replaceChildren(...Object.values(t("keys")).map((text) => el("li", {}, text)));
+  renderKeys();
   driveMetronome(call);
 }
 
 // -- keyboard ---------------------------------------------------------------------------------
 document.addEventListener("keydown", (e) => {
   if (e.target instanceof HTMLInputElement || e.ctrlKey || e.metaKey || e.altKey) return;
+  // Enter / Space on the other calls' heading opens it (then the keyboard comes back, below).
+  if ((e.key === "Enter" || e.key === " ") && e.target instanceof Element && e.target.closest("summary")) return;
   metronome.ensureContext(); // a key press is the user gesture that lets audio start
-  const call = focused();
+  const call = sync();
+  if (!prompts) return;
   const key = e.key.toLowerCase();
   if (key === "[" || key === "]") move(key === "]" ? 1 : -1);
-  else if (key === "l") loadPrompts(language === "en" ? "es" : "en");
+  else if (key === "l") switchLanguage();
   else if (!call) return;
-  else if (reasonPicker && /^[1-7]$/.test(key)) notGiven(call, REASONS[Number(key) - 1]);
+  else if (reasonPicker && /^[1-9]$/.test(key) && Number(key) <= REASONS.length) notGiven(call, REASONS[Number(key) - 1]);
   else if (key === "escape") reasonPicker = false;
   else if (key === "y") answer(call, "yes");
   else if (key === "n") answer(call, "no");
   else if (key === "u") answer(call, "unsure");
+  else if (key === "g") verifyBreathing(call, true);
+  else if (key === "k") verifyBreathing(call, false);
   else if (key === "a") declareArrest(call);
   else if (key === "r") reopen(call);
   else if (key === " " || key === "enter") nextStep(call, 1);
   else if (key === "backspace") nextStep(call, -1);
   else if (key === "c") firstCompression(call);
-  else if (key === "x") reasonPicker = RECOGNIZED_PHASES.has(call.phase) && !reasonPicker;
+  else if (key === "b") cprInProgress(call);
+  else if (key === "e") toggleAed(call);
+  else if (key === "x") reasonPicker = mayNotGive(call) && !reasonPicker;
   else if (key === "v") variants.set(call.call_id, VARIANTS[(VARIANTS.indexOf(variantOf(call)) + 1) % VARIANTS.length]);
   else if (key === "m") {
     if (metronome.running) { metronome.stop(); metronomeOff.add(call.call_id); } else { metronomeOff.delete(call.call_id); metronome.start(); }
@@ -308,7 +601,11 @@ document.addEventListener("keydown", (e) => {
   render();
 });
 
-$("#language").addEventListener("click", () => loadPrompts(language === "en" ? "es" : "en"));
+$("#language").addEventListener("click", () => switchLanguage());
+// Opening or closing the other calls hands the keyboard back to the panel (Space is next step).
+$("#other-calls").addEventListener("toggle", () => {
+  if (document.activeElement && document.activeElement.closest("#other-calls")) document.activeElement.blur();
+});
 function askToSignIn(reason) {
   offerSignOut(false, askToSignIn);
   $("#signin-reason").textContent = reason || "Sign in with your telecommunicator token.";
@@ -318,9 +615,9 @@ function askToSignIn(reason) {
 }
 
 const signedIn = signInForLive(live, askToSignIn);
-setInterval(() => { if (prompts) { const call = focused(); renderClocks(call); } }, 200);
+setInterval(() => { const call = sync(); if (prompts) renderClocks(call); }, 200);
 
 // Exposed for operators' consoles and the browser tests.
-window.tcpr = { live, outbox, metronome };
+window.tcpr = { live, outbox, metronome, packs };
 
-loadPrompts(language).then(resumeSession).then(({ me, reason }) => (me ? signedIn() : askToSignIn(reason)));
+loadPublic(language).then(resumeSession).then(({ me, reason }) => (me ? signedIn() : askToSignIn(reason)));

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import json
 import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -911,6 +912,136 @@ async def test_every_figure_counts_the_agency_s_own_calendar(
         await expect(page.locator("#trend-zone")).to_contain_text("America/Chicago")
         audits = csv_rows(await downloaded(page, "audits"))
         assert sorted(row["call_id"] for row in audits) == ["X2", "X3"]
+        assert console_errors == []
+    finally:
+        await server.stop()
+
+
+# -- protocol versions on the trend ------------------------------------------------------------
+
+SHIPPED_PACKS = Path(__file__).parents[2] / "ui" / "prompts"
+DIRECTOR = "Dr. A. Medina, medical director"
+# Agency A's own signed versions (in Chicago): one in force before the period, one taking effect
+# mid-December in English and Spanish alike, and one not in force yet.
+VERSIONS = [
+    ("2025-06", "en", "2025-06-01T00:00:00-05:00"),
+    ("2025-12", "en", "2025-12-16T00:00:00-06:00"),
+    ("2025-12", "es", "2025-12-16T00:00:00-06:00"),
+    ("2099-01", "en", "2099-01-01T00:00:00-06:00"),
+]
+
+
+def write_packs(root: Path) -> None:
+    """<root>/A/<pack>/{manifest.json,texts.json}, texts as shipped (service/protocols.py)."""
+    for version, language, effective_from in VERSIONS:
+        folder = root / "A" / f"kce-tcpr-{version}-{language}"
+        folder.mkdir(parents=True)
+        manifest = {
+            "id": "kce-tcpr",
+            "version": version,
+            "language": language,
+            "signed_by": DIRECTOR,
+            "signed_at": "2025-05-20T10:00:00-05:00",
+            "effective_from": effective_from,
+        }
+        (folder / "manifest.json").write_text(json.dumps(manifest))
+        texts = (SHIPPED_PACKS / f"tcpr-sample-{language}" / "texts.json").read_text()
+        (folder / "texts.json").write_text(texts)
+
+
+def coached_with(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The call's `tcpr.started` names the version in force at its T0, as the panel does."""
+    t0 = datetime.fromisoformat(events[0]["at"])
+    version = "2025-12" if t0 >= datetime.fromisoformat(VERSIONS[1][2]) else "2025-06"
+    return [
+        {**e, "data": {**e["data"], "protocol": f"kce-tcpr@{version}", "language": "en"}}
+        if e["kind"] == "tcpr.started"
+        else e
+        for e in events
+    ]
+
+
+async def test_the_trend_marks_when_a_protocol_version_took_effect(
+    sqlite_url: str,
+    tmp_path: Path,
+    new_page: NewPage,
+    console_errors: list[str],
+    screenshot: Screenshot,
+) -> None:
+    write_packs(tmp_path / "packs")
+    server = await start_server(
+        service_settings(
+            sqlite_url,
+            agencies={"A": {"zone": "America/Chicago"}},
+            prompts_dir=tmp_path / "packs",
+        )
+    )
+    try:
+        await post_calls(server, *(coached_with(c) for c in CALLS))
+        page = await open_report(server, new_page)
+        # The interval to first compression: one mark, on 16 December (Chicago), for the English
+        # and Spanish texts of kce-tcpr@2025-12; June's and 2099's fall outside the months.
+        chart = page.locator('svg.chart[data-measure="median_seconds_to_first_compression"]')
+        mark = chart.locator("g.protocol-change")
+        await expect(mark).to_have_count(1)
+        await expect(mark).to_have_attribute("data-month", "2025-12")
+        await expect(mark).to_have_attribute("data-protocol", "kce-tcpr@2025-12")
+        await expect(mark.locator("text.protocol-label")).to_have_text("kce-tcpr@2025-12")
+        await expect(mark.locator("title")).to_have_text(
+            f"kce-tcpr@2025-12 took effect 16 Dec 2025 (en, es), signed by {DIRECTOR}"
+        )
+        # Drawn half way into December: 15 of its 31 days had gone.
+        ticks = await chart.locator("text.month-tick").evaluate_all(
+            "ts => ts.map(t => Number(t.getAttribute('x')))"
+        )
+        band = ticks[1] - ticks[0]
+        x = float(await mark.locator("line.protocol-line").get_attribute("x1") or "nan")
+        assert x == pytest.approx(ticks[2] - band / 2 + band * 15 / 31, abs=0.01)
+        await expect(chart.locator("desc")).to_contain_text(
+            "Protocol versions taking effect: kce-tcpr@2025-12 on 16 Dec 2025."
+        )
+        # Every monthly chart has it, and says so in words.
+        await expect(page.locator("svg.chart g.protocol-change")).to_have_count(5)
+        figure = page.locator('figure[data-measure="median_seconds_to_first_compression"]')
+        await expect(figure.locator(".protocol-legend")).to_contain_text(
+            "a protocol version took effect (id@version)"
+        )
+        await expect(page.locator("#trend-zone")).to_contain_text(
+            "marks the day a protocol version took effect (kce-tcpr@2025-12)"
+        )
+        # The data table names it on its month, for a screen reader.
+        await figure.locator("button.table-toggle").click()
+        table = figure.locator("table.chart-data")
+        await expect(table.locator("thead th").last).to_have_text("Protocol version taking effect")
+        await expect(table.locator("tbody tr td:last-child")).to_have_text(
+            ["—", "—", "kce-tcpr@2025-12 from 16 Dec 2025", "—"]
+        )
+        # Medians 120, 110, 165, 122.5 s around it: the points stay where they were.
+        points = await chart.locator("circle.point").evaluate_all(
+            "cs => cs.map(c => Number(c.dataset.value))"
+        )
+        assert points == [120.0, 110.0, 165.0, 122.5]
+
+        # The equity breakdown by protocol version: each version a group (small ones suppressed).
+        options = await page.locator("#equity-by option").evaluate_all(
+            "os => os.map(o => [o.value, o.textContent])"
+        )
+        assert ["protocol", "Protocol version"] in options
+        await page.select_option("#equity-by", "protocol")
+        await page.click("#equity-show")
+        await expect(page.locator("#equity thead th").first).to_have_text("Protocol version")
+        groups = page.locator("#equity tbody tr")
+        await expect(groups.first).to_be_visible()
+        names = await groups.evaluate_all("rs => rs.map(r => r.dataset.group)")
+        assert set(names) == {"kce-tcpr@2025-06", "kce-tcpr@2025-12", ""}
+
+        await page.set_viewport_size({"width": 1280, "height": 720})
+        await figure.locator("button.table-toggle").click()
+        await page.evaluate(
+            "document.querySelector('figure[data-measure=median_seconds_to_recognition]')"
+            ".scrollIntoView()"
+        )
+        await screenshot(page, "measures-protocol-1280x720")
         assert console_errors == []
     finally:
         await server.stop()

@@ -44,6 +44,8 @@ async def console_events(server: Server, call_id: str = "C1") -> list[Any]:
 async def test_script_by_keyboard_is_stored_and_audited(
     ui_server: Server, new_page: NewPage, console_errors: list[str], screenshot: Screenshot
 ) -> None:
+    sample = ui_server.services.protocols.in_force("A", "en")
+    assert sample is not None and sample.sample
     await open_call(ui_server, age_s=20)
     page = await open_panel(ui_server, new_page)
     card = page.locator("#card")
@@ -64,6 +66,9 @@ async def test_script_by_keyboard_is_stored_and_audited(
     await page.keyboard.press(" ")
     await expect(page.locator("#steps li.current")).to_contain_text("flat on their back")
     await expect(page.locator("#metronome-state")).to_have_text("on")
+    protocol = page.locator("#card-protocol")
+    await expect(protocol).to_contain_text(f"Protocol {sample.protocol}")
+    await expect(protocol).to_contain_text("sample texts, not signed by your medical director")
     await screenshot(page, "panel-1280x720")
 
     await page.keyboard.press("c")
@@ -76,6 +81,8 @@ async def test_script_by_keyboard_is_stored_and_audited(
         (k.TCPR_STARTED, None),
         (k.TCPR_FIRST_COMPRESSION, None),
     ]
+    # The instructions name the pack they were read from: the shipped sample, in English.
+    assert stored[2].data == {"variant": "adult", "language": "en", "protocol": sample.protocol}
     assert {e.actor for e in stored} == {ME}
     assert all(e.event_id.startswith("con-") for e in stored)
 
@@ -117,7 +124,11 @@ async def test_arrest_key_ruled_out_and_reopen(
     (direct,) = [e for e in await console_events(ui_server, other)]
     assert direct.kind == k.OHCA_RECOGNIZED
     await page.keyboard.press("x")
-    await page.keyboard.press("4")  # caller refused
+    # X's reasons; CPR already in progress is B, a key of its own (not a reason to pick).
+    await expect(page.locator("#reasons button")).to_have_count(6)
+    await expect(page.locator("#reasons [data-reason='cpr_in_progress']")).to_have_count(0)
+    await expect(page.locator("#reasons [data-reason='caller_refused'] kbd")).to_have_text("3")
+    await page.keyboard.press("3")  # caller refused
     await expect(card).to_have_attribute("data-phase", "tcpr_not_given")
     stored = await console_events(ui_server, other)
     assert stored[-1].kind == k.TCPR_NOT_GIVEN and stored[-1].data["reason"] == "caller_refused"
