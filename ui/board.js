@@ -149,6 +149,19 @@ function render() {
   if ($("#other-toggle").textContent !== label) $("#other-toggle").textContent = label;
   $("#other-calls").hidden = !showOthers;
   $("#other-calls tbody").replaceChildren(...(showOthers ? others.map((call) => otherRow(call, now)) : []));
+  renderLiveRule();
+}
+
+// The operator's rule for calls the CAD never ends, stated where it acts.
+function renderLiveRule() {
+  const seconds = live.liveCallMaxAgeSeconds;
+  const node = $("#live-rule");
+  if (!seconds) { node.hidden = true; return; }
+  const hours = seconds / 3600;
+  const span = hours >= 1 ? `${Number(hours.toFixed(1))} h` : `${Math.round(seconds / 60)} min`;
+  const text = `A call the CAD never ends leaves this board ${span} after it was received (TCPR_LIVE_CALL_MAX_AGE_SECONDS); it stays in the QI audits.`;
+  if (node.textContent !== text) node.textContent = text;
+  node.hidden = false;
 }
 
 $("#other-toggle").addEventListener("click", () => {

@@ -66,6 +66,11 @@ async def test_board_orders_by_urgency_and_marks_breaches(
     await expect(page.locator("#fig-recognized")).to_have_text("1 (1)")
     await expect(page.locator("#fig-median-recognition")).to_have_text("45 s")
     await expect(page.locator("#fig-compressions")).to_have_text("1 (1)")
+    # The operator's rule for calls the CAD never ends, stated on the board.
+    await expect(page.locator("#live-rule")).to_have_text(
+        "A call the CAD never ends leaves this board 4 h after it was received "
+        "(TCPR_LIVE_CALL_MAX_AGE_SECONDS); it stays in the QI audits."
+    )
     await screenshot(page, "board-1920x1080")
     await page.set_viewport_size({"width": 1280, "height": 720})
     await screenshot(page, "board-1280x720")
