@@ -14,7 +14,7 @@ const VARIANTS = ["adult", "child", "infant"];
 const REASONS = ["caller_unable", "cannot_position", "caller_refused", "unsafe", "hung_up", "other"];
 // The key legend, most urgent first; any other key a pack has comes after.
 const KEY_ORDER = ["answer", "verify", "arrest", "reopen", "next", "back", "compression", "cpr_in_progress",
-  "not_given", "aed", "variant", "metronome", "calls", "language"];
+  "not_given", "aed", "asphyxial", "variant", "metronome", "calls", "language"];
 const HINT_MS = 4000;
 const RETRY_MS = 5000;
 
@@ -30,6 +30,7 @@ const shownPack = new Map(); // agency -> the pack last shown for it (kept while
 const steps = new Map();      // call_id -> current instruction step (this console's own place)
 const variants = new Map();   // call_id -> adult | child | infant
 const aedArrived = new Set(); // calls where an AED has arrived (E): its line is read out
+const asphyxial = new Set(); // calls the telecommunicator marked drowning / asphyxial (D)
 const metronomeOff = new Set(); // calls whose metronome the telecommunicator stopped
 
 const live = new Live({
@@ -262,13 +263,21 @@ function showHint(call, text) {
 function variantOf(call) { return variants.get(call.call_id) || "adult"; }
 
 // The steps read to the caller: the variant's compressions, then rescue breaths where the
-// director's decisions enable them for it (never for adults: compression-only).
+// director's decisions enable them: for the child or infant variant, or for a drowning or other
+// asphyxial arrest (D) at any age. An adult cardiac arrest stays compression-only.
 function rescueBreaths(call) {
   const pack = packFor(call.agency);
   const decisions = (pack && pack.manifest.decisions) || {};
   const variant = variantOf(call);
   return (variant === "child" && decisions.rescue_breaths_child === true)
-    || (variant === "infant" && decisions.rescue_breaths_infant === true);
+    || (variant === "infant" && decisions.rescue_breaths_infant === true)
+    || (asphyxial.has(call.call_id) && decisions.rescue_breaths_asphyxial === true);
+}
+
+function toggleAsphyxial(call) {
+  if (!RECOGNIZED_PHASES.has(call.phase)) return;
+  if (asphyxial.has(call.call_id)) asphyxial.delete(call.call_id);
+  else asphyxial.add(call.call_id);
 }
 
 function stepList(call) {
@@ -432,6 +441,7 @@ function renderTcpr(call, { title, body, answers }) {
     answers.append(keyButton("B", t("not_given_reasons.cpr_in_progress"), () => cprInProgress(call), { "data-key": "b", class: "secondary", title: t("cpr_in_progress") }));
   }
   answers.append(keyButton("E", keyLabel("aed", "E"), () => toggleAed(call), { "data-key": "e", class: "secondary", "aria-pressed": String(aedArrived.has(call.call_id)) }));
+  answers.append(keyButton("D", keyLabel("asphyxial", "D"), () => toggleAsphyxial(call), { "data-key": "d", class: "secondary", title: t("asphyxial"), "aria-pressed": String(asphyxial.has(call.call_id)) }));
   if (mayNotGive(call)) answers.append(keyButton("X", t("not_given"), () => { reasonPicker = !reasonPicker; }, { "data-key": "x", class: "secondary" }));
   renderProtocol(call);
   const stepsEl = $("#steps");
@@ -590,6 +600,7 @@ document.addEventListener("keydown", (e) => {
   else if (key === "c") firstCompression(call);
   else if (key === "b") cprInProgress(call);
   else if (key === "e") toggleAed(call);
+  else if (key === "d") toggleAsphyxial(call);
   else if (key === "x") reasonPicker = mayNotGive(call) && !reasonPicker;
   else if (key === "v") variants.set(call.call_id, VARIANTS[(VARIANTS.indexOf(variantOf(call)) + 1) % VARIANTS.length]);
   else if (key === "m") {

@@ -203,7 +203,7 @@ SIGNED_LINE = "Put your phone on speaker beside the patient: Acme County protoco
 
 def signed_pack(root: Path) -> None:
     """Agency A's own English pack, signed by its medical director: the shipped texts with the
-    first adult step changed, rescue breaths enabled for children."""
+    first adult step changed, rescue breaths enabled for children and asphyxial arrests."""
     folder = root / "A" / "acme-tcpr-2026-03"
     folder.mkdir(parents=True)
     texts = json.loads((SHIPPED / "tcpr-sample-en" / "texts.json").read_text())
@@ -216,7 +216,7 @@ def signed_pack(root: Path) -> None:
         "signed_by": "Dr. Ada Director, Acme County EMS medical director",
         "signed_at": "2026-02-20T09:00:00+00:00",
         "effective_from": "2026-03-01T00:00:00+00:00",
-        "decisions": {"rescue_breaths_child": True},
+        "decisions": {"rescue_breaths_child": True, "rescue_breaths_asphyxial": True},
     }
     (folder / "manifest.json").write_text(json.dumps(manifest))
 
@@ -268,6 +268,15 @@ async def test_the_agencys_signed_pack_is_shown_and_stamped(
         await page.keyboard.press("v")  # infant: not enabled in this pack
         await expect(rescue).to_be_hidden()
         await page.keyboard.press("v")  # adult again
+        await expect(rescue).to_be_hidden()  # an adult cardiac arrest: compression-only
+        # D: a drowning or other asphyxial arrest, where the director enables breaths for it.
+        await page.keyboard.press("d")
+        await expect(rescue).to_be_visible()
+        await expect(page.locator("#keys [data-key='asphyxial']")).to_have_text(
+            "D drowning / other asphyxial arrest"
+        )
+        await page.keyboard.press("d")
+        await expect(rescue).to_be_hidden()
 
         # E: an AED has arrived, a line the telecommunicator reads out, on the card.
         aed = page.locator("#card-aed")
