@@ -109,7 +109,7 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
         await live.start()
         scheduler.start()
         await services.revocations.start()
-        await services.feeds.start()
+        await services.feeds.start(await store.last_feed_events())
         demo_task = None
         if demo:
             from service.demo import run_demo

@@ -8,8 +8,9 @@ data flows again (`"status": "ok"`). `GET /healthz` stays about the service itse
 `GET /api/v1/feeds` lists each agency's feeds with their last event and beat.
 
 Every replica sees every event through the live view, and heartbeats are announced on the broker,
-so each replica judges silence alike and tells its own panels. An agency is watched from its first
-event or beat after the service started: one that never had a feed is not "silent".
+so each replica judges silence alike and tells its own panels. An agency is watched from the start
+when the log has a recent CAD event of it or `TCPR_AGENCIES` names it (set its
+`feed_silence_seconds` to 0 where it has no feed); any other from its first event or beat.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
@@ -68,7 +69,19 @@ class FeedWatch:
         self._tasks: list[asyncio.Task[None]] = []
 
     # -- lifecycle --------------------------------------------------------------------------
-    async def start(self) -> None:
+    async def start(self, last_events: Mapping[str, datetime] | None = None) -> None:
+        """Follow the beats and judge silence. `last_events` (each agency's latest CAD event
+        in the log) and the agencies configured in `TCPR_AGENCIES` are watched from the start,
+        so a feed that died while the service was down is told too (an agency with neither is
+        watched from its first event or beat)."""
+        now = self._clock()
+        for agency, at in (last_events or {}).items():
+            if now - at <= timedelta(days=1):
+                self.agencies.setdefault(agency, AgencyFeeds()).last_event_at = at
+        for agency in self._settings.agencies:
+            feeds = self.agencies.setdefault(agency, AgencyFeeds())
+            if feeds.last_event_at is None:
+                feeds.last_event_at = now  # nothing recent in the log: silent from now on
         subscribed = asyncio.Event()
         self._tasks = [
             asyncio.create_task(

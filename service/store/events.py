@@ -65,6 +65,12 @@ def content_hash(e: Event) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
+def _utc(value: datetime | str) -> datetime:
+    """An aggregate's time (MAX bypasses the column type on SQLite: ISO text there)."""
+    parsed = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
 def to_event(row: Any) -> Event:
     """An event from a stored row (an `EventRow` or a Core row of the events table)."""
     return Event(
@@ -409,6 +415,19 @@ class EventStore:
             query = query.where(EventRow.agency.in_(list(agencies)))
         async with self._sessions() as session:
             return [to_event(r) for r in await session.execute(query)]
+
+    async def last_feed_events(self, recent: int = 100_000) -> dict[str, datetime]:
+        """Each agency's latest arrival of a CAD event (source `cad`) among the `recent` newest
+        events (a primary-key range, not a scan of the log): where the feeds stood at a restart."""
+        floor = await self.high_water() - recent
+        query = (
+            select(EventRow.agency, func.max(EventRow.received_at))
+            .where(EventRow.seq > floor, EventRow.source == "cad")
+            .group_by(EventRow.agency)
+        )
+        async with self._sessions() as session:
+            rows = (await session.execute(query)).all()
+        return {agency: _utc(at) for agency, at in rows if at is not None}
 
     async def high_water(self) -> int:
         async with self._sessions() as session:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from harness import Panel, event, service_settings, start_server
+from harness import Panel, Server, event, service_settings, start_server
 
 from service.broker.memory import MemoryBroker
 from service.feeds import FeedWatch
@@ -122,3 +122,40 @@ async def test_heartbeat_feeds_and_the_banner_over_http(database_url: str) -> No
         await late.close()
     finally:
         await server.stop()
+
+
+async def test_a_feed_dead_across_a_restart_is_told(watch) -> None:
+    """The log's latest CAD event per agency, and the agencies TCPR_AGENCIES names, are watched
+    from the start: a feed that died while the service was down raises the banner too."""
+    feeds, clock, sent = watch
+    await feeds.start({"A": T - timedelta(seconds=200), "OLD": T - timedelta(days=2)})
+    try:
+        status = {s["agency"]: s for s in feeds.status(["A", "Q", "OLD"])}
+        assert status["A"]["last_event_at"] == (T - timedelta(seconds=200)).isoformat()
+        assert status["Q"]["watched"] is True  # configured: watched from the start
+        assert status["OLD"]["watched"] is False  # two days ago proves nothing about now
+        clock.now = T + timedelta(seconds=101)
+        feeds.check()
+        assert [(a, m["status"]) for a, m in sent] == [("A", "silent")]  # Q's limit is 0
+    finally:
+        await feeds.stop()
+
+
+async def test_last_feed_events_come_from_the_log(server: Server) -> None:
+    async with await server.client("adapter", "A") as adapter:
+        await adapter.post("/api/v1/events", json=event("L1", "call.received", T.isoformat(), "L"))
+    async with await server.client("telecommunicator", "A") as console:
+        await console.post(
+            "/api/v1/events",
+            json=event(
+                "L2",
+                "triage.conscious",
+                T.isoformat(),
+                "L",
+                source="console",
+                data={"answer": "no"},
+            ),
+        )
+    found = await server.services.store.last_feed_events()
+    assert set(found) == {"A"}
+    assert datetime.now(UTC) - found["A"] < timedelta(minutes=1)  # its arrival, not its `at`
