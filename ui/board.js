@@ -36,6 +36,9 @@ const live = new Live({
 
 // Outside the agency's alert scope (DESIGN §4): shown apart, racing nothing.
 function inScope(call) { return call.in_scope !== false; }
+// Set apart: out of scope because its nature is not medical. A call with no nature code yet
+// stays among the live calls, marked (it may be an arrest in its first seconds).
+function apart(call) { return !inScope(call) && Boolean(call.nature && call.nature.code); }
 
 // A `no` / `unsure` (or a recognition) and no unit yet, where the agency wants to hear of it.
 function notDispatched(call) { return Boolean(call.dispatch_alerts && call.needs_dispatch); }
@@ -86,6 +89,10 @@ function phaseCell(call) {
       "The caller should describe the breathing (gasping, snoring, gurgling, irregular?)."));
   }
   if (!(call.verify_breathing && call.phase === "verify_breathing")) parts.push(phase);
+  if (!inScope(call) && !apart(call)) {
+    parts.push(mark("nature", "no nature code yet",
+      "Outside the alert scope until its nature code is medical or the script is opened: no alerts yet."));
+  }
   if (notDispatched(call)) {
     parts.push(mark("dispatch", "not dispatched",
       "A no or unsure answer (or a recognised arrest) and no unit dispatched yet: dispatch in parallel."));
@@ -116,7 +123,9 @@ function racingRow(call, now) {
   tr.append(
     cell(call.call_id), cell(call.telecommunicator), phaseCell(call),
     clockCell(call, call.recognized_at, "recognition_due", "recognition_overdue", true),
-    clockCell(call, call.first_compression_at, "compression_due", "compression_overdue", call.recognized),
+    call.not_given_reason && !call.first_compression_at
+      ? cell(`not given: ${call.not_given_reason.replaceAll("_", " ")}`)
+      : clockCell(call, call.first_compression_at, "compression_due", "compression_overdue", call.recognized),
     alertsCell(call),
   );
   return tr;
@@ -138,8 +147,8 @@ function render() {
   const now = live.serverNow();
   for (const [id, until] of flashUntil) if (until <= now) flashUntil.delete(id);
   const all = live.liveCalls();
-  const racing = all.filter(inScope).sort((a, b) => urgency(a) - urgency(b) || Date.parse(a.t0) - Date.parse(b.t0));
-  const others = all.filter((c) => !inScope(c)).sort((a, b) => Date.parse(a.t0) - Date.parse(b.t0));
+  const racing = all.filter((c) => !apart(c)).sort((a, b) => urgency(a) - urgency(b) || Date.parse(a.t0) - Date.parse(b.t0));
+  const others = all.filter(apart).sort((a, b) => Date.parse(a.t0) - Date.parse(b.t0));
   $("#board tbody").replaceChildren(...racing.map((call) => racingRow(call, now)));
   $("#empty").hidden = racing.length > 0;
   const empty = others.length ? "No live calls in the alert scope." : "No live calls.";

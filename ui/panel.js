@@ -27,10 +27,19 @@ let reasonPicker = false;
 let hint = null;          // {callId, text, until}: a short refusal shown on the card
 const packs = new Map();  // `${agency}|${language}` -> {state: loading|ok|missing|failed, at, pack}
 const shownPack = new Map(); // agency -> the pack last shown for it (kept while another loads)
-const steps = new Map();      // call_id -> current instruction step (this console's own place)
+// This console's own place in each call's script, kept for the tab (sessionStorage) so a reload
+// mid-call comes back to the same step and the same drowning / AED marks.
+const kept = JSON.parse(sessionStorage.getItem("tcpr-script") || "{}");
+const steps = new Map(kept.steps || []); // call_id -> current instruction step
 const variants = new Map();   // call_id -> adult | child | infant
-const aedArrived = new Set(); // calls where an AED has arrived (E): its line is read out
-const asphyxial = new Set(); // calls the telecommunicator marked drowning / asphyxial (D)
+const aedArrived = new Set(kept.aed || []); // calls where an AED has arrived (E): its line is read
+const asphyxial = new Set(kept.asphyxial || []); // calls marked drowning / asphyxial (D)
+
+function keepScript() {
+  sessionStorage.setItem("tcpr-script", JSON.stringify({
+    steps: [...steps], aed: [...aedArrived], asphyxial: [...asphyxial],
+  }));
+}
 const metronomeOff = new Set(); // calls whose metronome the telecommunicator stopped
 
 const live = new Live({
@@ -139,24 +148,32 @@ function status_(status, reason) {
 
 // -- which call -------------------------------------------------------------------------------
 // Outside the agency's alert scope (a police call where alerts are for medical calls): listed
-// apart, racing nothing, never focused ahead of a call in scope.
+// apart, racing nothing, never focused ahead of a call in scope. A call with no nature code yet is
+// out of scope too (no alerts until it is medical or the script is opened), but it may be an
+// arrest in its first seconds: it stays in the list, marked, never tucked away.
 function inScope(call) { return call.in_scope !== false; }
+function apart(call) { return !inScope(call) && Boolean(call.nature && call.nature.code); }
+function listed(call) { return !apart(call); }
 
 function orderedCalls() {
   const me = live.me && live.me.name;
+  // A call being coached (instructions or compressions under way) stays ahead of newer ones:
+  // after a reload the panel comes back to the caller doing CPR.
+  const coaching = (c) => Boolean(c.tcpr_started_at) && !c.not_given_reason;
   return live.liveCalls().sort((a, b) => {
-    const scope = inScope(b) - inScope(a);
+    const scope = listed(b) - listed(a);
     const mine = (b.telecommunicator === me) - (a.telecommunicator === me);
-    return scope || mine || Date.parse(b.t0) - Date.parse(a.t0);
+    const cpr = coaching(b) - coaching(a);
+    return scope || mine || cpr || Date.parse(b.t0) - Date.parse(a.t0);
   });
 }
 
 function focused() {
   const calls = orderedCalls();
-  const firstInScope = calls.find(inScope);
+  const firstInScope = calls.find(listed);
   const current = focusId && live.calls.get(focusId);
-  // A call out of scope holds the focus only when picked: one in scope takes it otherwise.
-  if (current && (focusChosen || inScope(current) || !firstInScope)) return current;
+  // A call set apart holds the focus only when picked: a listed one takes it otherwise.
+  if (current && (focusChosen || listed(current) || !firstInScope)) return current;
   const first = firstInScope || calls[0] || null;
   focusId = first ? first.call_id : null;
   focusChosen = false;
@@ -166,7 +183,7 @@ function focused() {
 // [ ] walk the calls in scope, and the others too while their group is open (or nothing else).
 function move(delta) {
   const all = orderedCalls();
-  const calls = all.some(inScope) && !$("#other-calls").open ? all.filter(inScope) : all;
+  const calls = all.some(listed) && !$("#other-calls").open ? all.filter(listed) : all;
   if (!calls.length) return;
   const at = calls.findIndex((c) => c.call_id === focusId);
   const next = at < 0 ? (delta > 0 ? 0 : calls.length - 1) : (at + delta + calls.length) % calls.length;
@@ -260,7 +277,9 @@ function showHint(call, text) {
   setTimeout(render, HINT_MS + 50);
 }
 
-function variantOf(call) { return variants.get(call.call_id) || "adult"; }
+// The console's choice, else what `tcpr.started` recorded (a panel reloaded mid-call resumes the
+// infant or child script it was on), else adult.
+function variantOf(call) { return variants.get(call.call_id) || call.tcpr_variant || "adult"; }
 
 // The steps read to the caller: the variant's compressions, then rescue breaths where the
 // director's decisions enable them: for the child or infant variant, or for a drowning or other
@@ -352,11 +371,11 @@ function callItem(call) {
 
 function renderCalls(call) {
   const calls = orderedCalls();
-  const others = calls.filter((c) => !inScope(c));
-  $("#calls").replaceChildren(...calls.filter(inScope).map(callItem));
+  const others = calls.filter(apart);
+  $("#calls").replaceChildren(...calls.filter(listed).map(callItem));
   const group = $("#other-calls");
   group.hidden = !others.length;
-  if (call && !inScope(call)) group.open = true; // the focused call is always in sight
+  if (call && apart(call)) group.open = true; // the focused call is always in sight
   say($("#other-calls-title"), `${t("out_of_scope")} (${others.length})`);
   $("#other-calls-list").replaceChildren(...others.map(callItem));
 }
@@ -476,7 +495,7 @@ function renderCard(call) {
   if (!inScope(call)) {
     card.classList.add("out");
     $("#card-note").hidden = false;
-    $("#card-note").textContent = t("out_of_scope");
+    $("#card-note").textContent = t(apart(call) ? "out_of_scope" : "awaiting_nature");
   }
   switch (call.phase) {
     case "ask_conscious":
@@ -549,6 +568,7 @@ function sync() {
 }
 
 function render() {
+  keepScript();
   const call = sync();
   if (!prompts) return;
   const pack = packFor(agencyOf(call));
@@ -568,7 +588,9 @@ function render() {
   renderDispatch(call);
   renderCard(call);
   const alert = call && activeAlert(call);
-  if (alert) banner(t(`alerts.${alert}`), alert.endsWith("_due") ? "due" : "");
+  // On the verify card the questions are answered: the alert says what is left to do.
+  const text = alert === "recognition_due" && call.verify_breathing ? t("alerts.recognition_due_verify") : t(`alerts.${alert}`);
+  if (alert) banner(text, alert.endsWith("_due") ? "due" : "");
   else if (!$("#alert-banner").textContent.startsWith("Refused")) banner("");
   renderKeys();
   driveMetronome(call);

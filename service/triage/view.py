@@ -51,6 +51,9 @@ def call_view(state: CallState, config: AgencyConfig = DEFAULT_CONFIG) -> dict[s
         "recognized_at": iso(state.recognition_time),
         "recognition_path": state.path,
         "tcpr_started_at": iso(state.tcpr_started_at),
+        # As recorded on `tcpr.started`: a panel reloaded mid-call resumes the same script.
+        "tcpr_variant": state.tcpr_variant,
+        "tcpr_language": state.tcpr_language,
         "first_compression_at": iso(state.first_compression_at),
         "not_given_reason": state.not_given_reason,
         "ended_at": iso(state.ended_at),

@@ -204,12 +204,19 @@ async def test_calls_outside_the_alert_scope_are_shown_apart_and_raise_nothing(
                 "tc-318",
                 ("call.nature", 5, {"code": "10-D-1", "text": "Chest pain"}),
             ),
+            # No nature code yet: out of scope (no alerts) but maybe an arrest in its first
+            # seconds, so it stays among the live calls, marked, never tucked away.
+            call("2026-000304", 20, "tc-425"),
         )
         page = await open_board(server, new_page)
         racing = page.locator("#board tbody tr")
-        await expect(racing).to_have_count(2)
+        await expect(racing).to_have_count(3)
         order = await racing.evaluate_all("rows => rows.map(r => r.dataset.callId)")
-        assert order == ["2026-000302", "2026-000303"]  # nearest deadline first, as ever
+        # Nearest deadline first, as ever; the call racing nothing yet last.
+        assert order == ["2026-000302", "2026-000303", "2026-000304"]
+        await expect(page.locator('tr[data-call-id="2026-000304"] .mark.nature')).to_have_text(
+            "no nature code yet"
+        )
         medical = page.locator('#board tr[data-call-id="2026-000302"]')
         await expect(medical.locator(".alert")).to_have_text(
             ["recognition due", "recognition overdue"]
@@ -251,6 +258,7 @@ async def test_calls_outside_the_alert_scope_are_shown_apart_and_raise_nothing(
             "2026-000301": [False, []],
             "2026-000302": [True, ["recognition_due", "recognition_overdue"]],
             "2026-000303": [True, []],
+            "2026-000304": [False, []],
         }
         await screenshot(page, "board-other-calls-1280x720")
         await toggle.click()
@@ -319,7 +327,9 @@ async def test_a_silent_cad_feed_shows_a_banner_until_it_beats(
         both = await open_board(server, new_page, "A", "B")
         await expect(page.locator("#board tbody tr")).to_have_count(5)
         banner = page.locator("#feeds .feed-banner")
-        await expect(banner).to_have_count(0)
+        # A is named in TCPR_AGENCIES, so it is watched from the start: with no CAD event in the
+        # last second (the seed's are minutes old) its feed is already silent.
+        await expect(banner).to_have_count(1)
         # An event from the CAD now, then a second of nothing.
         await post_events(server, event("F1-r", "F1", "call.received", {}))
         await expect(banner.locator("strong")).to_have_text(

@@ -100,8 +100,10 @@ async def test_breathing_to_verify_agonal_or_confirmed_normal(
     await page.keyboard.press("]")
     await expect(page.locator("#call-id")).to_have_text("V1")
     await expect(card).to_have_attribute("data-phase", "verify_breathing")
+    # The questions are answered: the alert says what is left to do.
     await expect(page.locator("#alert-banner")).to_have_text(
-        "Recognition due: ask the two questions", timeout=10_000
+        "Recognition due: have the caller describe the breathing (G agonal / K normal)",
+        timeout=10_000,
     )
     await expect(page.locator("#clock-recognition")).to_have_class("clock warn")
     await expect(card).to_have_class("verify due")
@@ -437,4 +439,35 @@ async def test_a_silent_cad_feed_shows_until_it_beats(
                 await beating
         # Silent again once the beats stop.
         await expect(feed).to_be_visible(timeout=10_000)
+        assert console_errors == []
+
+
+async def test_a_reload_mid_call_resumes_the_same_script_and_step(
+    sqlite_url: str, new_page: NewPage, console_errors: list[str]
+) -> None:
+    """An infant's instructions, two steps in: after a reload the panel is back on that call,
+    on the infant script at the same step, not on the adult one or a newer call."""
+    async with server_with(sqlite_url) as server:
+        await post_calls(server, call("I1", 40, ME, ("ohca.recognized", 10, {})))
+        page = await open_panel(server, new_page)
+        await expect(page.locator("#call-id")).to_have_text("I1")
+        await page.keyboard.press("v")
+        await page.keyboard.press("v")  # infant
+        await expect(page.locator("#variant")).to_have_text("Infant (under 1 year)")
+        await page.keyboard.press(" ")  # begin: tcpr.started records the variant
+        await expect(page.locator("#card")).to_have_attribute("data-phase", "tcpr_instructions")
+        await page.keyboard.press(" ")
+        await page.keyboard.press(" ")
+        current = await page.locator("#steps li.current").text_content()
+        # A newer call arrives; then the page reloads.
+        await post_calls(server, call("N1", 5, ME))
+        await page.reload()
+        await expect(page.locator("#status")).to_have_class("status live")
+        await expect(page.locator("#call-id")).to_have_text("I1")
+        await expect(page.locator("#variant")).to_have_text("Infant (under 1 year)")
+        await expect(page.locator("#steps li.current")).to_have_text(current or "")
+        (started,) = [
+            e for e in await events_of(server, "I1", "console") if e.kind == "tcpr.started"
+        ]
+        assert started.data["variant"] == "infant"
         assert console_errors == []
