@@ -16,7 +16,6 @@ when the log has a recent CAD event of it or `TCPR_AGENCIES` names it (set its
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from collections.abc import Callable, Iterable, Mapping
@@ -27,6 +26,7 @@ from typing import Any, Final
 from service.broker import Broker, follow
 from service.live import Update
 from service.settings import Settings
+from service.tasks import stop_all
 from service.triage.events import iso
 
 log = logging.getLogger(__name__)
@@ -93,11 +93,7 @@ class FeedWatch:
         await subscribed.wait()
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_all(self._tasks)
 
     # -- what comes in ----------------------------------------------------------------------
     def on_update(self, update: Update) -> None:

@@ -8,7 +8,6 @@ missed, so panels are never left behind by a lost message.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from collections import OrderedDict
@@ -20,6 +19,7 @@ from typing import Any
 from service.broker import Broker, BrokerClosed
 from service.settings import Settings
 from service.store.events import EventStore
+from service.tasks import stop_all
 from service.triage.events import Event, as_dict, from_dict
 from service.triage.state import CallState, fold, step
 from service.triage.view import call_view
@@ -98,11 +98,7 @@ class LiveView:
         await self.catch_up()  # anything committed between the rebuild and the subscription
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_all(self._tasks)
 
     async def publish(self, events: list[Event], new_calls: set[tuple[str, str]]) -> None:
         """The store's commit hook: tell every replica's live view."""

@@ -10,7 +10,6 @@ panel's credential against the store, every `TCPR_WS_REAUTH_SECONDS`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from service.hub import Hub, Panel
 from service.identity import Identities
 from service.settings import Settings
 from service.store.tokens import Principal
+from service.tasks import stop_all
 
 log = logging.getLogger(__name__)
 
@@ -58,11 +58,7 @@ class Revocations:
         await subscribed.wait()
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_all(self._tasks)
 
     async def announce(self, *, token_id: int | None = None, session_id: int | None = None) -> None:
         """A credential was revoked here: act on it at once, and tell the other replicas."""
