@@ -36,9 +36,9 @@ from service.qi.measure_rows import (
 )
 from service.qi.measures import SUPPRESS_UP_TO, breakdown_groups, measures_from_cohorts
 from service.qi.performance import breakdown, outstanding, outstanding_bounds
-from service.qi.spc import funnel
+from service.qi.spc import funnels
 from service.qi.trends import bounds, merge, month_buckets, trend
-from service.store.measures import MeasureStore
+from service.store.measures import Dimension, MeasureStore
 from service.store.tokens import Principal
 from service.triage.profiles import AHA_2020, BenchmarkProfile
 from service.triage.state import fold
@@ -170,10 +170,7 @@ async def get_measures(
     if not single:
         body["by_agency"] = by_agency
         # Agencies of very different volumes side by side (service.qi.spc).
-        body["funnel"] = {
-            key: funnel((a, figures[key]) for a, figures in by_agency.items())
-            for key in ("recognition_rate", "tcpr_rate")
-        }
+        body["funnel"] = funnels(by_agency.items())
     if format == "json":
         return body
     scopes = [(agencies[0] if single else "all", total)]
@@ -183,11 +180,6 @@ async def get_measures(
         row for scope, figures in scopes for row in measure_rows(scope, iso(t1), iso(t2), figures)
     ]
     return csv_response(MEASURE_COLUMNS, rows, file_name("measures", agencies, start, end))
-
-
-Dimension = Literal[
-    "language", "protocol", "area", "age_group", "sex", "race", "telecommunicator", "agency"
-]
 
 
 @router.get(
@@ -341,10 +333,7 @@ async def get_telecommunicators(
         "to": iso(t2),
         "benchmark_profile": profile.name,
         "telecommunicators": rows,
-        "funnel": {
-            key: funnel((row["telecommunicator"], row[key]) for row in rows)
-            for key in ("recognition_rate", "tcpr_rate")
-        },
+        "funnel": funnels((row["telecommunicator"], row) for row in rows),
     }
 
 

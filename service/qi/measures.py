@@ -30,14 +30,6 @@ RECOGNITION_GOAL: Final = 75.0
 RECOGNIZABLE_GOAL: Final = 95.0
 TCPR_GOAL: Final = 75.0
 COVERAGE_GOAL: Final = 100.0
-# The five keys of DESIGN.md §5's table, provisional and reviewed alike.
-MEASURE_KEYS: Final = (
-    "recognition_rate",
-    "recognizable_recognition_rate",
-    "tcpr_rate",
-    "median_seconds_to_recognition",
-    "median_seconds_to_first_compression",
-)
 
 
 def percent(numerator: int, denominator: int) -> float | None:
@@ -66,6 +58,11 @@ def median(values: Iterable[float], benchmark: float) -> dict[str, Any]:
 Test = Callable[[Cohort], bool]
 
 
+def _count(groups: Iterable[Cohort], *tests: Test) -> int:
+    """How many calls the cohorts passing every test stand for."""
+    return sum(g.calls for g in groups if all(test(g) for test in tests))
+
+
 def _in_population(g: Cohort) -> bool:
     return g.in_population
 
@@ -81,7 +78,7 @@ def _five(
     population for the recognition rate; `excluded` says who leaves the T-CPR rate."""
 
     def count(*tests: Test) -> int:
-        return sum(g.calls for g in groups if all(test(g) for test in tests))
+        return _count(groups, *tests)
 
     def recognized(g: Cohort) -> bool:
         return g.recognized
@@ -143,7 +140,7 @@ def measures_from_cohorts(groups: Iterable[Cohort], profile: BenchmarkProfile) -
     groups = list(groups)
 
     def count(*tests: Test) -> int:
-        return sum(g.calls for g in groups if all(test(g) for test in tests))
+        return _count(groups, *tests)
 
     def provisional_exclusion(g: Cohort) -> bool:
         return g.excluded

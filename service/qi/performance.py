@@ -142,7 +142,7 @@ def card(row: Mapping[str, Any]) -> dict[str, Any]:
         headline += f"; median first compression {seconds(to_compression['value'])} s"
 
     goal = recognition["goal"]
-    if recognition["percent"] >= goal:
+    if row["goals_met"]["recognition"]:
         strengths.append(
             f"Recognition {recognition['percent']:g} % ({recognized} of {population}) meets "
             f"the {goal:g} % goal"
@@ -166,7 +166,7 @@ def card(row: Mapping[str, Any]) -> dict[str, Any]:
             f"first compression in {tcpr['numerator']} of {tcpr['denominator']} calls eligible "
             f"for T-CPR ({tcpr['percent']:g} %)"
         )
-        if tcpr["percent"] >= tcpr["goal"]:
+        if row["goals_met"]["tcpr"]:
             strengths.append(f"T-CPR: {text}, meeting the {tcpr['goal']:g} % goal")
         else:
             opportunities.append(f"T-CPR: {text}, below the {tcpr['goal']:g} % goal")

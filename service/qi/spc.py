@@ -87,3 +87,13 @@ def funnel(units: Iterable[tuple[str | None, Mapping[str, Any]]]) -> dict[str, A
         low, high = limits(center, p["n"], FUNNEL_Z["99.8"])
         p["outside_99_8"] = p["percent"] is not None and not low <= p["percent"] <= high
     return {"center": _percent(center), "points": points, "limits": curve}
+
+
+# The rates compared across units on a funnel plot each.
+FUNNEL_RATES: Final = ("recognition_rate", "tcpr_rate")
+
+
+def funnels(units: Iterable[tuple[str | None, Mapping[str, Any]]]) -> dict[str, Any]:
+    """One funnel plot per rate of FUNNEL_RATES, over units given as (name, their figures)."""
+    units = list(units)
+    return {key: funnel((name, figures[key]) for name, figures in units) for key in FUNNEL_RATES}

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import (
     ColumnElement,
@@ -63,17 +63,10 @@ _COHORT_KEY: tuple[Expression, ...] = (
     case((_REVIEWED_POPULATION, CallRow.nonrecognition_reasons)),
     case((_REVIEWED_POPULATION, CallRow.delay_reasons)),
 )
-# DESIGN.md §5 breakdown dimensions -> the projection column each groups by.
-BREAKDOWN_COLUMNS: dict[str, str] = {
-    "language": "language",
-    "protocol": "protocol",
-    "area": "area",
-    "age_group": "age_group",
-    "sex": "sex",
-    "race": "race",
-    "telecommunicator": "telecommunicator",
-    "agency": "agency",
-}
+# DESIGN.md §5 breakdown dimensions: each the `calls` column of the same name.
+Dimension = Literal[
+    "language", "protocol", "area", "age_group", "sex", "race", "telecommunicator", "agency"
+]
 # A call matters to the measures beyond being counted when any of these holds.
 _COUNTED_ONLY_UNLESS = or_(
     CallRow.in_population,
@@ -211,11 +204,11 @@ class MeasureStore:
         agencies: Sequence[str],
         start: datetime | None,
         end: datetime | None,
-        dimension: str,
+        dimension: Dimension,
     ) -> dict[Any, list[Cohort]]:
         """Cohorts per value of a breakdown dimension (a `calls` column: `language`,
         `protocol`, `area`, `age_group`, `sex`, `race`, `telecommunicator`, `agency`)."""
-        column = getattr(CallRow, BREAKDOWN_COLUMNS[dimension])
+        column = getattr(CallRow, dimension)
         async with self._sessions() as session:
             return await _grouped(session, column, _period(agencies, start, end))
 
