@@ -166,8 +166,8 @@ async def list_audits(
 
 
 async def _drafts(services: Services, f: AuditFilter) -> AsyncIterator[dict[str, Any]]:
+    """Every matching call's draft; `f` with its sample already drawn (`with_sample`)."""
     config = services.settings.agency_config(f.agency)
-    f, _ = await with_sample(services.sessions, f)
     async for chunk in matching_calls(services.sessions, f, config.profile):
         for call_id, events in chunk:
             yield draft(fold(f.agency, call_id, events, config), config.profile)
@@ -189,10 +189,11 @@ async def export_csv(
     """One flat row per matching call (columns in `audit_csv.COLUMNS`), newest first."""
     require(principal, policy.READ_AUDITS, f.agency)
     await reads.record(f.agency, "audits.export")
+    drawn, _ = await with_sample(services.sessions, f)
 
     async def body() -> AsyncIterator[str]:
         yield audit_csv.header()
-        async for d in _drafts(services, f):
+        async for d in _drafts(services, drawn):
             yield audit_csv.line(d)
 
     return StreamingResponse(
@@ -212,7 +213,7 @@ async def export_json(
     """`{"filters": …, "exported_at": …, "audits": [full drafts]}`, newest first."""
     require(principal, policy.READ_AUDITS, f.agency)
     await reads.record(f.agency, "audits.export")
-    _, sample = await with_sample(services.sessions, f)
+    drawn, sample = await with_sample(services.sessions, f)
     head = {
         "filters": _echo(f),
         "sample": sample,
@@ -222,7 +223,7 @@ async def export_json(
     async def body() -> AsyncIterator[str]:
         yield json.dumps(head)[:-1] + ', "audits": ['
         first = True
-        async for d in _drafts(services, f):
+        async for d in _drafts(services, drawn):
             yield ("" if first else ",") + json.dumps(d)
             first = False
         yield "]}"

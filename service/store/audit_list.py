@@ -87,10 +87,6 @@ class AuditPage:
     counts: dict[str, int]
 
 
-# `_where` needs a profile only for the missed filter, which the sample's base leaves off.
-MISSED_NEVER = BenchmarkProfile("none", 0, 0, 0, 0)
-
-
 def missed_clause(profile: BenchmarkProfile) -> ColumnElement[bool]:
     return or_(
         CallRow.to_recognition >= profile.recognition_s,
@@ -99,9 +95,8 @@ def missed_clause(profile: BenchmarkProfile) -> ColumnElement[bool]:
     )
 
 
-def _where(f: AuditFilter, profile: BenchmarkProfile, *, flags: bool) -> list[ColumnElement[bool]]:
-    """The filter as SQL conditions; `flags=False` keeps only agency, period and people (the
-    base the counts are taken over)."""
+def _base(f: AuditFilter) -> list[ColumnElement[bool]]:
+    """Agency, period, people and the sample: the base the counts are taken over."""
     clauses: list[ColumnElement[bool]] = [CallRow.agency == f.agency, CallRow.t0.is_not(None)]
     if f.start is not None:
         clauses.append(CallRow.t0 >= f.start)
@@ -113,12 +108,18 @@ def _where(f: AuditFilter, profile: BenchmarkProfile, *, flags: bool) -> list[Co
         clauses.append(CallRow.call_id == f.call_id)
     if f.sampled is not None:  # the counts describe the sample too
         clauses.append(CallRow.call_id.in_(f.sampled) if f.sampled else false())
-    if flags:
-        clauses.append(missed_clause(profile) if f.missed else true())
-        clauses.append(CallRow.reviewed.is_(False) if f.unreviewed else true())
-        clauses.append(CallRow.signed_off.is_(False) if f.unsigned else true())
-        clauses.append(CallRow.in_population.is_(True) if f.population else true())
     return clauses
+
+
+def _where(f: AuditFilter, profile: BenchmarkProfile) -> list[ColumnElement[bool]]:
+    """The whole filter as SQL conditions: the base and the reviewer's flags."""
+    return [
+        *_base(f),
+        missed_clause(profile) if f.missed else true(),
+        CallRow.reviewed.is_(False) if f.unreviewed else true(),
+        CallRow.signed_off.is_(False) if f.unsigned else true(),
+        CallRow.in_population.is_(True) if f.population else true(),
+    ]
 
 
 ROW_COLUMNS = (
@@ -183,7 +184,7 @@ def row_summary(row: Any, profile: BenchmarkProfile) -> dict[str, Any]:
 
 
 def _page_query(f: AuditFilter, profile: BenchmarkProfile, after: Cursor | None) -> Select[Any]:
-    query = select(*ROW_COLUMNS).where(*_where(f, profile, flags=True))
+    query = select(*ROW_COLUMNS).where(*_where(f, profile))
     if after is not None:
         query = query.where(
             or_(
@@ -202,7 +203,7 @@ async def _counts(session: AsyncSession, f: AuditFilter, profile: BenchmarkProfi
         func.count().filter(CallRow.reviewed.is_(False)).label("unreviewed"),
         func.count().filter(CallRow.signed_off.is_(False)).label("unsigned"),
         func.count().filter(CallRow.in_population.is_(True)).label("population"),
-    ).where(*_where(f, profile, flags=False))
+    ).where(*_base(f))
     return (await session.execute(query)).one()
 
 
@@ -214,9 +215,7 @@ async def with_sample(
     if f.sample is None:
         return f, None
     base = replace(f, sample=None, sampled=None)
-    query = select(CallRow.call_id).where(
-        *_where(base, MISSED_NEVER, flags=False), CallRow.in_population.is_(True)
-    )
+    query = select(CallRow.call_id).where(*_base(base), CallRow.in_population.is_(True))
     async with sessions() as session:
         population = list(await session.scalars(query))
     drawn = f.sample.drawn(f.agency, population)
@@ -243,7 +242,7 @@ async def audit_page(
     async with sessions() as session:
         rows = list(await session.execute(_page_query(f, profile, after).limit(limit + 1)))
         total = await session.scalar(
-            select(func.count()).select_from(CallRow).where(*_where(f, profile, flags=True))
+            select(func.count()).select_from(CallRow).where(*_where(f, profile))
         )
         counts = await _counts(session, f, profile)
     more = len(rows) > limit
