@@ -28,6 +28,7 @@ from service.live import Update
 from service.settings import Settings
 from service.tasks import stop_all
 from service.triage.events import iso
+from service.triage.profiles import DEFAULT_FEED_SILENCE_S
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +104,8 @@ class FeedWatch:
         if e.source != "cad":
             return
         now = self._clock()
-        window = timedelta(seconds=self._settings.agency_config(e.agency).feed_silence_s or 300)
+        limit = self._settings.agency_config(e.agency).feed_silence_s or DEFAULT_FEED_SILENCE_S
+        window = timedelta(seconds=limit)
         if e.at < now - window:
             return
         feeds = self.agencies.setdefault(e.agency, AgencyFeeds())

@@ -67,7 +67,7 @@ def applicable(
 
 def needs_dispatch(state: CallState) -> bool:
     """A `no` / `unsure` to either question, or a recognised arrest, and no unit dispatched yet."""
-    return (state.negative_answer or state.recognized) and state.dispatched_at is None
+    return state.dispatch_called_for and state.dispatched_at is None
 
 
 def due(

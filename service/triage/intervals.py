@@ -64,7 +64,7 @@ def dispatch_met(state: CallState, profile: BenchmarkProfile) -> bool | None:
     """Dispatch in parallel (DESIGN.md §4), for a call with a `no` / `unsure` answer or a
     recognition: a unit dispatched strictly under the recognition benchmark. None for other calls
     (nothing called for a dispatch)."""
-    if not (state.negative_answer or state.recognized):
+    if not state.dispatch_called_for:
         return None
     to_dispatch = intervals(state, exact=True)["to_dispatch"]
     return False if to_dispatch is None else met(to_dispatch, profile.recognition_s)

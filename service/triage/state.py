@@ -157,6 +157,11 @@ class CallState:
         )
 
     @property
+    def dispatch_called_for(self) -> bool:
+        """Dispatch in parallel (§4): a `no` / `unsure` to either question, or a recognition."""
+        return self.negative_answer or self.recognized
+
+    @property
     def exclusion_valid(self) -> bool | None:
         """The reviewer's judgement of the exclusion (`qi.review` `exclusion_valid`), if any."""
         value = (self.review or {}).get("exclusion_valid")
