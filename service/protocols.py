@@ -206,10 +206,9 @@ def shipped_reference() -> Mapping[str, Any]:
     return _read(SHIPPED / "tcpr-sample-en" / "texts.json")  # type: ignore[no-any-return]
 
 
-def _packs(root: Path) -> list[Pack]:
+def _packs(root: Path, reference: Mapping[str, Any]) -> list[Pack]:
     if not root.is_dir():
         return []
-    reference = shipped_reference()
     return [load(folder, reference) for folder in sorted(root.iterdir()) if folder.is_dir()]
 
 
@@ -222,12 +221,13 @@ class Library:
         self.reload()
 
     def reload(self) -> None:
-        self.shipped = _packs(SHIPPED)
+        reference = shipped_reference()
+        self.shipped = _packs(SHIPPED, reference)
         self.by_agency: dict[str, list[Pack]] = {}
         if self._root is not None and self._root.is_dir():
             for folder in sorted(self._root.iterdir()):
                 if folder.is_dir() and AGENCY.match(folder.name):
-                    self.by_agency[folder.name] = _packs(folder)
+                    self.by_agency[folder.name] = _packs(folder, reference)
 
     def languages(self, agency: str) -> list[str]:
         return sorted({p.language for p in (*self.shipped, *self.by_agency.get(agency, []))})
