@@ -13,6 +13,7 @@ API client's wording must not be refused. Only blank or over-long entries are re
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Final
 
 from service.triage import events as k
@@ -47,10 +48,10 @@ def _text(value: object) -> str | None:
     return value if isinstance(value, str) and value.strip() else None
 
 
-def determination(state: CallState) -> dict[str, Any]:
-    """The determination in force, with empty fields when no one has reviewed the call yet."""
-    event = in_force(state)
-    review = state.review or {}
+def judged(review: Mapping[str, Any] | None) -> dict[str, Any]:
+    """What the review in force decides, read from its data alone (no event scan: the write
+    path's projection reads it for every stored event)."""
+    review = review or {}
     recognizable = review.get("recognizable")
     return {
         "recognizable": recognizable if isinstance(recognizable, bool) else None,
@@ -59,6 +60,14 @@ def determination(state: CallState) -> dict[str, Any]:
         "notes": _text(review.get("notes")),
         "feedback": _text(review.get("feedback")),
         "signed_off": review.get("signed_off") is True,
+    }
+
+
+def determination(state: CallState) -> dict[str, Any]:
+    """The determination in force, with empty fields when no one has reviewed the call yet."""
+    event = in_force(state)
+    return {
+        **judged(state.review),
         "exclusion_valid": state.exclusion_valid,
         "reviewer": event.actor if event is not None else None,
         "reviewed_at": iso(event.at) if event is not None else None,

@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Final
 
 from service.qi.audit import DELAY_REASONS, NONRECOGNITION_REASONS, ems_flags
-from service.qi.review import determination
+from service.qi.review import judged
 from service.triage import events as k
 from service.triage.intervals import intervals
 from service.triage.profiles import DEFAULT_CONFIG, AgencyConfig
@@ -104,7 +104,7 @@ def summarize(state: CallState, config: AgencyConfig = DEFAULT_CONFIG) -> CallSu
     iv = intervals(state, exact=True)  # judged exactly, everywhere (service.triage.intervals)
     in_population, not_arrest = ems_flags(state)
     ems = state.ems_outcome or {}
-    review = determination(state)
+    review = judged(state.review)
     attempted = ems.get("resuscitation_attempted")
     t0_source = state.t0_source
     return CallSummary(
