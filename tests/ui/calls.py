@@ -1,11 +1,14 @@
-"""Calls for the browser tests: received, answered by a telecommunicator, then whatever else."""
+"""Calls for the browser tests: received, answered by a telecommunicator, then whatever else;
+and the panel they are taken on."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from harness import Server
+from playwright.async_api import Page, expect
 
 
 def call(
@@ -53,3 +56,16 @@ async def post_calls(server: Server, *calls: list[dict[str, Any]]) -> None:
     async with await server.client("adapter", "A") as client:
         for events in calls:
             assert (await client.post("/api/v1/events", json=events)).status_code == 200
+
+
+async def open_panel(
+    server: Server,
+    new_page: Callable[..., Awaitable[Page]],
+    viewport: tuple[int, int] = (1280, 720),
+) -> Page:
+    """The telecommunicator panel signed in as this role's token, once it is live."""
+    token = await server.token("telecommunicator", "A")
+    page = await new_page(viewport=viewport)
+    await page.goto(f"{server.url}/ui/panel.html#token={token}")
+    await expect(page.locator("#status")).to_have_class("status live")
+    return page

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from calls import call, post_calls
+from calls import call, open_panel, post_calls
 from harness import Server
 from playwright.async_api import Page, Route, expect
 
@@ -23,16 +23,6 @@ ME = "test-telecommunicator"  # the name the harness gives this role's token
 async def open_call(server: Server, call_id: str = "C1", age_s: float = 20) -> None:
     """A call connected `age_s` ago and answered by this telecommunicator."""
     await post_calls(server, call(call_id, age_s, ME))
-
-
-async def open_panel(
-    server: Server, new_page: NewPage, viewport: tuple[int, int] = (1280, 720)
-) -> Page:
-    token = await server.token("telecommunicator", "A")
-    page = await new_page(viewport=viewport)
-    await page.goto(f"{server.url}/ui/panel.html#token={token}")
-    await expect(page.locator("#status")).to_have_class("status live")
-    return page
 
 
 async def console_events(server: Server, call_id: str = "C1") -> list[Any]:

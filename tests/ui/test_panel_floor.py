@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from calls import call, post_calls
+from calls import call, open_panel, post_calls
 from harness import Server, service_settings, start_server
 from playwright.async_api import Page, expect
 
@@ -39,16 +39,6 @@ async def server_with(sqlite_url: str, **settings: Any) -> AsyncIterator[Server]
         yield running
     finally:
         await running.stop()
-
-
-async def open_panel(
-    server: Server, new_page: NewPage, viewport: tuple[int, int] = (1280, 720)
-) -> Page:
-    token = await server.token("telecommunicator", "A")
-    page = await new_page(viewport=viewport)
-    await page.goto(f"{server.url}/ui/panel.html#token={token}")
-    await expect(page.locator("#status")).to_have_class("status live")
-    return page
 
 
 async def events_of(server: Server, call_id: str, source: str | None = None) -> list[Any]:
