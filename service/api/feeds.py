@@ -8,40 +8,48 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
 
 from service.api import policy
 from service.api.deps import PrincipalDep, ServicesDep, require
-from service.api.refusals import AUTHENTICATED
+from service.api.refusals import AUTHENTICATED, refusals
+from service.api.routes import Upload
+from service.ingest import Refused
 from service.triage.events import iso
 
 router = APIRouter(responses=AUTHENTICATED)
-FeedName = Annotated[str, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
+FEED_NAME = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
-@router.post("/api/v1/feeds/heartbeat")
+@router.post("/api/v1/feeds/heartbeat", responses=refusals(413, 422))
 async def heartbeat(
-    principal: PrincipalDep,
+    request: Request,
     services: ServicesDep,
     agency: Annotated[str | None, Query(min_length=1, max_length=32)] = None,
-    feed: FeedName = "cad",
-) -> dict[str, Any]:
-    """The feed is alive: clears its silence at once, here and on every replica."""
-    if agency is None:
-        if len(principal.agencies) != 1:
-            raise HTTPException(
+    feed: Annotated[str, Query()] = "cad",
+) -> JSONResponse:
+    """The feed is alive: clears its silence at once, here and on every replica. A refused beat
+    is kept in the reject store like any other bad input."""
+    upload = Upload()
+    try:
+        target = await upload.receive(
+            request, services, agency, policy.POST_HEARTBEAT, "heartbeats"
+        )
+        if not FEED_NAME.match(feed):
+            raise Refused(
                 422,
-                {
-                    "field": "agency",
-                    "detail": "agency: the token has several agencies; name one with ?agency=",
-                },
+                f"feed: {feed[:80]!r} is not 1 to 64 letters, digits or . _ : -",
+                "feed",
+                target,
             )
-        agency = next(iter(principal.agencies))
-    require(principal, policy.POST_HEARTBEAT, agency)
-    at = await services.feeds.beat(agency, feed)
-    return {"agency": agency, "feed": feed, "received_at": iso(at)}
+    except Refused as refusal:
+        return await upload.refused(services, request, refusal)
+    at = await services.feeds.beat(target, feed)
+    return JSONResponse({"agency": target, "feed": feed, "received_at": iso(at)})
 
 
 @router.get("/api/v1/feeds")

@@ -113,6 +113,12 @@ async def test_heartbeat_feeds_and_the_banner_over_http(database_url: str) -> No
             assert (await panel.next(wait=10, type="feed", status="ok"))["agency"] == "A"
             bad = await adapter.post("/api/v1/feeds/heartbeat", params={"feed": "a b"})
             assert bad.status_code == 422 and "feed" in bad.text
+            foreign = await adapter.post("/api/v1/feeds/heartbeat", params={"agency": "B"})
+            assert foreign.status_code == 403
+        # A refused beat is kept in the reject store, naming its field, like any bad input.
+        async with await server.client("admin", "A") as admin:
+            kept = (await admin.get("/api/v1/rejects", params={"agency": "A"})).json()["rejects"]
+        assert {(r["status"], r["field"]) for r in kept} >= {(422, "feed"), (403, "agency")}
         async with await server.client("supervisor", "A") as supervisor:
             listed = (await supervisor.get("/api/v1/feeds", params={"agency": "A"})).json()
         (a,) = listed["feeds"]
