@@ -17,6 +17,7 @@ ENV UV_PYTHON_DOWNLOADS=never \
 COPY pyproject.toml uv.lock ./
 RUN uv sync --frozen --no-dev --no-install-project --python /usr/local/bin/python3
 COPY README.md ./
+COPY contract contract
 COPY service service
 COPY cad_adapters cad_adapters
 COPY migrations migrations

@@ -64,9 +64,10 @@ import httpx
 
 from bench.__main__ import TCPR, create_token, free_port, percentile, stop
 from bench.recovery_load import panel, poster, scripted_calls
+from contract.event import from_dict
+from contract.kinds import ALERTS
 from service.settings import Settings
 from service.triage import alerts
-from service.triage.events import ALERTS, from_dict
 from service.triage.state import fold
 
 PERIOD_S = 5.0  # between kills

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from pydantic import ValidationError
 
-from service.api.wire import CanonicalEvent, first_error
+from contract.wire import CanonicalEvent, first_error
 
 Record = dict[str, Any]
 

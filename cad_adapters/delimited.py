@@ -48,7 +48,7 @@ from cad_adapters.mapping import (
     Mapping,
     as_list,
 )
-from service.triage import events as k
+from contract.kinds import Kind
 
 SKEW = timedelta(minutes=5)  # how far a time may precede its row's anchor and stay before it
 HALF_DAY = timedelta(hours=12)  # a time that would follow the anchor by more is taken before it
@@ -215,7 +215,7 @@ class _Row:
                 made.append((at, event))
         earliest = min(instants, key=lambda at: at.astimezone(UTC))
         for spec in self.m.events:
-            if spec.kind == k.CALL_NATURE and spec.at == FIRST:
+            if spec.kind == Kind.CALL_NATURE and spec.at == FIRST:
                 event = self._event(spec, call_id, earliest, None)
                 if event is not None:
                     made.append((earliest, event))
@@ -232,7 +232,7 @@ class _Row:
         found: list[_Found] = []
         for i, spec in enumerate(self.m.events):
             column = spec.column
-            if spec.kind == k.CALL_NATURE:
+            if spec.kind == Kind.CALL_NATURE:
                 column = None if spec.at == FIRST else spec.at
             if column is None or self.row[column] is None:
                 continue
@@ -279,7 +279,7 @@ class _Row:
         ]
         for opts in options:
             opts.sort(key=lambda r: r.utc)
-        received = [i for i, (f, _) in enumerate(times) if self._kind(f) == k.CALL_RECEIVED]
+        received = [i for i, (f, _) in enumerate(times) if self._kind(f) == Kind.CALL_RECEIVED]
         rule = self.m.time.ambiguous
         best: tuple[Any, ...] | None = None
         placed: list[_Reading] = []
@@ -363,7 +363,7 @@ class _Row:
     ) -> Record | None:
         data: dict[str, str] = {}
         actor = subject = None
-        if spec.kind == k.CALL_NATURE:
+        if spec.kind == Kind.CALL_NATURE:
             subject, column = self._first_of(spec.code)
             if subject is None:
                 return None
@@ -381,13 +381,13 @@ class _Row:
             if subject is None:
                 raise ParseError(f"no unit for the {spec.kind} time in {spec.column}", column)
             data["unit"] = subject
-        elif spec.kind == k.CALL_TRANSFERRED:
+        elif spec.kind == Kind.CALL_TRANSFERRED:
             subject = self._first_of(spec.to)[0]
             if subject is not None:
                 data["to"] = subject
-        elif spec.kind == k.CALL_ANSWERED:
+        elif spec.kind == Kind.CALL_ANSWERED:
             actor = self._first_of(spec.actor)[0]
-        elif spec.kind == k.CALL_RECEIVED:
+        elif spec.kind == Kind.CALL_RECEIVED:
             psap = self.m.call.psap or self._first_of(self.m.call.psap_column)[0]
             if psap is not None:
                 data["psap"] = psap

@@ -37,7 +37,8 @@ from datetime import datetime
 from typing import Any, Final
 
 from cad_adapters.core import ParseError, Record, canonical, derive_id
-from service.api.wire import json_type, lone_surrogate, parse_rfc3339, unstorable
+from contract.storable import json_type, lone_surrogate, unstorable
+from contract.times import parse_rfc3339
 
 ID_PREFIX: Final = "eido"
 MAX_CALL_ID: Final = 128

@@ -28,7 +28,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidURI, WebSocketException
 from websockets.frames import CloseCode
 
-from service.api.wire import json_type
+from contract.storable import json_type
 
 log = logging.getLogger(__name__)
 

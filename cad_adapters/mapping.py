@@ -79,27 +79,27 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from service.triage import events as k
+from contract.kinds import KINDS, Kind
 
 CAD_KINDS = (
-    k.CALL_RECEIVED,
-    k.CALL_TRANSFERRED,
-    k.CALL_ANSWERED,
-    k.CALL_NATURE,
-    k.UNIT_DISPATCHED,
-    k.UNIT_ON_SCENE,
-    k.CALL_ENDED,
+    Kind.CALL_RECEIVED,
+    Kind.CALL_TRANSFERRED,
+    Kind.CALL_ANSWERED,
+    Kind.CALL_NATURE,
+    Kind.UNIT_DISPATCHED,
+    Kind.UNIT_ON_SCENE,
+    Kind.CALL_ENDED,
 )
-UNIT_KINDS = (k.UNIT_DISPATCHED, k.UNIT_ON_SCENE)
+UNIT_KINDS = (Kind.UNIT_DISPATCHED, Kind.UNIT_ON_SCENE)
 # The keys each kind may set besides `kind` (the rest are refused by name).
 KIND_KEYS: dict[str, frozenset[str]] = {
-    k.CALL_RECEIVED: frozenset({"column"}),
-    k.CALL_TRANSFERRED: frozenset({"column", "to"}),
-    k.CALL_ANSWERED: frozenset({"column", "actor"}),
-    k.CALL_NATURE: frozenset({"at", "code", "text", "codes", "code_pattern"}),
-    k.UNIT_DISPATCHED: frozenset({"column", "unit", "list", "list_separator", "pair_separator"}),
-    k.UNIT_ON_SCENE: frozenset({"column", "unit", "list", "list_separator", "pair_separator"}),
-    k.CALL_ENDED: frozenset({"column"}),
+    Kind.CALL_RECEIVED: frozenset({"column"}),
+    Kind.CALL_TRANSFERRED: frozenset({"column", "to"}),
+    Kind.CALL_ANSWERED: frozenset({"column", "actor"}),
+    Kind.CALL_NATURE: frozenset({"at", "code", "text", "codes", "code_pattern"}),
+    Kind.UNIT_DISPATCHED: frozenset({"column", "unit", "list", "list_separator", "pair_separator"}),
+    Kind.UNIT_ON_SCENE: frozenset({"column", "unit", "list", "list_separator", "pair_separator"}),
+    Kind.CALL_ENDED: frozenset({"column"}),
 }
 FIRST = "first"
 ID_PREFIX = "cadrow"
@@ -178,7 +178,7 @@ class EventSpec(_Model):
     @field_validator("kind")
     @classmethod
     def _kind(cls, value: str) -> str:
-        if value not in k.KINDS:
+        if value not in KINDS:
             raise ValueError(f"unknown kind {value!r}; a CAD export gives {', '.join(CAD_KINDS)}")
         if value not in CAD_KINDS:
             raise ValueError(f"{value!r} is not a CAD kind; one of {', '.join(CAD_KINDS)}")
@@ -312,7 +312,7 @@ def _event_problems(e: EventSpec) -> list[str]:
         f"{key}: not a key of {e.kind} (it takes {', '.join(sorted(allowed))})"
         for key in sorted(given - allowed)
     ]
-    if e.kind == k.CALL_NATURE:
+    if e.kind == Kind.CALL_NATURE:
         if e.code is None:
             out.append("code: call.nature needs its code column")
         if e.at is None:

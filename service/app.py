@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 import ui
+from contract.wire import CanonicalEvent
 from service import __version__, logs
 from service.api import (
     access_log,
@@ -33,7 +34,6 @@ from service.api.deps import Services
 from service.api.headers import SecurityHeaders
 from service.api.nul_guard import RefuseNul
 from service.api.ratelimit import Limits
-from service.api.wire import CanonicalEvent
 from service.broker import broker_for
 from service.feeds import FeedWatch
 from service.hub import Hub

@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
+from contract.event import iso
 from service.broker import Broker, follow
 from service.live import Update
 from service.settings import Settings
 from service.tasks import stop_all
-from service.triage.events import iso
 from service.triage.profiles import DEFAULT_FEED_SILENCE_S
 
 log = logging.getLogger(__name__)

@@ -14,11 +14,11 @@ from typing import Any
 
 from fastapi import WebSocket
 
+from contract.event import as_dict
+from contract.kinds import Kind
 from service.live import Update
 from service.settings import Settings
 from service.store.tokens import Principal
-from service.triage import events as k
-from service.triage.events import as_dict
 from service.triage.state import CallState
 from service.triage.view import call_view
 
@@ -128,7 +128,7 @@ class Hub:
                 "call": call_view(state, config),
             },
         ]
-        if e.kind == k.ALERT_RAISED:
+        if e.kind == Kind.ALERT_RAISED:
             out.append(
                 {
                     "type": "alert",

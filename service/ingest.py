@@ -13,11 +13,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from service.api.policy import may_post
-from service.api.wire import CanonicalEvent, first_error
+from contract.event import Event
+from contract.policy import may_post
+from contract.wire import CanonicalEvent, first_error
 from service.store.events import Appended, EventConflict, EventStore
 from service.store.tokens import Principal
-from service.triage.events import Event
 
 
 @dataclass

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from contract.event import Event, as_dict, from_dict
 from service.broker import Broker, BrokerClosed
 from service.settings import Settings
 from service.store.events import EventStore
 from service.tasks import stop_all
-from service.triage.events import Event, as_dict, from_dict
 from service.triage.state import CallState, fold, step
 from service.triage.view import call_view
 

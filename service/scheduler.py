@@ -15,13 +15,13 @@ import heapq
 import logging
 from datetime import UTC, datetime, timedelta
 
+from contract.event import Event
+from contract.kinds import Kind
 from service.live import LiveView, Update
 from service.settings import Settings
 from service.store.events import EventConflict, EventStore
 from service.triage import alerts
-from service.triage import events as k
 from service.triage.alerts import RaiseAlert
-from service.triage.events import Event
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +141,7 @@ class AlertScheduler:
                         event_id=a.event_id,
                         call_id=call_id,
                         agency=agency,
-                        kind=k.ALERT_RAISED,
+                        kind=Kind.ALERT_RAISED,
                         at=a.deadline.astimezone(tz),
                         source="system",
                         data={

@@ -18,14 +18,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import Response, StreamingResponse
 
-from service.api import policy
+from contract import policy
+from contract.reasons import FREE_TEXT_MAX, FREE_TEXT_PREFIX
 from service.api.access import ReadsDep
 from service.api.deps import PrincipalDep, Services, ServicesDep, require
 from service.api.refusals import AUTHENTICATED, document
 from service.api.routes import period_bound
 from service.qi import audit_csv
 from service.qi.audit import DELAY_REASONS, NONRECOGNITION_REASONS, draft
-from service.qi.review import FREE_TEXT_MAX, FREE_TEXT_PREFIX
 from service.qi.sampling import SEED_MAX, Sample
 from service.store.audit_list import (
     MAX_LIMIT,

@@ -10,12 +10,12 @@ from fastapi.responses import JSONResponse
 
 from cad_adapters import eido
 from cad_adapters.core import ParseError
+from contract import policy
+from contract.wire import CanonicalEvent
 from service import ingest
-from service.api import policy
 from service.api.deps import ServicesDep
 from service.api.refusals import AUTHENTICATED, refusals
 from service.api.routes import Upload
-from service.api.wire import CanonicalEvent
 from service.ingest import Refused
 from service.store.events import Appended
 

@@ -11,13 +11,13 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict
 
+from contract import policy
+from contract.fields import Id
 from service import __version__
-from service.api import policy
 from service.api.access import ReadsDep
 from service.api.deps import PrincipalDep, ServicesDep, require
 from service.api.refusals import AUTHENTICATED, document, refusals
 from service.api.routes import Upload, period_bound
-from service.api.wire import Id
 from service.ingest import Refused
 from service.qi import nemsis
 from service.qi.linkage_extract import ExtractAgency, build

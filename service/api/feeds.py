@@ -14,12 +14,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from service.api import policy
+from contract import policy
+from contract.event import iso
 from service.api.deps import PrincipalDep, ServicesDep, require
 from service.api.refusals import AUTHENTICATED, refusals
 from service.api.routes import Upload
 from service.ingest import Refused
-from service.triage.events import iso
 
 router = APIRouter(responses=AUTHENTICATED)
 FEED_NAME = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")

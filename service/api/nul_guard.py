@@ -2,7 +2,7 @@
 
 PostgreSQL text holds no U+0000, so a path or query value carrying one (`%00`) would fail the
 query it reaches with a 500 (found by tests/service/test_fuzz_api.py). Checked once here for
-every route rather than in each; bodies are checked by their parsers (service/api/wire.py).
+every route rather than in each; bodies are checked by their parsers (contract/wire.py).
 """
 
 from __future__ import annotations

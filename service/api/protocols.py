@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 
-from service.api import policy
+from contract import policy
 from service.api.deps import PrincipalDep, ServicesDep, require
 from service.api.refusals import AUTHENTICATED, refusals
 

@@ -12,8 +12,10 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
 
+from contract import policy
+from contract.times import parse_rfc3339
+from contract.wire import first_error
 from service import ingest
-from service.api import policy
 from service.api.access import ReadsDep
 from service.api.deps import (
     PrincipalDep,
@@ -23,7 +25,6 @@ from service.api.deps import (
     require,
 )
 from service.api.refusals import AUTHENTICATED, refusals
-from service.api.wire import first_error, parse_rfc3339
 from service.ingest import Refused
 from service.qi.audit import draft
 from service.qi.measures import running_figures

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query, Response, status
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictStr, model_validator
 
-from service.api import policy
+from contract import policy
 from service.api.deps import PrincipalDep, ServicesDep
 from service.api.refusals import AUTHENTICATED, refusals
 from service.store.tokens import MAX_AGENCY, Principal, TokenInfo

@@ -21,13 +21,14 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from service.api import origins, policy
+from contract.event import as_dict
+from contract import policy
+from service.api import origins
 from service.api.deps import SESSION_COOKIE, Services
 from service.api.ratelimit import Throttled, client_address
 from service.hub import Panel
 from service.identity import InvalidCredential
 from service.store.tokens import Principal
-from service.triage.events import as_dict
 
 router = APIRouter()
 

@@ -13,7 +13,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from service.api.wire import CanonicalEvent
+from contract.wire import CanonicalEvent
 from service.demo.history import history
 from service.replay import Record, gap_seconds, load_jsonl, play, retime
 from service.store.events import EventStore

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
+from contract.event import iso
+from contract.kinds import Kind
 from service.qi.review import determination
 from service.qi.timeline import timeline
-from service.triage import events as k
-from service.triage.events import iso
 from service.triage.intervals import benchmarks, dispatch_met, intervals, seconds_between
 from service.triage.profiles import BenchmarkProfile
 from service.triage.state import CallState
@@ -41,15 +41,15 @@ DELAY_REASONS: Final = (
 # The draft's key timestamps: name -> the event kind whose (corrected) time it shows, which is
 # also the key a `qi.review` correction of it uses.
 TIMESTAMPS: Final = {
-    "call_received": k.CALL_RECEIVED,
-    "call_transferred": k.CALL_TRANSFERRED,
-    "call_answered": k.CALL_ANSWERED,
-    "recognized": k.OHCA_RECOGNIZED,
-    "tcpr_started": k.TCPR_STARTED,
-    "first_compression": k.TCPR_FIRST_COMPRESSION,
-    "unit_dispatched": k.UNIT_DISPATCHED,
-    "unit_on_scene": k.UNIT_ON_SCENE,
-    "call_ended": k.CALL_ENDED,
+    "call_received": Kind.CALL_RECEIVED,
+    "call_transferred": Kind.CALL_TRANSFERRED,
+    "call_answered": Kind.CALL_ANSWERED,
+    "recognized": Kind.OHCA_RECOGNIZED,
+    "tcpr_started": Kind.TCPR_STARTED,
+    "first_compression": Kind.TCPR_FIRST_COMPRESSION,
+    "unit_dispatched": Kind.UNIT_DISPATCHED,
+    "unit_on_scene": Kind.UNIT_ON_SCENE,
+    "call_ended": Kind.CALL_ENDED,
 }
 TRANSFER_SUGGESTION_S: Final = 30.0
 FIRST_QUESTION_SUGGESTION_S: Final = 30.0
@@ -78,7 +78,7 @@ def suggestions(state: CallState) -> list[Suggestion]:
     """Reasons a reviewer will probably want to look at first. Hints only; the reviewer decides."""
     out: list[Suggestion] = []
     t0 = state.t0
-    transfer = seconds_between(t0, state.corrected(k.CALL_ANSWERED))
+    transfer = seconds_between(t0, state.corrected(Kind.CALL_ANSWERED))
     if (
         state.transferred_at is not None
         and transfer is not None
@@ -86,9 +86,10 @@ def suggestions(state: CallState) -> list[Suggestion]:
     ):
         out.append(Suggestion("call_transfer", f"answered {transfer:.0f} s after connection"))
     first_question = next(
-        (e.at for e in state.events if e.kind in (k.TRIAGE_CONSCIOUS, k.TRIAGE_BREATHING)), None
+        (e.at for e in state.events if e.kind in (Kind.TRIAGE_CONSCIOUS, Kind.TRIAGE_BREATHING)),
+        None,
     )
-    answered = state.corrected(k.CALL_ANSWERED) or t0
+    answered = state.corrected(Kind.CALL_ANSWERED) or t0
     gap = seconds_between(answered, first_question)
     if gap is not None and gap > FIRST_QUESTION_SUGGESTION_S:
         out.append(
@@ -98,7 +99,7 @@ def suggestions(state: CallState) -> list[Suggestion]:
             )
         )
     to_floor = seconds_between(
-        state.corrected(k.TCPR_STARTED), state.corrected(k.TCPR_FIRST_COMPRESSION)
+        state.corrected(Kind.TCPR_STARTED), state.corrected(Kind.TCPR_FIRST_COMPRESSION)
     )
     if to_floor is not None and to_floor > TO_FLOOR_SUGGESTION_S:
         out.append(
@@ -128,7 +129,7 @@ def suggestions(state: CallState) -> list[Suggestion]:
 
 def _time_of(state: CallState, kind: str) -> datetime | None:
     # Recognition has several paths; a correction of it wins whatever the path.
-    return state.recognition_time if kind == k.OHCA_RECOGNIZED else state.corrected(kind)
+    return state.recognized_at if kind == Kind.OHCA_RECOGNIZED else state.corrected(kind)
 
 
 def draft(state: CallState, profile: BenchmarkProfile) -> dict[str, Any]:
@@ -138,8 +139,8 @@ def draft(state: CallState, profile: BenchmarkProfile) -> dict[str, Any]:
     in_population, over_triage = ems_flags(state)
     review = dict(state.review) if state.review is not None else None
     originals = {kind: iso(state.original(kind)) for kind in state.corrections}
-    if k.CALL_RECEIVED in state.corrections:  # what a T0 correction replaced: the T0 as reported
-        originals[k.CALL_RECEIVED] = iso(state.received_at or state.answered_at)
+    if Kind.CALL_RECEIVED in state.corrections:  # what a T0 correction replaced: the T0 as reported
+        originals[Kind.CALL_RECEIVED] = iso(state.received_at or state.answered_at)
     return {
         "agency": state.agency,
         "call_id": state.call_id,

@@ -18,9 +18,9 @@ from datetime import datetime
 from typing import Final
 from zoneinfo import ZoneInfo
 
+from contract.kinds import Kind
 from service.qi.audit_csv import cell
 from service.qi.summary import is_traumatic
-from service.triage import events as k
 from service.triage.intervals import benchmarks, intervals
 from service.triage.profiles import BenchmarkProfile
 from service.triage.state import CallState
@@ -66,7 +66,7 @@ def telecommunicator_cpr(state: CallState) -> str:
     happened (a "caller hung up" after the first compression leaves it Yes), else No."""
     if state.excluded:
         return "Not applicable" if state.not_given_reason in NOT_APPLICABLE_REASONS else "No"
-    if state.corrected(k.TCPR_STARTED) or state.corrected(k.TCPR_FIRST_COMPRESSION):
+    if state.corrected(Kind.TCPR_STARTED) or state.corrected(Kind.TCPR_FIRST_COMPRESSION):
         return "Yes"
     return "No"
 
@@ -90,8 +90,8 @@ def cares_row(state: CallState, profile: BenchmarkProfile, zone: str) -> dict[st
     iv = intervals(state)
     met = benchmarks(state, profile)
     t0 = state.t0
-    review = state.review
-    recognizable = review.get("recognizable") if review is not None else None
+    review = state.review_in_force
+    recognizable = review.recognizable if review is not None else None
     return {
         # CAD text as typed, neutralised against spreadsheet formulas like the audit CSV.
         "agency": cell(state.agency),
@@ -99,23 +99,23 @@ def cares_row(state: CallState, profile: BenchmarkProfile, zone: str) -> dict[st
         "cad_incident_number": cell(state.call_id),
         "date_of_arrest_call": "" if t0 is None else t0.astimezone(tz).date().isoformat(),
         "call_received_at_psap": local(t0),
-        "call_answered": local(state.corrected(k.CALL_ANSWERED)),
-        "call_transferred": local(state.corrected(k.CALL_TRANSFERRED)),
+        "call_answered": local(state.corrected(Kind.CALL_ANSWERED)),
+        "call_transferred": local(state.corrected(Kind.CALL_TRANSFERRED)),
         "telecommunicator": cell(state.telecommunicator),
         # Telecommunicator recognition: before EMS arrived (DESIGN.md §5).
         "arrest_recognized_by_telecommunicator": yes_no(state.telecommunicator_recognized),
-        "recognition_time": local(state.recognition_time),
+        "recognition_time": local(state.recognized_at),
         "seconds_to_recognition": number(iv["to_recognition"]),
         "recognition_path": state.path or "",
         "telecommunicator_cpr": telecommunicator_cpr(state),
         "tcpr_not_given_reason": state.not_given_reason or "",
-        "tcpr_instructions_started": local(state.corrected(k.TCPR_STARTED)),
-        "first_directed_compression": local(state.corrected(k.TCPR_FIRST_COMPRESSION)),
+        "tcpr_instructions_started": local(state.corrected(Kind.TCPR_STARTED)),
+        "first_directed_compression": local(state.corrected(Kind.TCPR_FIRST_COMPRESSION)),
         "seconds_to_first_compression": number(iv["to_first_compression"]),
-        "first_unit_dispatched": local(state.corrected(k.UNIT_DISPATCHED)),
+        "first_unit_dispatched": local(state.corrected(Kind.UNIT_DISPATCHED)),
         "benchmark_profile": profile.name,
         "recognition_benchmark_met": yes_no(met["recognition_met"]),
         "first_compression_benchmark_met": yes_no(met["first_compression_met"]),
         "qi_reviewed": yes_no(review is not None and review.get("signed_off") is True),
-        "qi_recognizable": yes_no(recognizable if isinstance(recognizable, bool) else None),
+        "qi_recognizable": yes_no(recognizable),
     }

@@ -35,8 +35,8 @@ from typing import Final
 
 from lxml import etree
 
+from contract.kinds import Kind
 from service.qi import nemsis_codes as codes
-from service.triage import events as k
 from service.triage.state import CallState
 
 N: Final = f"{{{codes.NAMESPACE}}}"
@@ -134,7 +134,7 @@ def build(agency: ExtractAgency, calls: Iterable[CallState]) -> Extract:
     linkable = []
     left_out = 0
     for call in calls:
-        if call.t0 is None or call.corrected(k.UNIT_DISPATCHED) is None:
+        if call.t0 is None or call.corrected(Kind.UNIT_DISPATCHED) is None:
             left_out += 1
         else:
             linkable.append(call)
@@ -155,7 +155,7 @@ def build(agency: ExtractAgency, calls: Iterable[CallState]) -> Extract:
 
 
 def report(agency: ExtractAgency, call: CallState) -> etree._Element:
-    t0, dispatched = call.t0, call.corrected(k.UNIT_DISPATCHED)
+    t0, dispatched = call.t0, call.corrected(Kind.UNIT_DISPATCHED)
     assert t0 is not None and dispatched is not None
     pcr = etree.Element(N + "PatientCareReport", UUID=str(pcr_uuid(call.agency, call.call_id)))
     record = _sub(pcr, "eRecord")
@@ -192,17 +192,17 @@ def report(agency: ExtractAgency, call: CallState) -> etree._Element:
 
     times = _sub(pcr, "eTimes")
     _sub(times, "eTimes.01", _time(t0))
-    notified = call.corrected(k.CALL_TRANSFERRED) or call.corrected(k.CALL_ANSWERED)
+    notified = call.corrected(Kind.CALL_TRANSFERRED) or call.corrected(Kind.CALL_ANSWERED)
     if notified is not None:
         _sub(times, "eTimes.02", _time(notified))
     _sub(times, "eTimes.03", _time(dispatched))
-    on_scene = call.corrected(k.UNIT_ON_SCENE)
+    on_scene = call.corrected(Kind.UNIT_ON_SCENE)
     _nv(times, "eTimes.05")
     _value_or_nv(times, "eTimes.06", _time(on_scene) if on_scene else None)
     for name in ("eTimes.07", "eTimes.09", "eTimes.11", "eTimes.12"):
         _nv(times, name)
     # Back in service is required with a real time; the latest CAD time of the call stands in.
-    last = max(t for t in (dispatched, on_scene, call.corrected(k.CALL_ENDED)) if t is not None)
+    last = max(t for t in (dispatched, on_scene, call.corrected(Kind.CALL_ENDED)) if t is not None)
     _sub(times, "eTimes.13", _time(last))
 
     _fill(pcr, _AFTER_TIMES)
@@ -232,7 +232,7 @@ def dispatch_reason(call: CallState) -> str:
 
 
 def emd_performed(call: CallState) -> str | None:
-    if call.corrected(k.TCPR_STARTED) is not None:
+    if call.corrected(Kind.TCPR_STARTED) is not None:
         return codes.EMD_WITH_PAI
     if call.conscious is not None or call.breathing is not None:
         return codes.EMD_WITHOUT_PAI

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
+from contract.kinds import Kind
 from service.qi.audit import DELAY_REASONS, NONRECOGNITION_REASONS, ems_flags
 from service.qi.review import judged
-from service.triage import events as k
 from service.triage.intervals import intervals
 from service.triage.profiles import DEFAULT_CONFIG, AgencyConfig
 from service.triage.state import CallState
@@ -145,4 +145,4 @@ def summarize(state: CallState, config: AgencyConfig = DEFAULT_CONFIG) -> CallSu
 def t0_fallback(source: str | None) -> bool:
     """Measured from the answer because the call has no `call.received`: ring and transfer time
     are lost from every interval."""
-    return source == k.CALL_ANSWERED
+    return source == Kind.CALL_ANSWERED

@@ -12,8 +12,19 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from service.triage import events as k
-from service.triage.events import Event, iso
+from contract.event import Event, iso
+from contract.kinds import Kind
+from contract.payloads import (
+    AlertRaised,
+    Answer,
+    EmsOutcome,
+    Nature,
+    NotGiven,
+    Received,
+    Review,
+    Transferred,
+    Unit,
+)
 from service.triage.intervals import seconds_between
 from service.triage.state import NEGATIVE, CallState
 
@@ -23,24 +34,24 @@ ALERT_TEXT: Final = {
     "compression_due": "Alert: first compression due",
     "compression_overdue": "Alert: first compression overdue",
 }
-QUESTIONS: Final = {
-    k.TRIAGE_CONSCIOUS: "Awake / conscious?",
-    k.TRIAGE_BREATHING: "Breathing normally?",
+QUESTIONS: Final[Mapping[str, str]] = {
+    Kind.TRIAGE_CONSCIOUS: "Awake / conscious?",
+    Kind.TRIAGE_BREATHING: "Breathing normally?",
 }
 
 
-def _text(data: Mapping[str, Any], key: str) -> str | None:
-    value = data.get(key)
-    return value if isinstance(value, str) and value else None
+def _said(value: str | None) -> str | None:
+    """A text field that says something: not missing, not empty."""
+    return value or None
 
 
 def _received(e: Event) -> str:
-    psap = _text(e.data, "psap")
+    psap = _said(e.payload.psap) if isinstance(e.payload, Received) else None
     return f"911 call connected at {psap}" if psap else "911 call connected"
 
 
 def _transferred(e: Event) -> str:
-    to = _text(e.data, "to")
+    to = _said(e.payload.to) if isinstance(e.payload, Transferred) else None
     return f"Transferred to {to}" if to else "Transferred"
 
 
@@ -49,86 +60,89 @@ def _answered(e: Event) -> str:
 
 
 def _nature(e: Event) -> str:
-    code, text = _text(e.data, "code"), _text(e.data, "text")
+    nature = e.payload if isinstance(e.payload, Nature) else Nature()
+    code, text = _said(nature.code), _said(nature.text)
     return "Nature " + " ".join(p for p in (code, f"({text})" if text else None) if p)
 
 
 def _question(e: Event) -> str:
-    return f"{QUESTIONS[e.kind]} {_text(e.data, 'answer') or '(no answer)'}"
+    answer = _said(e.payload.answer) if isinstance(e.payload, Answer) else None
+    return f"{QUESTIONS[e.kind]} {answer or '(no answer)'}"
 
 
 def _not_given(e: Event) -> str:
-    reason = (_text(e.data, "reason") or "other").replace("_", " ")
-    note = _text(e.data, "note")
+    p = e.payload if isinstance(e.payload, NotGiven) else NotGiven()
+    reason = (_said(p.reason) or "other").replace("_", " ")
+    note = _said(p.note)
     return f"T-CPR not given: {reason}" + (f" ({note})" if note else "")
 
 
 def _unit(verb: str) -> Callable[[Event], str]:
     def describe(e: Event) -> str:
-        unit = _text(e.data, "unit")
+        unit = _said(e.payload.unit) if isinstance(e.payload, Unit) else None
         return f"Unit {unit} {verb}" if unit else f"Unit {verb}"
 
     return describe
 
 
 def _ems(e: Event) -> str:
-    d = e.data
-    if d.get("ohca") is not True:
+    p = e.payload if isinstance(e.payload, EmsOutcome) else EmsOutcome()
+    if p.ohca is not True:
         return "EMS outcome: not a cardiac arrest"
     parts = [
         "cardiac arrest",
-        "resuscitation attempted"
-        if d.get("resuscitation_attempted") is True
-        else "no resuscitation",
+        "resuscitation attempted" if p.resuscitation_attempted is True else "no resuscitation",
     ]
-    if d.get("ems_witnessed") is True:
+    if p.ems_witnessed is True:
         parts.append("witnessed by EMS")
-    if d.get("rosc") is True:
+    if p.rosc is True:
         parts.append("ROSC")
-    if d.get("survived") is True:
+    if p.survived is True:
         parts.append("survived")
     return "EMS outcome: " + ", ".join(parts)
 
 
 def _review(e: Event) -> str:
-    d = e.data
+    p = e.payload if isinstance(e.payload, Review) else Review()
     who = f" by {e.actor}" if e.actor else ""
-    recognizable = d.get("recognizable")
     parts = []
-    if isinstance(recognizable, bool):
-        parts.append("recognizable" if recognizable else "not recognizable")
-    corrections = d.get("corrections")
-    if isinstance(corrections, Mapping) and corrections:
+    if p.recognizable is not None:
+        parts.append("recognizable" if p.recognizable else "not recognizable")
+    corrections = p.corrections
+    if corrections:
         parts.append(f"{len(corrections)} time correction" + ("s" if len(corrections) > 1 else ""))
-    valid = d.get("exclusion_valid")
-    if isinstance(valid, bool):
-        parts.append("exclusion accepted" if valid else "exclusion rejected")
-    parts.append("signed off" if d.get("signed_off") is True else "draft")
+    if p.exclusion_valid is not None:
+        parts.append("exclusion accepted" if p.exclusion_valid else "exclusion rejected")
+    parts.append("signed off" if p.signed_off else "draft")
     return f"QI review{who}: " + ", ".join(parts)
 
 
+def _alert_name(e: Event) -> str | None:
+    return _said(e.payload.alert) if isinstance(e.payload, AlertRaised) else None
+
+
 def _alert(e: Event) -> str:
-    name = _text(e.data, "alert") or "alert"
+    name = _alert_name(e) or "alert"
     return ALERT_TEXT.get(name, f"Alert: {name}")
 
 
 DESCRIBE: Final[Mapping[str, Callable[[Event], str]]] = {
-    k.CALL_RECEIVED: _received,
-    k.CALL_TRANSFERRED: _transferred,
-    k.CALL_ANSWERED: _answered,
-    k.CALL_NATURE: _nature,
-    k.TRIAGE_CONSCIOUS: _question,
-    k.TRIAGE_BREATHING: _question,
-    k.OHCA_RECOGNIZED: lambda e: "Cardiac arrest recognised (declared)",
-    k.TCPR_STARTED: lambda e: "T-CPR instructions begun",
-    k.TCPR_FIRST_COMPRESSION: lambda e: "First directed compression",
-    k.TCPR_NOT_GIVEN: _not_given,
-    k.UNIT_DISPATCHED: _unit("dispatched"),
-    k.UNIT_ON_SCENE: _unit("on scene"),
-    k.CALL_ENDED: lambda e: "Call ended",
-    k.EMS_OUTCOME: _ems,
-    k.QI_REVIEW: _review,
-    k.ALERT_RAISED: _alert,
+    Kind.CALL_RECEIVED: _received,
+    Kind.CALL_TRANSFERRED: _transferred,
+    Kind.CALL_ANSWERED: _answered,
+    Kind.CALL_NATURE: _nature,
+    Kind.TRIAGE_CONSCIOUS: _question,
+    Kind.TRIAGE_BREATHING: _question,
+    Kind.OHCA_RECOGNIZED: lambda e: "Cardiac arrest recognised (declared)",
+    Kind.TCPR_STARTED: lambda e: "T-CPR instructions begun",
+    Kind.TCPR_FIRST_COMPRESSION: lambda e: "First directed compression",
+    Kind.TCPR_NOT_GIVEN: _not_given,
+    Kind.UNIT_DISPATCHED: _unit("dispatched"),
+    Kind.UNIT_ON_SCENE: _unit("on scene"),
+    Kind.CALL_ENDED: lambda e: "Call ended",
+    Kind.EMS_OUTCOME: _ems,
+    Kind.QI_REVIEW: _review,
+    Kind.ALERT_RAISED: _alert,
 }
 
 
@@ -147,10 +161,10 @@ def timeline(state: CallState) -> list[dict[str, Any]]:
     for e in state.events:
         # Which correction shows on this entry: a kind's first event carries its own, and the
         # recognition correction goes to whichever event recognised the call, whatever its path.
-        corrected_kind = None
+        corrected_kind: str | None = None
         if e is recognizing:
-            corrected_kind = k.OHCA_RECOGNIZED
-        elif e.kind not in firsts and e.kind != k.OHCA_RECOGNIZED:
+            corrected_kind = Kind.OHCA_RECOGNIZED
+        elif e.kind not in firsts and e.kind != Kind.OHCA_RECOGNIZED:
             corrected_kind = e.kind
         firsts.add(e.kind)
         corrected = state.corrections.get(corrected_kind) if corrected_kind else None
@@ -163,7 +177,7 @@ def timeline(state: CallState) -> list[dict[str, Any]]:
                 "source": e.source,
                 "actor": e.actor,
                 "description": describe(e),
-                "alert": _text(e.data, "alert") if e.kind == k.ALERT_RAISED else None,
+                "alert": _alert_name(e),
                 "recognition": e is recognizing,
                 "corrected_at": iso(corrected),
                 "corrected_seconds": seconds_between(t0, corrected),
@@ -173,9 +187,9 @@ def timeline(state: CallState) -> list[dict[str, Any]]:
 
 
 PATH_KINDS: Final = {
-    "direct": frozenset({k.OHCA_RECOGNIZED}),
-    "nature_code": frozenset({k.CALL_NATURE}),
-    "question": frozenset({k.TRIAGE_CONSCIOUS, k.TRIAGE_BREATHING}),
+    "direct": frozenset({Kind.OHCA_RECOGNIZED}),
+    "nature_code": frozenset({Kind.CALL_NATURE}),
+    "question": frozenset({Kind.TRIAGE_CONSCIOUS, Kind.TRIAGE_BREATHING}),
 }
 
 
@@ -183,8 +197,11 @@ def _recognizing_event(state: CallState) -> Event | None:
     """The event the recognition rule fired on: the first declaration or arrest nature code at
     that time, or the negative answer that completed the pair (the last one at that time)."""
     kinds = PATH_KINDS.get(state.recognition_path or "", frozenset())
-    candidates = [e for e in state.events if e.kind in kinds and e.at == state.recognized_at]
+    at = state.recognition_reported_at
+    candidates = [e for e in state.events if e.kind in kinds and e.at == at]
     if state.recognition_path == "question":
-        negative = [e for e in candidates if e.data.get("answer") in NEGATIVE]
+        negative = [
+            e for e in candidates if isinstance(e.payload, Answer) and e.payload.answer in NEGATIVE
+        ]
         return negative[-1] if negative else None
     return candidates[0] if candidates else None

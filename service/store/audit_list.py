@@ -23,11 +23,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from contract.event import Event
 from service.qi.sampling import Sample
 from service.qi.summary import t0_fallback
 from service.store.events import events_of_calls
 from service.store.tables import CallRow
-from service.triage.events import Event
 from service.triage.intervals import met
 from service.triage.profiles import BenchmarkProfile
 

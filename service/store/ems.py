@@ -20,13 +20,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from contract.event import Event
+from contract.kinds import Kind
 from service.qi import ems_match
 from service.qi.ems_match import Match
 from service.qi.nemsis import CareReport, parse
 from service.store.events import EventStore, events_of_calls
 from service.store.tables import CallRow, EmsReportRow, EventRow
-from service.triage import events as k
-from service.triage.events import Event
 
 UNMATCHED: Final = "unmatched"
 # How many waiting reports one re-match pass looks at (newest first).
@@ -168,7 +168,7 @@ class EmsReportStore:
                     event_id=event_id,
                     call_id=call_id,
                     agency=agency,
-                    kind=k.EMS_OUTCOME,
+                    kind=Kind.EMS_OUTCOME,
                     at=at,
                     source="ems",
                     data=report.outcome,

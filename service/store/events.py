@@ -23,11 +23,11 @@ from sqlalchemy import and_, bindparam, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from contract.event import Event, as_dict
 from service.qi.summary import CallSummary, summarize
 from service.store.chain import extend
 from service.store.chain_store import read_heads, write_heads
 from service.store.tables import SUMMARY_COLUMNS, CallRow, EventRow
-from service.triage.events import Event, as_dict
 from service.triage.profiles import AgencyConfig
 from service.triage.state import fold
 

@@ -33,14 +33,15 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import QueryableAttribute
 
+from contract.event import Event
+from contract.kinds import Kind
 from service.qi.cohorts import Cohort
 from service.qi.summary import CallSummary
 from service.store.events import SUMMARY_SELECT, events_of_calls, summary_from_row
 from service.store.tables import CallRow
-from service.triage.events import CALL_ANSWERED, Event
 
 Expression = ColumnElement[Any] | QueryableAttribute[Any]
-_T0_FALLBACK = func.coalesce(CallRow.t0_source == CALL_ANSWERED, false())
+_T0_FALLBACK = func.coalesce(CallRow.t0_source == Kind.CALL_ANSWERED, false())
 _REVIEWED_POPULATION = and_(CallRow.in_population, CallRow.signed_off)
 # The cohort key, in `Cohort` field order after `calls`.
 _COHORT_KEY: tuple[Expression, ...] = (

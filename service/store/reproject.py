@@ -15,10 +15,10 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection
 
+from contract.event import Event
 from service.qi.summary import summarize
 from service.store.events import to_event
 from service.store.tables import SUMMARY_COLUMNS, CallRow, EventRow
-from service.triage.events import Event
 from service.triage.profiles import AgencyConfig
 from service.triage.state import fold
 

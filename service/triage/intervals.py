@@ -12,17 +12,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Final
 
-from service.triage import events as k
+from contract.kinds import Kind
 from service.triage.profiles import BenchmarkProfile
 from service.triage.state import CallState
 
 INTERVALS: Final = {
-    "to_answer": k.CALL_ANSWERED,
-    "to_recognition": k.OHCA_RECOGNIZED,
-    "to_dispatch": k.UNIT_DISPATCHED,
-    "to_tcpr_start": k.TCPR_STARTED,
-    "to_first_compression": k.TCPR_FIRST_COMPRESSION,
-    "to_on_scene": k.UNIT_ON_SCENE,
+    "to_answer": Kind.CALL_ANSWERED,
+    "to_recognition": Kind.OHCA_RECOGNIZED,
+    "to_dispatch": Kind.UNIT_DISPATCHED,
+    "to_tcpr_start": Kind.TCPR_STARTED,
+    "to_first_compression": Kind.TCPR_FIRST_COMPRESSION,
+    "to_on_scene": Kind.UNIT_ON_SCENE,
 }
 
 

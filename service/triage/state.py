@@ -24,22 +24,34 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Final
 
-from service.triage import events as k
-from service.triage.events import Event, chronological
+from contract.event import Event, chronological
+from contract.kinds import ANSWERS, CONSOLE_KINDS, Kind
+from contract.payloads import (
+    AlertRaised,
+    Answer,
+    EmsOutcome,
+    Nature,
+    NotGiven,
+    Received,
+    Review,
+    TcprStarted,
+    Transferred,
+    Unit,
+)
 from service.triage.profiles import DEFAULT_CONFIG, AgencyConfig
 
 NEGATIVE: Final = frozenset({"no", "unsure"})
 # Which first-occurrence time each `qi.review` correction key replaces.
 CORRECTABLE: Final = (
-    k.CALL_RECEIVED,
-    k.CALL_TRANSFERRED,
-    k.CALL_ANSWERED,
-    k.OHCA_RECOGNIZED,
-    k.TCPR_STARTED,
-    k.TCPR_FIRST_COMPRESSION,
-    k.UNIT_DISPATCHED,
-    k.UNIT_ON_SCENE,
-    k.CALL_ENDED,
+    Kind.CALL_RECEIVED,
+    Kind.CALL_TRANSFERRED,
+    Kind.CALL_ANSWERED,
+    Kind.OHCA_RECOGNIZED,
+    Kind.TCPR_STARTED,
+    Kind.TCPR_FIRST_COMPRESSION,
+    Kind.UNIT_DISPATCHED,
+    Kind.UNIT_ON_SCENE,
+    Kind.CALL_ENDED,
 )
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
@@ -60,8 +72,9 @@ class CallState:
     dispatched_at: datetime | None = None
     on_scene_at: datetime | None = None
     ended_at: datetime | None = None
-    # Recognition as computed from the events (before QI corrections).
-    recognized_at: datetime | None = None
+    # Recognition as the events report it, before QI corrections (`recognized_at` is the time
+    # the measures use).
+    recognition_reported_at: datetime | None = None
     recognition_path: str | None = None
     conscious: str | None = None
     breathing: str | None = None
@@ -89,7 +102,9 @@ class CallState:
     units: tuple[str, ...] = ()
     alerts: tuple[str, ...] = ()
     ems_outcome: Mapping[str, Any] | None = None
+    # The `qi.review` in force: its data as sent (for the audit) and its typed view.
     review: Mapping[str, Any] | None = None
+    review_in_force: Review | None = None
     corrections: Mapping[str, datetime] = field(default_factory=lambda: _EMPTY)
 
     # -- corrected view: what intervals and audits use -------------------------------------
@@ -101,45 +116,48 @@ class CallState:
 
     def original(self, kind: str) -> datetime | None:
         """The first time of `kind` as the events reported it, before any correction."""
-        return {
-            k.CALL_RECEIVED: self.received_at,
-            k.CALL_TRANSFERRED: self.transferred_at,
-            k.CALL_ANSWERED: self.answered_at,
-            k.OHCA_RECOGNIZED: self.recognized_at,
-            k.TCPR_STARTED: self.tcpr_started_at,
-            k.TCPR_FIRST_COMPRESSION: self.first_compression_at,
-            k.UNIT_DISPATCHED: self.dispatched_at,
-            k.UNIT_ON_SCENE: self.on_scene_at,
-            k.CALL_ENDED: self.ended_at,
-        }.get(kind)
+        reported: dict[str, datetime | None] = {
+            Kind.CALL_RECEIVED: self.received_at,
+            Kind.CALL_TRANSFERRED: self.transferred_at,
+            Kind.CALL_ANSWERED: self.answered_at,
+            Kind.OHCA_RECOGNIZED: self.recognition_reported_at,
+            Kind.TCPR_STARTED: self.tcpr_started_at,
+            Kind.TCPR_FIRST_COMPRESSION: self.first_compression_at,
+            Kind.UNIT_DISPATCHED: self.dispatched_at,
+            Kind.UNIT_ON_SCENE: self.on_scene_at,
+            Kind.CALL_ENDED: self.ended_at,
+        }
+        return reported.get(kind)
 
     @property
     def t0(self) -> datetime | None:
         """The clock's zero: earliest `call.received`, else earliest `call.answered`."""
-        if self.received_at is not None or k.CALL_RECEIVED in self.corrections:
-            return self.corrected(k.CALL_RECEIVED)
-        return self.corrected(k.CALL_ANSWERED)
+        if self.received_at is not None or Kind.CALL_RECEIVED in self.corrections:
+            return self.corrected(Kind.CALL_RECEIVED)
+        return self.corrected(Kind.CALL_ANSWERED)
 
     @property
     def t0_source(self) -> str | None:
         """Where T0 comes from: a reviewer's `call.received` correction, the earliest
         `call.received`, or (a call that has none) the earliest `call.answered`, which loses the
         ring and transfer time the AHA interval includes."""
-        if k.CALL_RECEIVED in self.corrections:
+        if Kind.CALL_RECEIVED in self.corrections:
             return "correction"
         if self.received_at is not None:
-            return k.CALL_RECEIVED
-        return k.CALL_ANSWERED if self.t0 is not None else None
+            return Kind.CALL_RECEIVED
+        return Kind.CALL_ANSWERED if self.t0 is not None else None
 
     @property
-    def recognition_time(self) -> datetime | None:
-        return self.corrected(k.OHCA_RECOGNIZED)
+    def recognized_at(self) -> datetime | None:
+        """When the call was recognised, with the latest QI correction applied: the time the
+        intervals, measures and panels use."""
+        return self.corrected(Kind.OHCA_RECOGNIZED)
 
     @property
     def recognition_after_arrival(self) -> bool:
         """Recognised at or after the first EMS unit arrived: the crew's recognition, not the
         telecommunicator's, so the measures do not count it (DESIGN.md §5)."""
-        recognized, on_scene = self.recognition_time, self.corrected(k.UNIT_ON_SCENE)
+        recognized, on_scene = self.recognized_at, self.corrected(Kind.UNIT_ON_SCENE)
         return recognized is not None and on_scene is not None and recognized >= on_scene
 
     @property
@@ -153,7 +171,8 @@ class CallState:
         directed first compression happened. A "not given" after a first compression (the
         caller hung up at 200 s) is not an exclusion: the compression was given."""
         return (
-            self.not_given_reason is not None and self.corrected(k.TCPR_FIRST_COMPRESSION) is None
+            self.not_given_reason is not None
+            and self.corrected(Kind.TCPR_FIRST_COMPRESSION) is None
         )
 
     @property
@@ -164,8 +183,7 @@ class CallState:
     @property
     def exclusion_valid(self) -> bool | None:
         """The reviewer's judgement of the exclusion (`qi.review` `exclusion_valid`), if any."""
-        value = (self.review or {}).get("exclusion_valid")
-        return value if isinstance(value, bool) else None
+        return self.review_in_force.exclusion_valid if self.review_in_force else None
 
     @property
     def excluded_when_reviewed(self) -> bool:
@@ -179,13 +197,13 @@ class CallState:
     @property
     def path(self) -> str | None:
         """How recognition happened; a reviewer's correction alone counts as direct."""
-        if self.recognition_path is None and self.recognition_time is not None:
+        if self.recognition_path is None and self.recognized_at is not None:
             return "direct"
         return self.recognition_path
 
     @property
     def recognized(self) -> bool:
-        return self.recognition_time is not None
+        return self.recognized_at is not None
 
     @property
     def live(self) -> bool:
@@ -206,13 +224,10 @@ def _parse_time(value: object) -> datetime | None:
     return parsed if parsed.utcoffset() is not None else None
 
 
-def _corrections(review: Mapping[str, Any] | None) -> Mapping[str, datetime]:
-    if not review:
+def _corrections(review: Review | None) -> Mapping[str, datetime]:
+    if review is None:
         return _EMPTY
-    raw = review.get("corrections")
-    if not isinstance(raw, Mapping):
-        return _EMPTY
-    parsed = {kind: _parse_time(v) for kind, v in raw.items() if kind in CORRECTABLE}
+    parsed = {kind: _parse_time(v) for kind, v in review.corrections.items() if kind in CORRECTABLE}
     return MappingProxyType({kind: t for kind, t in parsed.items() if t is not None})
 
 
@@ -255,64 +270,60 @@ def fold(
     alerts: list[str] = []
     for e in ordered:
         firsts.setdefault(e.kind, e.at)
-        data = e.data
-        match e.kind:
-            case k.TRIAGE_CONSCIOUS | k.TRIAGE_BREATHING:
-                answer = data.get("answer")
-                if answer in k.ANSWERS:
-                    latest[e.kind] = answer
-                    negative = negative or answer in NEGATIVE
-                    if e.kind == k.TRIAGE_BREATHING:
-                        breathing_detail = (
-                            answer == "yes" and data.get("confirmed") is True,
-                            data.get("agonal") is True,
-                        )
-                    both = (latest.get(k.TRIAGE_CONSCIOUS), latest.get(k.TRIAGE_BREATHING))
+        match e.kind, e.payload:
+            case (Kind.TRIAGE_CONSCIOUS | Kind.TRIAGE_BREATHING, Answer() as p):
+                if p.answer in ANSWERS:
+                    latest[e.kind] = p.answer
+                    negative = negative or p.answer in NEGATIVE
+                    if e.kind == Kind.TRIAGE_BREATHING:
+                        breathing_detail = (p.answer == "yes" and p.confirmed, p.agonal)
+                    both = (latest.get(Kind.TRIAGE_CONSCIOUS), latest.get(Kind.TRIAGE_BREATHING))
                     if recognized_at is None and all(a in NEGATIVE for a in both):
                         recognized_at, path = e.at, "question"
                 _note_actor(values, e)
-            case k.OHCA_RECOGNIZED:
+            case (Kind.OHCA_RECOGNIZED, _):
                 if recognized_at is None:
                     recognized_at, path = e.at, "direct"
                 _note_actor(values, e)
-            case k.CALL_NATURE:
-                values["nature_code"] = data.get("code")
-                values["nature_text"] = data.get("text")
-                medical = medical or config.is_medical_nature(data.get("code"))
-                if recognized_at is None and config.is_arrest_nature(data.get("code")):
+            case (_, Nature() as p):
+                values["nature_code"] = p.code
+                values["nature_text"] = p.text
+                medical = medical or config.is_medical_nature(p.code)
+                if recognized_at is None and config.is_arrest_nature(p.code):
                     recognized_at, path = e.at, "nature_code"
-            case k.CALL_ANSWERED:
+            case (Kind.CALL_ANSWERED, _):
                 if e.actor:
                     values.setdefault("answered_by", e.actor)
-            case k.CALL_RECEIVED:
-                values.setdefault("psap", data.get("psap"))
-                _first(values, "area", data.get("area"))
-            case k.CALL_TRANSFERRED:
-                values.setdefault("transferred_to", data.get("to"))
-            case k.TCPR_NOT_GIVEN:
-                values.setdefault("not_given_reason", data.get("reason") or "other")
-                values.setdefault("not_given_note", data.get("note"))
-            case k.TCPR_STARTED:
-                for name in ("variant", "language", "protocol"):
-                    _first(values, f"tcpr_{name}", data.get(name))
+            case (_, Received() as p):
+                values.setdefault("psap", p.psap)
+                _first(values, "area", p.area)
+            case (_, Transferred() as p):
+                values.setdefault("transferred_to", p.to)
+            case (_, NotGiven() as p):
+                values.setdefault("not_given_reason", p.reason or "other")
+                values.setdefault("not_given_note", p.note)
+            case (_, TcprStarted() as p):
+                _first(values, "tcpr_variant", p.variant)
+                _first(values, "tcpr_language", p.language)
+                _first(values, "tcpr_protocol", p.protocol)
                 _note_actor(values, e)
-            case k.TCPR_FIRST_COMPRESSION:
+            case (Kind.TCPR_FIRST_COMPRESSION, _):
                 _note_actor(values, e)
-            case k.UNIT_DISPATCHED:
-                unit = data.get("unit")
-                if isinstance(unit, str) and unit not in units:
+            case (Kind.UNIT_DISPATCHED, Unit(unit=str() as unit)):
+                if unit not in units:
                     units.append(unit)
-            case k.ALERT_RAISED:
-                alert = data.get("alert")
-                if isinstance(alert, str) and alert not in alerts:
+            case (_, AlertRaised(alert=str() as alert)):
+                if alert not in alerts:
                     alerts.append(alert)
-            case k.EMS_OUTCOME:
-                values["ems_outcome"] = MappingProxyType(dict(data))
-            case k.QI_REVIEW:
-                values["review"] = MappingProxyType(dict(data))
+            case (_, EmsOutcome()):
+                values["ems_outcome"] = MappingProxyType(dict(e.data))
+            case (_, Review() as p):
+                # The review in force is the latest, as a whole (service.qi.review).
+                values["review"] = MappingProxyType(dict(e.data))
+                values["review_in_force"] = p
 
-    conscious = latest.get(k.TRIAGE_CONSCIOUS)
-    breathing = latest.get(k.TRIAGE_BREATHING)
+    conscious = latest.get(Kind.TRIAGE_CONSCIOUS)
+    breathing = latest.get(Kind.TRIAGE_BREATHING)
     confirmed, agonal = breathing_detail
     open_ = recognized_at is None
     # §3: breathing `yes` rules arrest out only when confirmed, or while consciousness is unknown.
@@ -320,21 +331,21 @@ def fold(
     ruled_out = open_ and (
         conscious == "yes" or (breathing == "yes" and (conscious is None or confirmed))
     )
-    console = any(e.kind in k.CONSOLE_KINDS for e in ordered)
-    review = values.get("review")
+    console = any(e.kind in CONSOLE_KINDS for e in ordered)
+    review_in_force = values.get("review_in_force")
     return CallState(
         agency=agency,
         call_id=call_id,
         events=ordered,
-        received_at=firsts.get(k.CALL_RECEIVED),
-        transferred_at=firsts.get(k.CALL_TRANSFERRED),
-        answered_at=firsts.get(k.CALL_ANSWERED),
-        tcpr_started_at=firsts.get(k.TCPR_STARTED),
-        first_compression_at=firsts.get(k.TCPR_FIRST_COMPRESSION),
-        dispatched_at=firsts.get(k.UNIT_DISPATCHED),
-        on_scene_at=firsts.get(k.UNIT_ON_SCENE),
-        ended_at=firsts.get(k.CALL_ENDED),
-        recognized_at=recognized_at,
+        received_at=firsts.get(Kind.CALL_RECEIVED),
+        transferred_at=firsts.get(Kind.CALL_TRANSFERRED),
+        answered_at=firsts.get(Kind.CALL_ANSWERED),
+        tcpr_started_at=firsts.get(Kind.TCPR_STARTED),
+        first_compression_at=firsts.get(Kind.TCPR_FIRST_COMPRESSION),
+        dispatched_at=firsts.get(Kind.UNIT_DISPATCHED),
+        on_scene_at=firsts.get(Kind.UNIT_ON_SCENE),
+        ended_at=firsts.get(Kind.CALL_ENDED),
+        recognition_reported_at=recognized_at,
         recognition_path=path,
         conscious=conscious,
         breathing=breathing,
@@ -358,13 +369,16 @@ def fold(
         units=tuple(units),
         alerts=tuple(alerts),
         ems_outcome=values.get("ems_outcome"),
-        review=review,
-        corrections=_corrections(review),
+        review=values.get("review"),
+        review_in_force=review_in_force,
+        corrections=_corrections(review_in_force),
     )
 
 
 def step(state: CallState, event: Event, config: AgencyConfig = DEFAULT_CONFIG) -> CallState:
-    """Apply one more event. Re-folds so a late, out-of-order event lands in its place."""
+    """The state with one more event: every event of the call folded again with it (not an
+    incremental update, so it costs a whole fold), which lands a late, out-of-order event in
+    its place."""
     return fold(state.agency, state.call_id, (*state.events, event), config)
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from contract.event import iso
 from service.triage.alerts import needs_dispatch
-from service.triage.events import iso
 from service.triage.intervals import benchmarks, intervals
 from service.triage.profiles import DEFAULT_CONFIG, AgencyConfig
 from service.triage.state import CallState, phase
@@ -48,7 +48,7 @@ def call_view(state: CallState, config: AgencyConfig = DEFAULT_CONFIG) -> dict[s
         "needs_dispatch": needs_dispatch(state),
         "dispatch_alerts": config.dispatch_alerts,
         "recognized": state.recognized,
-        "recognized_at": iso(state.recognition_time),
+        "recognized_at": iso(state.recognized_at),
         "recognition_path": state.path,
         "tcpr_started_at": iso(state.tcpr_started_at),
         # As recorded on `tcpr.started`: a panel reloaded mid-call resumes the same script.

@@ -13,8 +13,8 @@ from typing import Any
 import httpx
 from harness import Server
 
+from contract.event import Event
 from service.store.events import EventConflict
-from service.triage.events import Event
 
 URL = "/api/v1/eido"
 JSON = {"Content-Type": "application/json"}

@@ -19,10 +19,10 @@ import pytest
 
 from cad_adapters.core import canonical
 from cad_adapters.simulator import CAD_KINDS, simulate
-from service.api.wire import CanonicalEvent
+from contract.event import Event
+from contract.wire import CanonicalEvent
 from service.qi.measures import measures, summarize
 from service.replay import load_jsonl
-from service.triage.events import Event
 from service.triage.profiles import AHA_2020, DEFAULT_CONFIG
 from service.triage.state import CallState, fold
 

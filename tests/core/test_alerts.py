@@ -106,7 +106,7 @@ def test_breathing_to_verify_keeps_the_recognition_alerts(fresh):
     # Described as gasping: recognised by the question path at that answer, alerts move on.
     fresh.add("triage.breathing", 70, data={"answer": "no", "agonal": True})
     r = fresh.fold()
-    assert r.recognized and r.path == "question" and r.recognition_time == fresh.t(70)
+    assert r.recognized and r.path == "question" and r.recognized_at == fresh.t(70)
     assert names(applicable(r, AHA_2020)) == ["compression_due", "compression_overdue"]
 
 

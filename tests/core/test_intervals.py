@@ -130,7 +130,7 @@ def test_recognition_correction_wins_whatever_the_path(tl, build, original_path)
 
     tl.review(3600, corrections={"ohca.recognized": "2024-03-01T15:01:25Z"})  # +85 s
     s = tl.fold()
-    assert s.recognition_time == tl.t(85)
+    assert s.recognized_at == tl.t(85)
     assert intervals(s)["to_recognition"] == 85.0
     assert benchmarks(s, AHA_2020)["recognition_met"] is True
     d = draft(s, AHA_2020)
@@ -285,7 +285,7 @@ def test_profiles_thresholds():
 
 
 def test_event_without_offset_is_refused():
-    from service.triage.events import Event
+    from contract.event import Event
 
     with pytest.raises(ValueError):
         Event("e", "C1", "PSAP1", "call.received", datetime(2024, 3, 1, 10, 0))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from service.api.wire import EmsOutcomeData
+from contract.data_models import EmsOutcomeData
 from service.qi import nemsis_codes
 from service.qi.ems_match import match, outcome_event_id
 from service.qi.nemsis import CareReport, NemsisError, parse

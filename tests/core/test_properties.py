@@ -11,9 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from timeline import CEST, EST, IST, NST
 
+from contract.event import Event
+from contract.kinds import ALERTS, NOT_GIVEN_REASONS
 from service.qi.audit import draft
 from service.qi.measures import measures, summarize
-from service.triage.events import ALERTS, NOT_GIVEN_REASONS, Event
 from service.triage.profiles import AHA_2020, RA_LEGACY
 from service.triage.state import CallState, fold, step
 
@@ -159,9 +160,9 @@ def test_any_arrival_order_gives_the_same_state_and_audit(data: st.DataObject) -
     shuffled = data.draw(st.permutations(events))
     a, b = _fold(events), _fold(shuffled)
     assert b == a
-    assert (b.t0, b.recognition_time, b.path, b.ruled_out) == (
+    assert (b.t0, b.recognized_at, b.path, b.ruled_out) == (
         a.t0,
-        a.recognition_time,
+        a.recognized_at,
         a.path,
         a.ruled_out,
     )

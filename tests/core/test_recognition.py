@@ -15,7 +15,7 @@ def test_question_path_timed_by_completing_answer(tl):
     tl.breathing(35, "no", tz=UTC)
     s = tl.fold()
     assert s.recognized is True
-    assert s.recognition_time == tl.t(35)
+    assert s.recognized_at == tl.t(35)
     assert s.recognition_path == "question"
     assert s.path == "question"
     assert s.ruled_out is False
@@ -26,7 +26,7 @@ def test_question_path_breathing_first_then_conscious(tl):
     tl.breathing(12, "no")
     tl.conscious(41, "no", tz=CEST)
     s = tl.fold()
-    assert s.recognition_time == tl.t(41)
+    assert s.recognized_at == tl.t(41)
     assert s.path == "question"
 
 
@@ -39,7 +39,7 @@ def test_unsure_counts_as_no(tl, conscious, breathing):
     tl.breathing(27, breathing)
     s = tl.fold()
     assert s.recognized is True
-    assert s.recognition_time == tl.t(27)
+    assert s.recognized_at == tl.t(27)
     assert s.path == "question"
 
 
@@ -48,7 +48,7 @@ def test_one_answer_alone_does_not_recognise(tl):
     tl.conscious(15, "no")
     s = tl.fold()
     assert s.recognized is False
-    assert s.recognition_time is None
+    assert s.recognized_at is None
     assert s.path is None
     assert s.ruled_out is False
     assert phase(s) == "ask_breathing"
@@ -68,7 +68,7 @@ def test_direct_recognition(tl):
     tl.recognized(47, tz=CEST)
     s = tl.fold()
     assert s.recognized is True
-    assert s.recognition_time == tl.t(47)
+    assert s.recognized_at == tl.t(47)
     assert s.path == "direct"
 
 
@@ -78,7 +78,7 @@ def test_nature_code_path_default_patterns(tl, code):
     tl.nature(33, code)
     s = tl.fold()
     assert s.recognized is True
-    assert s.recognition_time == tl.t(33)
+    assert s.recognized_at == tl.t(33)
     assert s.path == "nature_code"
 
 
@@ -107,7 +107,7 @@ def test_agency_configured_nature_pattern(tl):
     tl.nature(10, "09-E-01")  # not arrest for this agency
     tl.nature(50, "arrest")
     s = tl.fold(config)
-    assert s.recognition_time == tl.t(50)
+    assert s.recognized_at == tl.t(50)
     assert s.path == "nature_code"
 
 
@@ -130,7 +130,7 @@ def test_earliest_path_wins(tl, direct, nature, question_pair, expected_s, expec
     tl.conscious(question_pair[0], "unsure", tz=CEST)
     tl.received(0)
     s = tl.fold()
-    assert s.recognition_time == tl.t(expected_s)
+    assert s.recognized_at == tl.t(expected_s)
     assert s.path == expected_path
 
 
@@ -154,7 +154,7 @@ def test_yes_rules_out_then_later_no_reopens(tl):
     s = tl.fold()
     assert s.recognized is True
     assert s.ruled_out is False
-    assert s.recognition_time == tl.t(95)
+    assert s.recognized_at == tl.t(95)
     assert s.path == "question"
 
 
@@ -165,7 +165,7 @@ def test_conscious_yes_then_no_reopens_at_the_later_answer(tl):
     assert tl.fold().ruled_out is True
     tl.conscious(64, "unsure", tz=CEST)
     s = tl.fold()
-    assert s.recognition_time == tl.t(64)
+    assert s.recognized_at == tl.t(64)
     assert s.path == "question"
 
 
@@ -189,7 +189,7 @@ def test_direct_recognition_reopens_a_ruled_out_call(tl):
     s = tl.fold()
     assert s.recognized is True
     assert s.ruled_out is False
-    assert s.recognition_time == tl.t(80)
+    assert s.recognized_at == tl.t(80)
     assert s.path == "direct"
 
 
@@ -199,7 +199,7 @@ def test_recognition_is_kept_after_a_later_yes(tl):
     tl.breathing(20, "no")
     tl.breathing(40, "yes")
     s = tl.fold()
-    assert s.recognition_time == tl.t(20)
+    assert s.recognized_at == tl.t(20)
     assert s.path == "question"
     assert s.ruled_out is False
 
@@ -211,7 +211,7 @@ def test_out_of_order_answers_use_source_time_not_arrival(tl):
     tl.breathing(50, "no", tz=CEST)
     tl.breathing(20, "yes", tz=EST)
     s = tl.fold()
-    assert s.recognition_time == tl.t(50)
+    assert s.recognized_at == tl.t(50)
     assert s.breathing == "no"
 
 
@@ -222,5 +222,5 @@ def test_same_instant_answers_ordered_by_arrival(tl):
     tl.add("triage.breathing", 20, tz=UTC, data={"answer": "yes"}, arrival=4)
     s = tl.fold()
     # at +20 the "no" completes the pair first (arrival 3), so recognition stands at +20
-    assert s.recognition_time == tl.t(20)
+    assert s.recognized_at == tl.t(20)
     assert s.breathing == "yes"

@@ -7,8 +7,8 @@ from datetime import datetime
 
 from timeline import CEST, EST, IST, UTC
 
+from contract.event import Event, chronological
 from service.qi.audit import draft
-from service.triage.events import Event, chronological
 from service.triage.intervals import intervals
 from service.triage.profiles import AHA_2020
 from service.triage.state import fold, step
@@ -67,7 +67,7 @@ def test_out_of_order_arrival_gives_the_same_state(tl):
     assert reverse == in_order
     assert [e.event_id for e in reverse.events] == [e.event_id for e in tl.events]
     assert reverse.t0 == tl.t(0)
-    assert reverse.recognition_time == tl.t(31)
+    assert reverse.recognized_at == tl.t(31)
     assert intervals(reverse) == {
         "to_answer": 9.0,
         "to_recognition": 31.0,
@@ -108,7 +108,7 @@ def test_duplicate_event_changes_no_state_field(tl):
             continue
         assert getattr(duplicated, name) == getattr(base, name), name
     assert duplicated.alerts == ("recognition_due",)
-    assert duplicated.recognition_time == tl.t(30)
+    assert duplicated.recognized_at == tl.t(30)
 
 
 def test_duplicate_redelivery_with_later_arrival_changes_nothing(tl):
@@ -126,7 +126,7 @@ def test_duplicate_redelivery_with_later_arrival_changes_nothing(tl):
     again = tl.fold(events=[*tl.events, replace(no, arrival=99), replace(tl.events[4], arrival=98)])
     assert again.conscious == "yes"
     assert again.nature_code == "26-A-01"
-    assert again.recognition_time == base.recognition_time == tl.t(40)
+    assert again.recognized_at == base.recognized_at == tl.t(40)
 
 
 def test_duplicate_event_changes_nothing_in_the_audit_draft(tl):
@@ -151,5 +151,5 @@ def test_step_lands_a_late_event_in_its_place(tl):
     s = step(s, late)
     s = step(s, tl.events[1])
     # conscious yes(15) -> no(20), breathing no(40): recognised at 40
-    assert s.recognition_time == tl.t(40)
+    assert s.recognized_at == tl.t(40)
     assert s == tl.fold(events=[*tl.events, late])

@@ -14,7 +14,7 @@ from datetime import UTC as UTC
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from service.triage.events import Event
+from contract.event import Event
 from service.triage.profiles import DEFAULT_CONFIG, AgencyConfig
 from service.triage.state import CallState, fold
 

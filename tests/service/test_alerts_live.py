@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta
 from harness import Panel, Server, at, event, service_settings, start_server
 from sqlalchemy import select
 
+from contract.kinds import Kind
 from service.store.tables import EventRow
-from service.triage import events as k
 
 
 async def alerts_stored(server: Server, call_id: str = "C1") -> list[str]:
     events = await server.services.store.call_events("A", call_id)
-    return [e.data["alert"] for e in events if e.kind == k.ALERT_RAISED]
+    return [e.data["alert"] for e in events if e.kind == Kind.ALERT_RAISED]
 
 
 async def test_overdue_fires_when_the_source_clock_reaches_90_s(server: Server) -> None:
@@ -153,7 +153,7 @@ async def test_a_burst_of_deadlines_fires_in_one_commit(server: Server) -> None:
     async with server.services.sessions() as session:
         committed = (
             await session.execute(
-                select(EventRow.received_at).where(EventRow.kind == k.ALERT_RAISED)
+                select(EventRow.received_at).where(EventRow.kind == Kind.ALERT_RAISED)
             )
         ).scalars()
         assert len(set(committed)) == 1  # one transaction's time for every alert of the burst

@@ -14,12 +14,12 @@ import pytest
 from harness import event, service_settings, start_server
 
 import service.demo as demo
-from service.api.wire import CanonicalEvent
+from contract.event import Event
+from contract.wire import CanonicalEvent
 from service.demo.history import history
 from service.qi.audit import draft
 from service.qi.measures import measures, summarize
 from service.replay import Record, RecordingError, gap_seconds, load_jsonl, play, retime
-from service.triage.events import Event
 from service.triage.profiles import AHA_2020, DEFAULT_CONFIG
 from service.triage.state import CallState, fold
 

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from harness import Panel, Server, event, service_settings, start_server
 
+from contract.event import Event
 from service.broker.memory import MemoryBroker
 from service.feeds import FeedWatch
 from service.live import Update
 from service.settings import Settings
-from service.triage.events import Event
 from service.triage.state import CallState
 
 T = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)

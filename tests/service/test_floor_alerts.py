@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 from harness import Server, at, event, service_settings, start_server
 
-from service.triage import events as k
+from contract.kinds import Kind
 
 FLOOR = '{"A": {"alert_scope": "medical", "dispatch_alerts": true}}'
 
@@ -26,7 +26,7 @@ async def floor(database_url: str) -> AsyncIterator[Server]:
 
 async def alerts(server: Server, call_id: str) -> list[str]:
     events = await server.services.store.call_events("A", call_id)
-    return sorted(e.data["alert"] for e in events if e.kind == k.ALERT_RAISED)
+    return sorted(e.data["alert"] for e in events if e.kind == Kind.ALERT_RAISED)
 
 
 async def settle(server: Server, call_id: str, want: list[str]) -> list[str]:

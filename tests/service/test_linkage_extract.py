@@ -12,8 +12,8 @@ import pytest
 from harness import Server, event
 from lxml import etree
 
+from contract.event import Event
 from service.qi.linkage_extract import ExtractAgency, build, emd_determinant, pcr_uuid
-from service.triage.events import Event
 from service.triage.state import fold
 
 XSD = (

@@ -18,13 +18,13 @@ from hypothesis import strategies as st
 from measures_oracle import oracle as measures
 from sqlalchemy import delete, insert
 
+from contract.kinds import NOT_GIVEN_REASONS
 from service.qi.cohorts import cohorts
 from service.qi.measures import measures_from_cohorts
 from service.qi.summary import CallSummary
 from service.store.db import create_engine, migrate, sessionmaker
 from service.store.measures import MeasureStore
 from service.store.tables import CallRow
-from service.triage.events import NOT_GIVEN_REASONS
 from service.triage.profiles import AHA_2020
 
 START = datetime(2026, 1, 1, tzinfo=UTC)

@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from contract.wire import CanonicalEvent
 from service.api.routes import period_bound
-from service.api.wire import CanonicalEvent
 from service.ingest import Refused, parse_events
 from service.qi.nemsis import NemsisError
 from service.qi.nemsis import parse as parse_nemsis

@@ -15,11 +15,11 @@ from typing import Any
 from harness import Server, event
 from sqlalchemy import column, insert, select, table
 
+from contract.event import Event
 from service.qi.sampling import Sample
 from service.store.db import create_engine, migrate
 from service.store.events import row_values
 from service.store.tables import CallRow, EventRow
-from service.triage.events import Event
 
 T0 = datetime(2026, 5, 4, 14, 0, tzinfo=UTC)
 POPULATION = {"ohca": True, "resuscitation_attempted": True, "ems_witnessed": False}

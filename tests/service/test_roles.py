@@ -30,10 +30,10 @@ from harness import Panel, Server, at, event
 from sqlalchemy import select
 from starlette.routing import Mount, WebSocketRoute
 
+from contract.kinds import KINDS
 from service.app import create_app
 from service.settings import Settings
 from service.store.tables import TokenRow
-from service.triage.events import KINDS
 
 try:  # FastAPI >= 0.12x keeps included routers lazy; their routes come out of route contexts.
     from fastapi.routing import iter_route_contexts

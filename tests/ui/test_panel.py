@@ -13,7 +13,7 @@ from calls import call, open_panel, post_calls
 from harness import Server
 from playwright.async_api import Page, Route, expect
 
-from service.triage import events as k
+from contract.kinds import Kind
 
 NewPage = Callable[..., Awaitable[Page]]
 Screenshot = Callable[[Page, str], Awaitable[Path]]
@@ -45,7 +45,7 @@ async def test_script_by_keyboard_is_stored_and_audited(
     await page.keyboard.press("n")
     # The card moves on only once the store has the answer.
     await expect(card).to_have_attribute("data-phase", "ask_breathing")
-    assert [e.kind for e in await console_events(ui_server)] == [k.TRIAGE_CONSCIOUS]
+    assert [e.kind for e in await console_events(ui_server)] == [Kind.TRIAGE_CONSCIOUS]
     await page.keyboard.press("u")
     await expect(card).to_have_attribute("data-phase", "recognized")
     await expect(page.locator("#clock-recognition")).to_have_class("clock met")
@@ -66,10 +66,10 @@ async def test_script_by_keyboard_is_stored_and_audited(
 
     stored = await console_events(ui_server)
     assert [(e.kind, e.data.get("answer")) for e in stored] == [
-        (k.TRIAGE_CONSCIOUS, "no"),
-        (k.TRIAGE_BREATHING, "unsure"),
-        (k.TCPR_STARTED, None),
-        (k.TCPR_FIRST_COMPRESSION, None),
+        (Kind.TRIAGE_CONSCIOUS, "no"),
+        (Kind.TRIAGE_BREATHING, "unsure"),
+        (Kind.TCPR_STARTED, None),
+        (Kind.TCPR_FIRST_COMPRESSION, None),
     ]
     # The instructions name the pack they were read from: the shipped sample, in English.
     assert stored[2].data == {"variant": "adult", "language": "en", "protocol": sample.protocol}
@@ -79,15 +79,15 @@ async def test_script_by_keyboard_is_stored_and_audited(
     async with await ui_server.client("supervisor", "A") as supervisor:
         audit = (await supervisor.get("/api/v1/calls/A/C1/audit")).json()
     events = {e.kind: e for e in await ui_server.services.store.call_events("A", "C1")}
-    t0 = events[k.CALL_RECEIVED].at
+    t0 = events[Kind.CALL_RECEIVED].at
     assert audit["recognized"] is True
     assert audit["recognition_path"] == "question"
     # Intervals come from the source times the panel stamped, from T0.
-    expected_recognition = round((events[k.TRIAGE_BREATHING].at - t0).total_seconds(), 3)
+    expected_recognition = round((events[Kind.TRIAGE_BREATHING].at - t0).total_seconds(), 3)
     assert audit["intervals"]["to_recognition"] == expected_recognition
     assert 20 <= expected_recognition < 60
     assert audit["intervals"]["to_first_compression"] == round(
-        (events[k.TCPR_FIRST_COMPRESSION].at - t0).total_seconds(), 3
+        (events[Kind.TCPR_FIRST_COMPRESSION].at - t0).total_seconds(), 3
     )
     assert audit["benchmarks"] == {"recognition_met": True, "first_compression_met": True}
     assert console_errors == []
@@ -112,7 +112,7 @@ async def test_arrest_key_ruled_out_and_reopen(
     await page.keyboard.press("a")  # caller says: not breathing, turning blue
     await expect(card).to_have_attribute("data-phase", "recognized")
     (direct,) = [e for e in await console_events(ui_server, other)]
-    assert direct.kind == k.OHCA_RECOGNIZED
+    assert direct.kind == Kind.OHCA_RECOGNIZED
     await page.keyboard.press("x")
     # X's reasons; CPR already in progress is B, a key of its own (not a reason to pick).
     await expect(page.locator("#reasons button")).to_have_count(6)
@@ -121,7 +121,7 @@ async def test_arrest_key_ruled_out_and_reopen(
     await page.keyboard.press("3")  # caller refused
     await expect(card).to_have_attribute("data-phase", "tcpr_not_given")
     stored = await console_events(ui_server, other)
-    assert stored[-1].kind == k.TCPR_NOT_GIVEN and stored[-1].data["reason"] == "caller_refused"
+    assert stored[-1].kind == Kind.TCPR_NOT_GIVEN and stored[-1].data["reason"] == "caller_refused"
     assert console_errors == []
 
 
@@ -217,7 +217,7 @@ async def test_dropped_socket_resyncs_and_unsent_actions_are_replayed_once(
     await expect(card).to_have_attribute("data-phase", "ask_breathing")  # the store has it
     await page.unroute("**/api/v1/events", lost_reply)
     await expect(page.locator("#card-pending")).to_be_hidden(timeout=10_000)
-    assert [e.kind for e in await console_events(ui_server)] == [k.TRIAGE_CONSCIOUS]
+    assert [e.kind for e in await console_events(ui_server)] == [Kind.TRIAGE_CONSCIOUS]
 
     # The socket drops; meanwhile the CAD records the breathing answer.
     shown = await page.evaluate(

@@ -19,8 +19,8 @@ from calls import call, open_panel, post_calls
 from harness import Server, service_settings, start_server
 from playwright.async_api import Page, expect
 
+from contract.kinds import Kind
 from service.protocols import SHIPPED
-from service.triage import events as k
 from service.triage.state import fold, phase
 
 NewPage = Callable[..., Awaitable[Page]]
@@ -105,7 +105,7 @@ async def test_breathing_to_verify_agonal_or_confirmed_normal(
     await page.keyboard.press("g")
     await expect(card).to_have_attribute("data-phase", "recognized")
     (agonal,) = await events_of(ui_server, "V1", "console")
-    assert agonal.kind == k.TRIAGE_BREATHING
+    assert agonal.kind == Kind.TRIAGE_BREATHING
     assert agonal.data == {"answer": "no", "agonal": True}
     assert agonal.actor == ME
     audit = await audit_of(ui_server, "V1")
@@ -120,7 +120,7 @@ async def test_breathing_to_verify_agonal_or_confirmed_normal(
     await page.keyboard.press("k")
     await expect(card).to_have_attribute("data-phase", "ruled_out")
     (normal,) = await events_of(ui_server, "V2", "console")
-    assert normal.kind == k.TRIAGE_BREATHING
+    assert normal.kind == Kind.TRIAGE_BREATHING
     assert normal.data == {"answer": "yes", "confirmed": True}
     audit = await audit_of(ui_server, "V2")
     assert audit["recognized"] is False
@@ -168,7 +168,7 @@ async def test_first_compression_only_once_the_instructions_began(
         "CPR already in progress (a bystander or professional began before the instructions)"
     )
     (stored,) = await events_of(ui_server, "B2", "console")
-    assert stored.kind == k.TCPR_NOT_GIVEN and stored.data == {"reason": "cpr_in_progress"}
+    assert stored.kind == Kind.TCPR_NOT_GIVEN and stored.data == {"reason": "cpr_in_progress"}
 
     # And during the instructions: Space begins them, then the caller says someone took over.
     await page.keyboard.press("]")
@@ -181,8 +181,8 @@ async def test_first_compression_only_once_the_instructions_began(
     await expect(card).to_have_attribute("data-phase", "tcpr_not_given")
     stored_b1 = await events_of(ui_server, "B1", "console")
     assert [(e.kind, e.data.get("reason")) for e in stored_b1] == [
-        (k.TCPR_STARTED, None),
-        (k.TCPR_NOT_GIVEN, "cpr_in_progress"),
+        (Kind.TCPR_STARTED, None),
+        (Kind.TCPR_NOT_GIVEN, "cpr_in_progress"),
     ]
     audit = await audit_of(ui_server, "B1")
     assert audit["tcpr"]["first_compression"] is False
@@ -233,7 +233,7 @@ async def test_the_agencys_signed_pack_is_shown_and_stamped(
         await expect(page.locator("#steps li.current")).to_have_text(SIGNED_LINE)
         await expect(page.locator("#card-title")).to_have_text(SIGNED_LINE)
         (started,) = await events_of(server, "P1", "console")
-        assert started.kind == k.TCPR_STARTED
+        assert started.kind == Kind.TCPR_STARTED
         assert started.data == {
             "variant": "adult",
             "language": "en",

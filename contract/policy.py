@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Final
 
-from service.triage import events as k
+from contract.kinds import CONSOLE_KINDS, KINDS, Kind
 
-ALL_KINDS: Final = frozenset(k.KINDS)
+ALL_KINDS: Final = frozenset(KINDS)
 # `alert.raised` is written only by the service itself, so it is nobody's to post.
 POST_KINDS: Final[dict[str, frozenset[str]]] = {
-    "adapter": ALL_KINDS - {k.QI_REVIEW, k.ALERT_RAISED},
-    "telecommunicator": k.CONSOLE_KINDS,
+    "adapter": ALL_KINDS - {Kind.QI_REVIEW, Kind.ALERT_RAISED},
+    "telecommunicator": CONSOLE_KINDS,
     # The AHA names "the supervisor (or designated QI person)" as the reviewer.
-    "supervisor": frozenset({k.QI_REVIEW}),
-    "qi": frozenset({k.QI_REVIEW, k.EMS_OUTCOME}),
-    "admin": ALL_KINDS - {k.ALERT_RAISED},
+    "supervisor": frozenset({Kind.QI_REVIEW}),
+    "qi": frozenset({Kind.QI_REVIEW, Kind.EMS_OUTCOME}),
+    "admin": ALL_KINDS - {Kind.ALERT_RAISED},
 }
 READ_AUDITS: Final = frozenset({"supervisor", "qi", "admin"})
 READ_MEASURES: Final = frozenset({"qi", "admin"})
@@ -26,7 +26,7 @@ POST_NEMSIS: Final = frozenset({"qi", "adapter", "admin"})
 LINK_EMS: Final = frozenset({"qi", "admin"})
 # NENA EIDO documents from a CAD (DESIGN.md §8).
 POST_EIDO: Final = frozenset({"adapter", "admin"})
-# A CAD adapter filing a record it could not read, for the reject store (issue 5).
+# A CAD adapter filing a record it could not read, for the reject store.
 FILE_REJECTS: Final = frozenset({"adapter", "admin"})
 # Issuing, listing and revoking tokens, within the admin's own agencies.
 MANAGE_TOKENS: Final = frozenset({"admin"})

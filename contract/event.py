@@ -5,79 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Final
+from typing import Any
 
-CALL_RECEIVED: Final = "call.received"
-CALL_TRANSFERRED: Final = "call.transferred"
-CALL_ANSWERED: Final = "call.answered"
-CALL_NATURE: Final = "call.nature"
-TRIAGE_CONSCIOUS: Final = "triage.conscious"
-TRIAGE_BREATHING: Final = "triage.breathing"
-OHCA_RECOGNIZED: Final = "ohca.recognized"
-TCPR_STARTED: Final = "tcpr.started"
-TCPR_FIRST_COMPRESSION: Final = "tcpr.first_compression"
-TCPR_NOT_GIVEN: Final = "tcpr.not_given"
-UNIT_DISPATCHED: Final = "unit.dispatched"
-UNIT_ON_SCENE: Final = "unit.on_scene"
-CALL_ENDED: Final = "call.ended"
-EMS_OUTCOME: Final = "ems.outcome"
-QI_REVIEW: Final = "qi.review"
-ALERT_RAISED: Final = "alert.raised"
-
-KINDS: Final = (
-    CALL_RECEIVED,
-    CALL_TRANSFERRED,
-    CALL_ANSWERED,
-    CALL_NATURE,
-    TRIAGE_CONSCIOUS,
-    TRIAGE_BREATHING,
-    OHCA_RECOGNIZED,
-    TCPR_STARTED,
-    TCPR_FIRST_COMPRESSION,
-    TCPR_NOT_GIVEN,
-    UNIT_DISPATCHED,
-    UNIT_ON_SCENE,
-    CALL_ENDED,
-    EMS_OUTCOME,
-    QI_REVIEW,
-    ALERT_RAISED,
-)
-# What a telecommunicator's console emits (DESIGN.md §8, role `telecommunicator`).
-CONSOLE_KINDS: Final = frozenset(
-    {
-        TRIAGE_CONSCIOUS,
-        TRIAGE_BREATHING,
-        OHCA_RECOGNIZED,
-        TCPR_STARTED,
-        TCPR_FIRST_COMPRESSION,
-        TCPR_NOT_GIVEN,
-    }
-)
-SOURCES: Final = ("cad", "console", "ems", "qi", "system")
-ANSWERS: Final = ("yes", "no", "unsure")
-NOT_GIVEN_REASONS: Final = (
-    "cpr_in_progress",
-    "caller_unable",
-    "cannot_position",
-    "caller_refused",
-    "unsafe",
-    "hung_up",
-    "other",
-)
-TCPR_VARIANTS: Final = ("adult", "child", "infant")
-ALERTS: Final = (
-    "recognition_due",
-    "recognition_overdue",
-    "compression_due",
-    "compression_overdue",
-    "dispatch_overdue",
-)
+from contract.payloads import NoPayload, Payload, decode
 
 
 @dataclass(frozen=True, slots=True)
 class Event:
     """One canonical event. `at` is timezone-aware and keeps the source's own offset.
 
+    `kind` is one of `Kind`'s values. `data` is the kind's data exactly as sent (the store hashes
+    and keeps it verbatim); `payload` is its typed view, decoded once here.
     `arrival` orders events that share the same `at` (the store's global sequence); it is not
     part of the event's content.
     """
@@ -91,10 +29,12 @@ class Event:
     actor: str | None = None
     data: Mapping[str, Any] = field(default_factory=dict)
     arrival: int = 0
+    payload: Payload = field(init=False, repr=False, compare=False, default=NoPayload())
 
     def __post_init__(self) -> None:
         if self.at.tzinfo is None or self.at.utcoffset() is None:
             raise ValueError("event time must carry its UTC offset")
+        object.__setattr__(self, "payload", decode(self.kind, self.data))
 
 
 def chronological(events: Iterable[Event]) -> list[Event]:
