@@ -21,8 +21,8 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from contract.event import as_dict
 from contract import policy
+from contract.event import as_dict
 from service.api import origins
 from service.api.deps import SESSION_COOKIE, Services
 from service.api.ratelimit import Throttled, client_address

@@ -116,6 +116,6 @@ def cares_row(state: CallState, profile: BenchmarkProfile, zone: str) -> dict[st
         "benchmark_profile": profile.name,
         "recognition_benchmark_met": yes_no(met["recognition_met"]),
         "first_compression_benchmark_met": yes_no(met["first_compression_met"]),
-        "qi_reviewed": yes_no(review is not None and review.get("signed_off") is True),
+        "qi_reviewed": yes_no(review is not None and review.signed_off),
         "qi_recognizable": yes_no(recognizable),
     }
