@@ -11,8 +11,9 @@ import json
 import pytest
 from timeline import CEST, EST, IST, UTC
 
+from contract.reasons import reason_problem
 from service.qi.audit import draft
-from service.qi.review import determination, reason_problem
+from service.qi.review import determination
 from service.triage.profiles import AHA_2020
 
 
