@@ -1,4 +1,4 @@
-"""Per-telecommunicator breakdown, feedback cards and the recognition list (issue 4), pure.
+"""Per-telecommunicator breakdown, feedback cards and the recognition list, pure.
 
 Feedback is written from the telecommunicator's own figures against the agency's benchmark
 profile and the AHA goals, never from canned praise: a strength is a goal or benchmark met, an
