@@ -23,7 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from service.qi import ems_match
 from service.qi.ems_match import Match
 from service.qi.nemsis import CareReport, parse
-from service.store.events import EventStore, events_of_calls
+from service.store.event_reads import events_of_calls
+from service.store.events import EventStore
 from service.store.tables import CallRow, EmsReportRow, EventRow
 from service.triage import events as k
 from service.triage.events import Event

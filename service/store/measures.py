@@ -35,7 +35,7 @@ from sqlalchemy.orm import QueryableAttribute
 
 from service.qi.cohorts import Cohort
 from service.qi.summary import CallSummary
-from service.store.events import SUMMARY_SELECT, events_of_calls, summary_from_row
+from service.store.event_reads import SUMMARY_SELECT, events_of_calls, summary_from_row
 from service.store.tables import CallRow
 from service.triage.events import CALL_ANSWERED, Event
 

@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection
 
 from service.qi.summary import summarize
-from service.store.events import to_event
+from service.store.event_rows import to_event
 from service.store.tables import SUMMARY_COLUMNS, CallRow, EventRow
 from service.triage.events import Event
 from service.triage.profiles import AgencyConfig

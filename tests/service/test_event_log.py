@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import inspect
 
 from service.store.db import create_engine, downgrade, is_sqlite, migrate, sessionmaker
-from service.store.events import CALLS_PER_READ, EventStore
+from service.store.event_reads import CALLS_PER_READ
+from service.store.events import EventStore
 from service.triage.events import Event
 from service.triage.profiles import AgencyConfig
 

@@ -17,7 +17,7 @@ from sqlalchemy import column, insert, select, table
 
 from service.qi.sampling import Sample
 from service.store.db import create_engine, migrate
-from service.store.events import row_values
+from service.store.event_rows import row_values
 from service.store.tables import CallRow, EventRow
 from service.triage.events import Event
 
