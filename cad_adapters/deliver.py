@@ -14,7 +14,6 @@ service has answered for it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,8 +21,8 @@ from typing import Any, Final
 
 import httpx
 
-from cad_adapters.backoff import Backoff, gave_no_verdict
 from cad_adapters.spool import Spool, Spooled
+from cad_adapters.waiting import Backoff, gave_no_verdict, pause
 
 log = logging.getLogger("tcpr.adapter")
 
@@ -271,9 +270,3 @@ def _detail(response: httpx.Response) -> str:
     if isinstance(payload, dict) and "detail" in payload:
         return str(payload["detail"])
     return response.text[:300]
-
-
-async def pause(event: asyncio.Event, seconds: float) -> None:
-    """Wait `seconds`, or less if `event` is set."""
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(event.wait(), seconds)

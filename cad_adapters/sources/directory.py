@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Final
 
 from cad_adapters.core import Format
-from cad_adapters.deliver import pause
 from cad_adapters.sources.file import read_file
 from cad_adapters.sources.reader import Reader, eido_entry
+from cad_adapters.waiting import pause
 
 log = logging.getLogger("tcpr.adapter")
 

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import BinaryIO, Final
 
 from cad_adapters.core import Format, ParseError, Record
-from cad_adapters.deliver import pause
 from cad_adapters.sources.reader import Reader, bare, line_entry
 from cad_adapters.spool import Entry
+from cad_adapters.waiting import pause
 
 log = logging.getLogger("tcpr.adapter")
 

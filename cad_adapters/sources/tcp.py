@@ -9,10 +9,9 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
-from cad_adapters.backoff import Backoff
 from cad_adapters.core import Format
-from cad_adapters.deliver import pause
 from cad_adapters.sources.reader import Reader, line_entry
+from cad_adapters.waiting import Backoff, pause
 
 log = logging.getLogger("tcpr.adapter")
 

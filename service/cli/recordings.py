@@ -26,7 +26,7 @@ def _play_into(
     returns (sent, refused). Used by `tcpr replay` and `tcpr simulate --url`."""
     import httpx
 
-    from cad_adapters.backoff import Backoff, gave_no_verdict, retry_after
+    from cad_adapters.waiting import Backoff, gave_no_verdict, retry_after
     from service.replay import play
 
     refused = 0

@@ -1,5 +1,6 @@
-"""Waiting for a peer that gave no verdict on a request (unreachable, overloaded, 5xx):
-capped exponential backoff, and the wait a 429's Retry-After asks for.
+"""Waiting: for a peer that gave no verdict on a request (unreachable, overloaded, 5xx), with
+capped exponential backoff or the wait a 429's Retry-After asks for; and for a poll's next turn,
+cut short when the adapter is told to stop.
 
 Shared by the adapter's delivery (`deliver.py`), its TCP feed's redialling and `tcpr replay` /
 `tcpr simulate --url`, so each waits the same way and none hammers a peer that is struggling.
@@ -7,6 +8,8 @@ Shared by the adapter's delivery (`deliver.py`), its TCP feed's redialling and `
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -46,3 +49,9 @@ class Backoff:
 
     def reset(self) -> None:
         self.wait = self.first
+
+
+async def pause(event: asyncio.Event, seconds: float) -> None:
+    """Wait `seconds`, or less if `event` is set."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(event.wait(), seconds)
