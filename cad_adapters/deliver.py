@@ -14,7 +14,6 @@ service has answered for it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from typing import Any, Final
 import httpx
 
 from cad_adapters.spool import Spool, Spooled
+from cad_adapters.waiting import Backoff, gave_no_verdict, pause
 
 log = logging.getLogger("tcpr.adapter")
 
@@ -53,17 +53,17 @@ class Delivery:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until `stop` is set; waits for `wake` when the spool is empty."""
-        backoff = 0.2
+        backoff = Backoff(MAX_BACKOFF_S)
         while not stop.is_set():
             self.wake.clear()
             try:
                 sent = await self.deliver_once()
             except Unavailable as exc:
-                log.warning("service unavailable (%s); retrying in %.1f s", exc, backoff)
-                await pause(stop, backoff)
-                backoff = min(backoff * 2, MAX_BACKOFF_S)
+                wait = backoff.next()
+                log.warning("service unavailable (%s); retrying in %.1f s", exc, wait)
+                await pause(stop, wait)
                 continue
-            backoff = 0.2
+            backoff.reset()
             if not sent:
                 await pause(self.wake, 1.0)
 
@@ -71,14 +71,13 @@ class Delivery:
         """Deliver what is spooled, for up to `limit_s`; True once the spool is empty."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + limit_s
-        backoff = 0.2
+        backoff = Backoff(MAX_BACKOFF_S)
         while self.spool.depth() and loop.time() < deadline:
             try:
                 await self.deliver_once()
-                backoff = 0.2
+                backoff.reset()
             except Unavailable:
-                await asyncio.sleep(min(backoff, max(0.0, deadline - loop.time())))
-                backoff = min(backoff * 2, MAX_BACKOFF_S)
+                await asyncio.sleep(min(backoff.next(), max(0.0, deadline - loop.time())))
         return self.spool.depth() == 0
 
     async def deliver_once(self) -> int:
@@ -181,7 +180,7 @@ class Delivery:
         if status in (401, 403):
             # The token is wrong, expired, revoked or not valid for the configured agency.
             log.error("the service refused the adapter's token: %s", response.text[:300])
-        elif status < 500 and status != 429:
+        elif not gave_no_verdict(status):
             # 404, 405, 408...: a wrong service URL, a proxy, an older service. Not the record's
             # fault: keep everything and say so loudly.
             log.error("unexpected answer from %s: HTTP %d", response.request.url, status)
@@ -271,9 +270,3 @@ def _detail(response: httpx.Response) -> str:
     if isinstance(payload, dict) and "detail" in payload:
         return str(payload["detail"])
     return response.text[:300]
-
-
-async def pause(event: asyncio.Event, seconds: float) -> None:
-    """Wait `seconds`, or less if `event` is set."""
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(event.wait(), seconds)

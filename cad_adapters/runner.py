@@ -22,16 +22,14 @@ import httpx
 
 from cad_adapters.config import AdapterConfig
 from cad_adapters.core import Format, ParseError, Record, canonical, decode
-from cad_adapters.deliver import Counts, Delivery, pause
-from cad_adapters.sources import (
-    Reader,
-    bare,
-    eido_websocket,
-    read_file,
-    tcp_lines,
-    watch_directory,
-)
+from cad_adapters.deliver import Counts, Delivery
+from cad_adapters.sources.directory import watch_directory
+from cad_adapters.sources.eido_subscription import eido_websocket
+from cad_adapters.sources.file import read_file
+from cad_adapters.sources.reader import Reader, bare
+from cad_adapters.sources.tcp import tcp_lines
 from cad_adapters.spool import Spool
+from cad_adapters.waiting import pause
 from service import logs
 
 log = logging.getLogger("tcpr.adapter")

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from contract.event import Event
 from service.qi.sampling import Sample
 from service.qi.summary import t0_fallback
-from service.store.events import events_of_calls
+from service.store.event_reads import events_of_calls
 from service.store.tables import CallRow
 from service.triage.intervals import met
 from service.triage.profiles import BenchmarkProfile

@@ -25,7 +25,8 @@ from contract.kinds import Kind
 from service.qi import ems_match
 from service.qi.ems_match import Match
 from service.qi.nemsis import CareReport, parse
-from service.store.events import EventStore, events_of_calls
+from service.store.event_reads import events_of_calls
+from service.store.events import EventStore
 from service.store.tables import CallRow, EmsReportRow, EventRow
 
 UNMATCHED: Final = "unmatched"

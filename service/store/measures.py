@@ -37,7 +37,7 @@ from contract.event import Event
 from contract.kinds import Kind
 from service.qi.cohorts import Cohort
 from service.qi.summary import CallSummary
-from service.store.events import SUMMARY_SELECT, events_of_calls, summary_from_row
+from service.store.event_reads import SUMMARY_SELECT, events_of_calls, summary_from_row
 from service.store.tables import CallRow
 
 Expression = ColumnElement[Any] | QueryableAttribute[Any]

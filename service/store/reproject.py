@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from contract.event import Event
 from service.qi.summary import summarize
-from service.store.events import to_event
+from service.store.event_rows import to_event
 from service.store.tables import SUMMARY_COLUMNS, CallRow, EventRow
 from service.triage.profiles import AgencyConfig
 from service.triage.state import fold

@@ -21,7 +21,7 @@ from service.cli import main
 from service.store import chain_store
 from service.store.chain import Head, extend
 from service.store.db import is_sqlite, migrate
-from service.store.events import content_hash, to_event
+from service.store.event_rows import content_hash, to_event
 
 Verify = Callable[..., Awaitable[tuple[int, dict[str, str]]]]
 

@@ -10,7 +10,8 @@ from sqlalchemy import inspect
 
 from contract.event import Event
 from service.store.db import create_engine, downgrade, is_sqlite, migrate, sessionmaker
-from service.store.events import CALLS_PER_READ, EventStore
+from service.store.event_reads import CALLS_PER_READ
+from service.store.events import EventStore
 from service.triage.profiles import AgencyConfig
 
 T0 = datetime(2026, 1, 15, 14, 0, tzinfo=UTC)

@@ -18,7 +18,7 @@ from sqlalchemy import column, insert, select, table
 from contract.event import Event
 from service.qi.sampling import Sample
 from service.store.db import create_engine, migrate
-from service.store.events import row_values
+from service.store.event_rows import row_values
 from service.store.tables import CallRow, EventRow
 
 T0 = datetime(2026, 5, 4, 14, 0, tzinfo=UTC)

@@ -1,0 +1,33 @@
+"""The `tcpr` command line (DESIGN.md §8): serve, token create, replay, simulate, watch,
+verify-audit, migrate. Each module here holds one group of commands and declares its own
+arguments; this one puts them together in the order `tcpr --help` lists them."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from service.cli import audit, prompts, recordings, server, tokens, watch
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tcpr", description="T-CPR call-taker assist service")
+    commands = parser.add_subparsers(dest="command", required=True)
+    server.add_serve(commands)
+    tokens.add_commands(commands)
+    recordings.add_commands(commands)
+    watch.add_commands(commands)
+
+    from cad_adapters.cli import add_commands as add_adapter_commands
+
+    add_adapter_commands(commands)
+    audit.add_commands(commands)
+    prompts.add_commands(commands)
+    server.add_migrate(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    args = build_parser().parse_args(argv)
+    return int(args.run(args))
