@@ -18,13 +18,16 @@ from service import __version__, logs
 from service.api import (
     access_log,
     audits,
+    board,
     docs,
     eido,
     ems,
+    events,
     feeds,
+    health,
     protocols,
+    rejects,
     reports,
-    routes,
     session,
     tokens,
     ws,
@@ -143,7 +146,10 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
         redoc_url=None,
     )
     app.state.ready = False
-    app.include_router(routes.router)
+    app.include_router(health.router)
+    app.include_router(events.router)
+    app.include_router(rejects.router)
+    app.include_router(board.router)
     app.include_router(audits.router)
     app.include_router(reports.router)
     app.include_router(ems.router)

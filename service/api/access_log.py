@@ -10,8 +10,8 @@ from fastapi import APIRouter, HTTPException, Query
 
 from service.api import policy
 from service.api.deps import PrincipalDep, ServicesDep, require
+from service.api.periods import period_bound
 from service.api.refusals import AUTHENTICATED
-from service.api.routes import period_bound
 from service.store.access import AccessLog, AccessQuery
 
 router = APIRouter(responses=AUTHENTICATED)

@@ -5,7 +5,7 @@
   chunks), one flat row or one full draft per call; `call_id=` narrows either to one call.
 - `GET /api/v1/qi/reasons`: the coded reason lists and the profile's thresholds, for the form.
 - `GET /api/v1/qi/me`: the token's own role, name and agencies (the pages' agency picker).
-The single audit stays at `GET /api/v1/calls/{agency}/{call_id}/audit` (routes.py, contract).
+- `GET /api/v1/calls/{agency}/{call_id}/audit`: one call's audit draft (the §8 contract).
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from fastapi.responses import Response, StreamingResponse
 from service.api import policy
 from service.api.access import ReadsDep
 from service.api.deps import PrincipalDep, Services, ServicesDep, require
-from service.api.refusals import AUTHENTICATED, document
-from service.api.routes import period_bound
+from service.api.periods import period_bound
+from service.api.refusals import AUTHENTICATED, document, refusals
 from service.qi import audit_csv
 from service.qi.audit import DELAY_REASONS, NONRECOGNITION_REASONS, draft
 from service.qi.review import FREE_TEXT_MAX, FREE_TEXT_PREFIX
@@ -107,6 +107,19 @@ def sample_of(fraction: str | None, seed: str | None) -> Sample | None:
 
 
 FilterDep = Annotated[AuditFilter, Depends(audit_filter)]
+
+
+@router.get("/api/v1/calls/{agency}/{call_id}/audit", responses=refusals(404))
+async def get_audit(
+    agency: str, call_id: str, principal: PrincipalDep, services: ServicesDep, reads: ReadsDep
+) -> dict[str, Any]:
+    require(principal, policy.READ_AUDITS, agency)
+    await reads.record(agency, "audit.read", call_id)
+    events = await services.store.call_events(agency, call_id)
+    if not events:
+        raise HTTPException(404, f"no call {call_id} in agency {agency}")
+    config = services.settings.agency_config(agency)
+    return draft(fold(agency, call_id, events, config), config.profile)
 
 
 def _echo(f: AuditFilter) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from service import ingest
 from service.api import policy
 from service.api.deps import ServicesDep
 from service.api.refusals import AUTHENTICATED, refusals
-from service.api.routes import Upload
+from service.api.uploads import Upload
 from service.api.wire import CanonicalEvent
 from service.ingest import Refused
 from service.store.events import Appended

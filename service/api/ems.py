@@ -15,8 +15,9 @@ from service import __version__
 from service.api import policy
 from service.api.access import ReadsDep
 from service.api.deps import PrincipalDep, ServicesDep, require
+from service.api.periods import period_bound
 from service.api.refusals import AUTHENTICATED, document, refusals
-from service.api.routes import Upload, period_bound
+from service.api.uploads import Upload
 from service.api.wire import Id
 from service.ingest import Refused
 from service.qi import nemsis

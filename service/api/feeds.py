@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from service.api import policy
 from service.api.deps import PrincipalDep, ServicesDep, require
 from service.api.refusals import AUTHENTICATED, refusals
-from service.api.routes import Upload
+from service.api.uploads import Upload
 from service.ingest import Refused
 from service.triage.events import iso
 

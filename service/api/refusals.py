@@ -2,7 +2,7 @@
 `detail` says why, and names the field at fault where one is (DESIGN.md §8).
 
 Three shapes reach clients, all described by `Refusal`: a refusal kept with its body
-(`{"detail": "...", "field": "..."}`, service/api/routes.py `refuse`), a route's own
+(`{"detail": "...", "field": "..."}`, service/api/uploads.py `refuse`), a route's own
 `HTTPException` (`{"detail": "..."}` or `{"detail": {"field": ..., "detail": ...}}`) and
 FastAPI's check of declared parameters (`{"detail": [{"loc": [...], "msg": ..., "type": ...}]}`).
 Routes list the codes they can answer with `refusals(...)`, so the schema the fuzzing

@@ -21,8 +21,8 @@ from fastapi.responses import Response
 from service.api import policy
 from service.api.access import ReadsDep
 from service.api.deps import PrincipalDep, Services, ServicesDep, require
+from service.api.periods import period_bound
 from service.api.refusals import AUTHENTICATED, document
-from service.api.routes import period_bound
 from service.api.wire import parse_rfc3339
 from service.qi.cares import COLUMNS as CARES_COLUMNS
 from service.qi.cares import cares_row, exported

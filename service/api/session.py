@@ -19,7 +19,7 @@ from service.api.deps import (
     bearer,
 )
 from service.api.refusals import AUTHENTICATED, refusals
-from service.api.routes import read_body
+from service.api.uploads import read_body
 from service.identity import InvalidCredential
 from service.ingest import Refused
 from service.store.tokens import Principal

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from service.api.routes import period_bound
+from service.api.periods import period_bound
 from service.api.wire import CanonicalEvent
 from service.ingest import Refused, parse_events
 from service.qi.nemsis import NemsisError
