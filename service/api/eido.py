@@ -16,7 +16,7 @@ from service.api.deps import ServicesDep
 from service.api.refusals import AUTHENTICATED, refusals
 from service.api.uploads import Upload
 from service.api.wire import CanonicalEvent
-from service.ingest import Refused
+from service.refused import Invalid, Refused
 from service.store.events import Appended
 
 router = APIRouter(responses=AUTHENTICATED)
@@ -62,7 +62,7 @@ async def post_eido(
             call_id = eido.call_id(document)
             records = eido.events_of(document, target)
         except ParseError as exc:
-            raise Refused(422, str(exc), exc.field or "body", target) from None
+            raise Invalid(str(exc), exc.field or "body", target) from None
         events = [CanonicalEvent.model_validate(r).to_event() for r in records]
         assert upload.principal is not None
         ingest.authorize(upload.principal, events)

@@ -9,7 +9,7 @@ from service import ingest
 from service.api.deps import ServicesDep
 from service.api.refusals import AUTHENTICATED, refusals
 from service.api.uploads import authenticated, read_body, refuse
-from service.ingest import Refused
+from service.refused import Refused
 from service.store.tokens import Principal
 
 router = APIRouter()

@@ -18,7 +18,7 @@ from service.api import policy
 from service.api.deps import PrincipalDep, ServicesDep, require
 from service.api.refusals import AUTHENTICATED, refusals
 from service.api.uploads import Upload
-from service.ingest import Refused
+from service.refused import Invalid, Refused
 from service.triage.events import iso
 
 router = APIRouter(responses=AUTHENTICATED)
@@ -40,8 +40,7 @@ async def heartbeat(
             request, services, agency, policy.POST_HEARTBEAT, "heartbeats"
         )
         if not FEED_NAME.match(feed):
-            raise Refused(
-                422,
+            raise Invalid(
                 f"feed: {feed[:80]!r} is not 1 to 64 letters, digits or . _ : -",
                 "feed",
                 target,

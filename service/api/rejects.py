@@ -14,7 +14,7 @@ from service.api.deps import PrincipalDep, ServicesDep, require
 from service.api.refusals import AUTHENTICATED, refusals
 from service.api.uploads import Upload
 from service.api.wire import first_error
-from service.ingest import Refused
+from service.refused import Invalid, Refused
 from service.store.rejects import MAX_KEPT_BODY
 
 router = APIRouter()
@@ -60,7 +60,7 @@ async def post_adapter_reject(
             filed = AdapterReject.model_validate_json(upload.body)
         except ValidationError as exc:
             field, message = first_error(exc, None)
-            raise Refused(422, message, field, target) from None
+            raise Invalid(message, field, target) from None
     except Refused as refusal:
         return await upload.refused(services, request, refusal)
     await services.rejects.keep(

@@ -18,10 +18,10 @@ from service.api.deps import (
     Unauthorized,
     bearer,
 )
-from service.api.refusals import AUTHENTICATED, refusals
+from service.api.refusals import AUTHENTICATED, refusals, status_of
 from service.api.uploads import read_body
 from service.identity import InvalidCredential
-from service.ingest import Refused
+from service.refused import Refused
 from service.store.tokens import Principal
 
 router = APIRouter(responses=AUTHENTICATED | refusals(413))
@@ -94,7 +94,7 @@ async def _login_token(request: Request, services: Services) -> str | None:
     try:
         body = await read_body(request, MAX_LOGIN_BODY)
     except Refused as refusal:
-        raise HTTPException(refusal.status, refusal.reason) from None
+        raise HTTPException(status_of(refusal), refusal.reason) from None
     if not body.strip():
         return None
     try:

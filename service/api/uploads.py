@@ -12,36 +12,45 @@ from fastapi.responses import JSONResponse
 
 from service import ingest
 from service.api.deps import Services, current_principal
-from service.ingest import Refused
+from service.api.refusals import refusal_response, status_of
+from service.refused import (
+    Invalid,
+    NotAllowed,
+    Refused,
+    TooLarge,
+    Unauthenticated,
+    UnreadableType,
+)
 from service.store.tokens import Principal
 
 
 async def read_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise Refused(413, f"body of {declared} bytes is over the {limit}-byte limit", "body")
+        raise TooLarge(f"body of {declared} bytes is over the {limit}-byte limit", "body")
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise Refused(413, f"body is over the {limit}-byte limit", "body")
+            raise TooLarge(f"body is over the {limit}-byte limit", "body")
         chunks.append(chunk)
     return b"".join(chunks)
 
 
 async def authenticated(request: Request, services: Services) -> Principal:
     """The caller, for routes that keep their refusals with the body (a missing or bad
-    credential, or a cross-site cookie write, is a `Refused` 401 or 403, kept like any other).
+    credential, or a cross-site cookie write, is refused and kept like any other refusal).
     Over a rate limit it is a plain 429, not kept: the sender retries, and a storm must not
     write a row per request."""
     try:
         return await current_principal(request, services)
     except HTTPException as exc:
-        if exc.status_code == 429:
-            raise
-        field = "Origin" if exc.status_code == 403 else "Authorization"
-        raise Refused(exc.status_code, str(exc.detail), field) from None
+        if exc.status_code == 403:
+            raise NotAllowed(str(exc.detail), "Origin") from None
+        if exc.status_code == 401:
+            raise Unauthenticated(str(exc.detail), "Authorization") from None
+        raise
 
 
 def target_agency(principal: Principal, agency: str | None) -> str:
@@ -50,7 +59,7 @@ def target_agency(principal: Principal, agency: str | None) -> str:
         return agency
     if len(principal.agencies) == 1:
         return next(iter(principal.agencies))
-    raise Refused(422, "agency: the token has several agencies; name one with ?agency=", "agency")
+    raise Invalid("agency: the token has several agencies; name one with ?agency=", "agency")
 
 
 @dataclass
@@ -77,13 +86,13 @@ class Upload:
         self.principal = principal = await authenticated(request, services)
         target = target_agency(principal, agency)
         if principal.role not in roles:
-            raise Refused(403, f"role {principal.role} may not post {what}", "role")
+            raise NotAllowed(f"role {principal.role} may not post {what}", "role")
         if not principal.may_act_for(target):
-            raise Refused(403, f"token is not valid for agency {target}", "agency", target)
+            raise NotAllowed(f"token is not valid for agency {target}", "agency", target)
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if media is not None and not media[0](content_type):
             reason = f"Content-Type {content_type or 'missing'}: send {media[1]}"
-            raise Refused(415, reason, "Content-Type", target)
+            raise UnreadableType(reason, "Content-Type", target)
         return target
 
     async def refused(self, services: Services, request: Request, refusal: Refused) -> JSONResponse:
@@ -106,7 +115,8 @@ async def refuse(
     body: bytes,
     principal: Principal | None,
 ) -> JSONResponse:
-    if principal is None and refusal.status == 413:
+    """Keep the refusal in the reject store with the body, and answer with it."""
+    if principal is None and isinstance(refusal, TooLarge):
         principal = await _sender(request, services)
     agency = refusal.agency
     if principal is not None and (agency is None or not principal.may_act_for(agency)):
@@ -114,7 +124,7 @@ async def refuse(
     elif principal is None and agency is None:
         agency = ingest.claimed_agency(body)
     await services.rejects.keep(
-        refusal.status,
+        status_of(refusal),
         refusal.reason,
         refusal.field,
         body,
@@ -122,9 +132,4 @@ async def refuse(
         endpoint=request.url.path,
         principal=principal.label if principal else None,
     )
-    headers = {"WWW-Authenticate": "Bearer"} if refusal.status == 401 else None
-    return JSONResponse(
-        {"detail": refusal.reason, "field": refusal.field},
-        status_code=refusal.status,
-        headers=headers,
-    )
+    return refusal_response(refusal)
