@@ -23,8 +23,9 @@ from service.api.access import ReadsDep
 from service.api.deps import PrincipalDep, Services, ServicesDep, require
 from service.api.periods import period_bound
 from service.api.refusals import AUTHENTICATED, document, refusals
+from service.calls import audit_drafts, call_audit
 from service.qi import audit_csv
-from service.qi.audit import DELAY_REASONS, NONRECOGNITION_REASONS, draft
+from service.qi.audit import DELAY_REASONS, NONRECOGNITION_REASONS
 from service.qi.review import FREE_TEXT_MAX, FREE_TEXT_PREFIX
 from service.qi.sampling import SEED_MAX, Sample
 from service.store.audit_list import (
@@ -35,7 +36,6 @@ from service.store.audit_list import (
     matching_calls,
     with_sample,
 )
-from service.triage.state import fold
 
 router = APIRouter(responses=AUTHENTICATED)
 Agency = Annotated[str, Query(min_length=1, max_length=32)]
@@ -115,11 +115,10 @@ async def get_audit(
 ) -> dict[str, Any]:
     require(principal, policy.READ_AUDITS, agency)
     await reads.record(agency, "audit.read", call_id)
-    events = await services.store.call_events(agency, call_id)
-    if not events:
+    audit = await call_audit(services.store, services.settings, agency, call_id)
+    if audit is None:
         raise HTTPException(404, f"no call {call_id} in agency {agency}")
-    config = services.settings.agency_config(agency)
-    return draft(fold(agency, call_id, events, config), config.profile)
+    return audit
 
 
 def _echo(f: AuditFilter) -> dict[str, Any]:
@@ -180,10 +179,10 @@ async def list_audits(
 
 async def _drafts(services: Services, f: AuditFilter) -> AsyncIterator[dict[str, Any]]:
     """Every matching call's draft; `f` with its sample already drawn (`with_sample`)."""
-    config = services.settings.agency_config(f.agency)
-    async for chunk in matching_calls(services.sessions, f, config.profile):
-        for call_id, events in chunk:
-            yield draft(fold(f.agency, call_id, events, config), config.profile)
+    profile = services.settings.agency_config(f.agency).profile
+    async for chunk in matching_calls(services.sessions, f, profile):
+        for audit in audit_drafts(services.settings, f.agency, chunk):
+            yield audit
 
 
 def _filename(f: AuditFilter, ext: str) -> str:

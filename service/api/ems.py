@@ -19,12 +19,12 @@ from service.api.periods import period_bound
 from service.api.refusals import AUTHENTICATED, document, refusal_response, refusals
 from service.api.uploads import Upload
 from service.api.wire import Id
+from service.calls import call_states
 from service.qi import nemsis
 from service.qi.linkage_extract import ExtractAgency, build
 from service.refused import Invalid, Refused
 from service.store.ems import UNMATCHED, EmsReportStore, Recorded
 from service.store.tables import EmsReportRow
-from service.triage.state import fold
 
 router = APIRouter(responses=AUTHENTICATED)
 # Reading the reports is an audit read: supervisors, QI and admins (DESIGN.md §8).
@@ -195,8 +195,7 @@ async def get_linkage_extract(
                 "extract a shorter one",
             },
         )
-    config = services.settings.agency_config(agency)
-    states = [fold(agency, call_id, events, config) for call_id, events in calls]
+    states = list(call_states(services.settings, agency, calls))
     number = ems_agency or agency[:15]
     extract = build(ExtractAgency(agency, number, state, __version__), states)
     if extract.calls == 0:

@@ -24,6 +24,7 @@ from service.api.deps import PrincipalDep, Services, ServicesDep, require
 from service.api.periods import period_bound
 from service.api.refusals import AUTHENTICATED, document
 from service.api.wire import parse_rfc3339
+from service.calls import call_states
 from service.qi.cares import COLUMNS as CARES_COLUMNS
 from service.qi.cares import cares_row, exported
 from service.qi.measure_rows import (
@@ -41,7 +42,6 @@ from service.qi.trends import bounds, merge, month_buckets, trend
 from service.store.measures import Dimension, MeasureStore
 from service.store.tokens import Principal
 from service.triage.profiles import AHA_2020, BenchmarkProfile
-from service.triage.state import fold
 
 router = APIRouter(responses=AUTHENTICATED)
 MAX_AGENCIES = 200
@@ -388,6 +388,6 @@ async def export_cares(
         raise refused(
             "to", f"more than {MAX_CARES_CALLS} population calls; export a shorter period"
         )
-    states = [fold(a, call_id, events, config) for (a, call_id), events in calls.items()]
+    states = call_states(services.settings, agency, ((c, e) for (_, c), e in calls.items()))
     rows = [cares_row(state, config.profile, zone) for state in states if exported(state)]
     return csv_response(CARES_COLUMNS, rows, file_name("cares", [agency], start, end))
