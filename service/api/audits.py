@@ -21,8 +21,8 @@ from fastapi.responses import Response, StreamingResponse
 from service.api import policy
 from service.api.access import ReadsDep
 from service.api.deps import PrincipalDep, Services, ServicesDep, require
-from service.api.periods import period_bound
-from service.api.refusals import AUTHENTICATED, document, refusals
+from service.api.periods import ordered, period_bound
+from service.api.refusals import AUTHENTICATED, document, refusals, unprocessable
 from service.calls import audit_drafts, call_audit
 from service.qi import audit_csv
 from service.qi.audit import DELAY_REASONS, NONRECOGNITION_REASONS
@@ -42,10 +42,6 @@ Agency = Annotated[str, Query(min_length=1, max_length=32)]
 Flag = Annotated[str | None, Query()]
 TRUE = frozenset({"true", "1", "yes", "on"})
 FALSE = frozenset({"false", "0", "no", "off", ""})
-
-
-def unprocessable(field: str, detail: str) -> HTTPException:
-    return HTTPException(422, {"field": field, "detail": f"{field}: {detail}"})
 
 
 def flag(value: str | None, name: str) -> bool:
@@ -71,8 +67,7 @@ def audit_filter(
 ) -> AuditFilter:
     """The list's filters from the query string; every bad one is refused naming the field."""
     t1, t2 = period_bound(start, "from"), period_bound(end, "to")
-    if t1 is not None and t2 is not None and t2 <= t1:
-        raise unprocessable("to", "must be after from")
+    ordered(t1, t2)
     return AuditFilter(
         agency=agency,
         start=t1,

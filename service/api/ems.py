@@ -15,8 +15,14 @@ from service import __version__
 from service.api import policy
 from service.api.access import ReadsDep
 from service.api.deps import PrincipalDep, ServicesDep, require
-from service.api.periods import period_bound
-from service.api.refusals import AUTHENTICATED, document, refusal_response, refusals
+from service.api.periods import ordered, period_bound
+from service.api.refusals import (
+    AUTHENTICATED,
+    document,
+    refusal_response,
+    refusals,
+    unprocessable,
+)
 from service.api.uploads import Upload
 from service.api.wire import Id
 from service.calls import call_states
@@ -182,18 +188,12 @@ async def get_linkage_extract(
     require(principal, policy.READ_MEASURES, agency)
     await reads.record(agency, "ems.linkage_export")
     t1, t2 = period_bound(start, "from"), period_bound(end, "to")
-    if t1 is not None and t2 is not None and t2 <= t1:
-        raise HTTPException(422, {"field": "to", "detail": "to: must be after from"})
+    ordered(t1, t2)
     store = EmsReportStore(services.sessions, services.store)
     calls = await store.calls_in_period(agency, t1, t2, MAX_EXTRACT_CALLS + 1)
     if len(calls) > MAX_EXTRACT_CALLS:
-        raise HTTPException(
-            422,
-            {
-                "field": "to",
-                "detail": f"to: the period holds over {MAX_EXTRACT_CALLS} calls; "
-                "extract a shorter one",
-            },
+        raise unprocessable(
+            "to", f"the period holds over {MAX_EXTRACT_CALLS} calls; extract a shorter one"
         )
     states = list(call_states(services.settings, agency, calls))
     number = ems_agency or agency[:15]

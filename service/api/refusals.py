@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
+from fastapi import HTTPException
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
@@ -87,6 +88,11 @@ def refusal_response(refusal: Refused) -> JSONResponse:
         status_code=status,
         headers={"WWW-Authenticate": "Bearer"} if status == 401 else None,
     )
+
+
+def unprocessable(field: str, detail: str) -> HTTPException:
+    """A route's own 422 naming the field: `{"detail": {"field": ..., "detail": ...}}`."""
+    return HTTPException(422, {"field": field, "detail": f"{field}: {detail}"})
 
 
 def refusals(*codes: int) -> dict[int | str, dict[str, Any]]:
