@@ -28,7 +28,7 @@ from service.api import (
     protocols,
     rejects,
     reports,
-    session,
+    signin,
     tokens,
     ws,
 )
@@ -47,10 +47,10 @@ from service.protocols import Library
 from service.revocations import Revocations
 from service.scheduler import AlertScheduler
 from service.settings import Settings
+from service.store.browser_sessions import BrowserSessionStore
 from service.store.db import create_engine, is_sqlite, migrate, sessionmaker
 from service.store.events import EventStore
 from service.store.rejects import RejectStore
-from service.store.sessions import SessionStore
 from service.store.tokens import TokenStore
 
 log = logging.getLogger(__name__)
@@ -88,7 +88,7 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
         token_store = TokenStore(sessions)
         identities = Identities(
             token_store,
-            SessionStore(sessions, token_store, timedelta(hours=settings.session_hours)),
+            BrowserSessionStore(sessions, token_store, timedelta(hours=settings.session_hours)),
             oidc,
         )
         services = Services(
@@ -155,7 +155,7 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
     app.include_router(ems.router)
     app.include_router(eido.router)
     app.include_router(access_log.router)
-    app.include_router(session.router)
+    app.include_router(signin.router)
     app.include_router(tokens.router)
     app.include_router(ws.router)
     app.include_router(feeds.router)
