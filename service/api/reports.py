@@ -124,12 +124,10 @@ async def get_measures(
         body["funnel"] = funnels(by_agency.items())
     if format == "json":
         return body
-    scopes = [(agencies[0] if single else "all", total)]
+    parts = [(agencies[0] if single else "all", total)]
     if not single:
-        scopes += list(by_agency.items())
-    rows = [
-        row for scope, figures in scopes for row in measure_rows(scope, iso(t1), iso(t2), figures)
-    ]
+        parts += list(by_agency.items())
+    rows = [row for of, figures in parts for row in measure_rows(of, iso(t1), iso(t2), figures)]
     return csv_response(MEASURE_COLUMNS, rows, file_name("measures", scope))
 
 
