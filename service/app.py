@@ -19,14 +19,17 @@ from service import __version__, logs
 from service.api import (
     access_log,
     audits,
+    board,
     docs,
     eido,
     ems,
+    events,
     feeds,
+    health,
     protocols,
+    rejects,
     reports,
-    routes,
-    session,
+    signin,
     tokens,
     ws,
 )
@@ -44,10 +47,10 @@ from service.protocols import Library
 from service.revocations import Revocations
 from service.scheduler import AlertScheduler
 from service.settings import Settings
+from service.store.browser_sessions import BrowserSessionStore
 from service.store.db import create_engine, is_sqlite, migrate, sessionmaker
 from service.store.events import EventStore
 from service.store.rejects import RejectStore
-from service.store.sessions import SessionStore
 from service.store.tokens import TokenStore
 
 log = logging.getLogger(__name__)
@@ -85,7 +88,7 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
         token_store = TokenStore(sessions)
         identities = Identities(
             token_store,
-            SessionStore(sessions, token_store, timedelta(hours=settings.session_hours)),
+            BrowserSessionStore(sessions, token_store, timedelta(hours=settings.session_hours)),
             oidc,
         )
         services = Services(
@@ -143,13 +146,16 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
         redoc_url=None,
     )
     app.state.ready = False
-    app.include_router(routes.router)
+    app.include_router(health.router)
+    app.include_router(events.router)
+    app.include_router(rejects.router)
+    app.include_router(board.router)
     app.include_router(audits.router)
     app.include_router(reports.router)
     app.include_router(ems.router)
     app.include_router(eido.router)
     app.include_router(access_log.router)
-    app.include_router(session.router)
+    app.include_router(signin.router)
     app.include_router(tokens.router)
     app.include_router(ws.router)
     app.include_router(feeds.router)

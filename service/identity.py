@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from service.oidc import OidcError, OidcVerifier, looks_like_jwt
-from service.store.sessions import SessionStore
+from service.store.browser_sessions import BrowserSessionStore
 from service.store.tokens import PREFIX, Principal, TokenStore
 
 INVALID = "a valid bearer token is required"
@@ -20,10 +20,13 @@ class InvalidCredential(Exception):
 
 class Identities:
     def __init__(
-        self, tokens: TokenStore, sessions: SessionStore, oidc: OidcVerifier | None = None
+        self,
+        tokens: TokenStore,
+        browser_sessions: BrowserSessionStore,
+        oidc: OidcVerifier | None = None,
     ) -> None:
         self.tokens = tokens
-        self.sessions = sessions
+        self.browser_sessions = browser_sessions
         self.oidc = oidc
 
     async def from_token(self, token: str, *, fresh: bool = False) -> Principal:
@@ -44,13 +47,13 @@ class Identities:
     async def revoke_token(self, token_id: int) -> None:
         """Revoke a token and end every session opened from it."""
         await self.tokens.revoke(token_id)
-        await self.sessions.close_for_token(token_id)
+        await self.browser_sessions.close_for_token(token_id)
 
     async def still_valid(self, principal: Principal) -> str | None:
         """Why a principal authenticated earlier no longer is (None: it still is), read from
         the store, not the cache: for the periodic check of open websockets."""
         if principal.session_id is not None:
-            live = await self.sessions.is_live(principal.session_id, fresh=True)
+            live = await self.browser_sessions.is_live(principal.session_id, fresh=True)
             return None if live else "session ended"
         if principal.token_id is not None:
             live = await self.tokens.is_live(principal.token_id, fresh=True)

@@ -1,14 +1,13 @@
 """Ingest: raw body in, stored events or a precise refusal out.
 
-Order of checks: who is asking (401), is it well-formed (422, naming the field), may they post
-it (403), does it collide with what is stored (409). A batch is all-or-nothing. Every refusal is
-kept in the reject store with the raw body, by the route that calls this.
+Order of checks: who is asking, is it well-formed (`Invalid`, naming the field), may they post
+it (`NotAllowed`), does it collide with what is stored (`Conflicting`). A batch is all-or-nothing.
+Every refusal is kept in the reject store with the raw body, by the route that calls this.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
@@ -16,16 +15,9 @@ from pydantic import ValidationError
 from contract.event import Event
 from contract.policy import may_post
 from contract.wire import CanonicalEvent, first_error
+from service.refused import Conflicting, Invalid, NotAllowed
 from service.store.events import Appended, EventConflict, EventStore
 from service.store.tokens import Principal
-
-
-@dataclass
-class Refused(Exception):
-    status: int
-    reason: str
-    field: str | None = None
-    agency: str | None = None
 
 
 def parse_events(body: bytes, max_batch: int) -> tuple[list[Event], bool]:
@@ -33,39 +25,39 @@ def parse_events(body: bytes, max_batch: int) -> tuple[list[Event], bool]:
     try:
         payload = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise Refused(422, f"body is not valid JSON: {exc}", "body") from None
+        raise Invalid(f"body is not valid JSON: {exc}", "body") from None
     except RecursionError:
-        raise Refused(422, "body is not valid JSON: nested too deeply", "body") from None
+        raise Invalid("body is not valid JSON: nested too deeply", "body") from None
     single = isinstance(payload, dict)
     if single:
         items = [payload]
     elif isinstance(payload, list):
         items = payload
         if not items:
-            raise Refused(422, "body is an empty array: send at least one event", "body")
+            raise Invalid("body is an empty array: send at least one event", "body")
         if len(items) > max_batch:
-            raise Refused(422, f"batch of {len(items)} events; at most {max_batch}", "body")
+            raise Invalid(f"batch of {len(items)} events; at most {max_batch}", "body")
     else:
-        raise Refused(422, "body must be one event object or an array of events", "body")
+        raise Invalid("body must be one event object or an array of events", "body")
     events: list[Event] = []
     for i, item in enumerate(items):
         index = None if single else i
         if not isinstance(item, dict):
-            raise Refused(422, f"event {i} is not a JSON object", f"[{i}]")
+            raise Invalid(f"event {i} is not a JSON object", f"[{i}]")
         try:
             events.append(CanonicalEvent.model_validate(item).to_event())
         except ValidationError as exc:
             field, message = first_error(exc, index)
-            raise Refused(422, message, field, _claimed_agency(item)) from None
+            raise Invalid(message, field, _claimed_agency(item)) from None
     return events, single
 
 
 def authorize(principal: Principal, events: list[Event]) -> None:
     for i, e in enumerate(events):
         if not principal.may_act_for(e.agency):
-            raise Refused(403, f"event {i}: token is not valid for agency {e.agency}", "agency")
+            raise NotAllowed(f"event {i}: token is not valid for agency {e.agency}", "agency")
         if not may_post(principal.role, e.kind):
-            raise Refused(403, f"event {i}: role {principal.role} may not post {e.kind}", "kind")
+            raise NotAllowed(f"event {i}: role {principal.role} may not post {e.kind}", "kind")
 
 
 async def store(store: EventStore, events: list[Event], single: bool) -> dict[str, Any]:
@@ -73,7 +65,7 @@ async def store(store: EventStore, events: list[Event], single: bool) -> dict[st
         appended = await store.append(events)
     except EventConflict as exc:
         where = "" if single else f"event {exc.index}: "
-        raise Refused(409, f"{where}{exc}", "event_id", events[exc.index].agency) from None
+        raise Conflicting(f"{where}{exc}", "event_id", events[exc.index].agency) from None
     return acknowledgement(appended, single)
 
 

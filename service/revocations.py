@@ -74,10 +74,10 @@ class Revocations:
     def apply(self, *, token_id: int | None = None, session_id: int | None = None) -> None:
         if token_id is not None:
             self._identities.tokens.forget(token_id)
-            self._identities.sessions.forget(token_id=token_id)
+            self._identities.browser_sessions.forget(token_id=token_id)
             self._end(lambda p: p.token_id == token_id, "token revoked")
         if session_id is not None:
-            self._identities.sessions.forget(session_id=session_id)
+            self._identities.browser_sessions.forget(session_id=session_id)
             self._end(lambda p: p.session_id == session_id, "session ended")
 
     def _end(self, matches: Callable[[Principal], bool], reason: str) -> None:

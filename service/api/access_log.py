@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 
 from contract import policy
 from service.api.deps import PrincipalDep, ServicesDep, require
-from service.api.refusals import AUTHENTICATED
-from service.api.routes import period_bound
+from service.api.periods import period_bound
+from service.api.refusals import AUTHENTICATED, unprocessable
 from service.store.access import AccessLog, AccessQuery
 
 router = APIRouter(responses=AUTHENTICATED)
@@ -32,7 +32,7 @@ async def get_access_log(
     """The agency's access log, newest first; `next_cursor` (when more) fetches the next page."""
     require(principal, policy.READ_ACCESS_LOG, agency)
     if cursor is not None and not cursor.isdigit():
-        raise HTTPException(422, {"field": "cursor", "detail": "cursor: not a cursor we issued"})
+        raise unprocessable("cursor", "not a cursor we issued")
     query = AccessQuery(
         agency=agency,
         call_id=call_id,

@@ -5,7 +5,7 @@
   chunks), one flat row or one full draft per call; `call_id=` narrows either to one call.
 - `GET /api/v1/qi/reasons`: the coded reason lists and the profile's thresholds, for the form.
 - `GET /api/v1/qi/me`: the token's own role, name and agencies (the pages' agency picker).
-The single audit stays at `GET /api/v1/calls/{agency}/{call_id}/audit` (routes.py, contract).
+- `GET /api/v1/calls/{agency}/{call_id}/audit`: one call's audit draft (the §8 contract).
 """
 
 from __future__ import annotations
@@ -22,10 +22,11 @@ from contract import policy
 from contract.reasons import FREE_TEXT_MAX, FREE_TEXT_PREFIX
 from service.api.access import ReadsDep
 from service.api.deps import PrincipalDep, Services, ServicesDep, require
-from service.api.refusals import AUTHENTICATED, document
-from service.api.routes import period_bound
+from service.api.periods import ordered, period_bound
+from service.api.refusals import AUTHENTICATED, document, refusals, unprocessable
+from service.calls import audit_drafts, call_audit
 from service.qi import audit_csv
-from service.qi.audit import DELAY_REASONS, NONRECOGNITION_REASONS, draft
+from service.qi.audit import DELAY_REASONS, NONRECOGNITION_REASONS
 from service.qi.sampling import SEED_MAX, Sample
 from service.store.audit_list import (
     MAX_LIMIT,
@@ -35,17 +36,12 @@ from service.store.audit_list import (
     matching_calls,
     with_sample,
 )
-from service.triage.state import fold
 
 router = APIRouter(responses=AUTHENTICATED)
 Agency = Annotated[str, Query(min_length=1, max_length=32)]
 Flag = Annotated[str | None, Query()]
 TRUE = frozenset({"true", "1", "yes", "on"})
 FALSE = frozenset({"false", "0", "no", "off", ""})
-
-
-def unprocessable(field: str, detail: str) -> HTTPException:
-    return HTTPException(422, {"field": field, "detail": f"{field}: {detail}"})
 
 
 def flag(value: str | None, name: str) -> bool:
@@ -71,8 +67,7 @@ def audit_filter(
 ) -> AuditFilter:
     """The list's filters from the query string; every bad one is refused naming the field."""
     t1, t2 = period_bound(start, "from"), period_bound(end, "to")
-    if t1 is not None and t2 is not None and t2 <= t1:
-        raise unprocessable("to", "must be after from")
+    ordered(t1, t2)
     return AuditFilter(
         agency=agency,
         start=t1,
@@ -107,6 +102,18 @@ def sample_of(fraction: str | None, seed: str | None) -> Sample | None:
 
 
 FilterDep = Annotated[AuditFilter, Depends(audit_filter)]
+
+
+@router.get("/api/v1/calls/{agency}/{call_id}/audit", responses=refusals(404))
+async def get_audit(
+    agency: str, call_id: str, principal: PrincipalDep, services: ServicesDep, reads: ReadsDep
+) -> dict[str, Any]:
+    require(principal, policy.READ_AUDITS, agency)
+    await reads.record(agency, "audit.read", call_id)
+    audit = await call_audit(services.store, services.settings, agency, call_id)
+    if audit is None:
+        raise HTTPException(404, f"no call {call_id} in agency {agency}")
+    return audit
 
 
 def _echo(f: AuditFilter) -> dict[str, Any]:
@@ -167,10 +174,10 @@ async def list_audits(
 
 async def _drafts(services: Services, f: AuditFilter) -> AsyncIterator[dict[str, Any]]:
     """Every matching call's draft; `f` with its sample already drawn (`with_sample`)."""
-    config = services.settings.agency_config(f.agency)
-    async for chunk in matching_calls(services.sessions, f, config.profile):
-        for call_id, events in chunk:
-            yield draft(fold(f.agency, call_id, events, config), config.profile)
+    profile = services.settings.agency_config(f.agency).profile
+    async for chunk in matching_calls(services.sessions, f, profile):
+        for audit in audit_drafts(services.settings, f.agency, chunk):
+            yield audit
 
 
 def _filename(f: AuditFilter, ext: str) -> str:

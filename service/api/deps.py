@@ -98,7 +98,7 @@ async def identify(request: Request, services: Services) -> Principal:
     secret = request.cookies.get(SESSION_COOKIE)
     if secret is None:
         raise Unauthorized()
-    principal = await services.identities.sessions.authenticate(secret)
+    principal = await services.identities.browser_sessions.authenticate(secret)
     if principal is None:
         raise Unauthorized("the session has ended: sign in again")
     if request.method in UNSAFE_METHODS:

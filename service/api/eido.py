@@ -15,8 +15,8 @@ from contract.wire import CanonicalEvent
 from service import ingest
 from service.api.deps import ServicesDep
 from service.api.refusals import AUTHENTICATED, refusals
-from service.api.routes import Upload
-from service.ingest import Refused
+from service.api.uploads import Upload
+from service.refused import Invalid, Refused
 from service.store.events import Appended
 
 router = APIRouter(responses=AUTHENTICATED)
@@ -62,7 +62,7 @@ async def post_eido(
             call_id = eido.call_id(document)
             records = eido.events_of(document, target)
         except ParseError as exc:
-            raise Refused(422, str(exc), exc.field or "body", target) from None
+            raise Invalid(str(exc), exc.field or "body", target) from None
         events = [CanonicalEvent.model_validate(r).to_event() for r in records]
         assert upload.principal is not None
         ingest.authorize(upload.principal, events)

@@ -16,13 +16,21 @@ from contract.fields import Id
 from service import __version__
 from service.api.access import ReadsDep
 from service.api.deps import PrincipalDep, ServicesDep, require
-from service.api.refusals import AUTHENTICATED, document, refusals
-from service.api.routes import Upload, period_bound
-from service.ingest import Refused
+from service.api.periods import ordered, period_bound
+from service.api.refusals import (
+    AUTHENTICATED,
+    document,
+    refusal_response,
+    refusals,
+    unprocessable,
+)
+from service.api.uploads import Upload
+from service.calls import call_states
 from service.qi import nemsis
 from service.qi.linkage_extract import ExtractAgency, build
-from service.store.ems import EmsReportStore, LinkRefused, report_json
-from service.triage.state import fold
+from service.refused import Invalid, Refused
+from service.store.ems import UNMATCHED, EmsReportStore, Recorded
+from service.store.tables import EmsReportRow
 
 router = APIRouter(responses=AUTHENTICATED)
 # Reading the reports is an audit read: supervisors, QI and admins (DESIGN.md §8).
@@ -62,10 +70,10 @@ async def post_nemsis(
         try:
             reports = nemsis.parse(upload.body, max_bytes=services.settings.max_body_bytes)
         except nemsis.NemsisError as exc:
-            raise Refused(422, str(exc), exc.element or "body", target) from None
+            raise Invalid(str(exc), exc.element or "body", target) from None
         store = EmsReportStore(services.sessions, services.store)
         results = [await store.record(target, report) for report in reports]
-        return JSONResponse({"agency": target, "reports": [r.as_json() for r in results]})
+        return JSONResponse({"agency": target, "reports": [recorded_json(r) for r in results]})
     except Refused as refusal:
         return await upload.refused(services, request, refusal)
 
@@ -108,7 +116,7 @@ async def post_rematch(
     """Match the agency's waiting reports again (e.g. after a CAD backfill)."""
     require(principal, policy.POST_NEMSIS, agency)
     store = EmsReportStore(services.sessions, services.store)
-    return {"agency": agency, "reports": [r.as_json() for r in await store.rematch(agency)]}
+    return {"agency": agency, "reports": [recorded_json(r) for r in await store.rematch(agency)]}
 
 
 async def _report_for(
@@ -149,11 +157,11 @@ async def post_link(
     store, _ = await _report_for(principal, services, report_id, policy.LINK_EMS)
     try:
         recorded = await store.link(report_id, body.call_id, principal.label)
-    except LinkRefused as exc:
-        return JSONResponse({"detail": exc.reason, "field": exc.field}, status_code=exc.status)
+    except Refused as refusal:
+        return refusal_response(refusal)
     row = await store.get(report_id)
     assert row is not None
-    return JSONResponse({**recorded.as_json(), "linked_by": row.linked_by})
+    return JSONResponse({**recorded_json(recorded), "linked_by": row.linked_by})
 
 
 @router.get(
@@ -180,21 +188,14 @@ async def get_linkage_extract(
     require(principal, policy.READ_MEASURES, agency)
     await reads.record(agency, "ems.linkage_export")
     t1, t2 = period_bound(start, "from"), period_bound(end, "to")
-    if t1 is not None and t2 is not None and t2 <= t1:
-        raise HTTPException(422, {"field": "to", "detail": "to: must be after from"})
+    ordered(t1, t2)
     store = EmsReportStore(services.sessions, services.store)
     calls = await store.calls_in_period(agency, t1, t2, MAX_EXTRACT_CALLS + 1)
     if len(calls) > MAX_EXTRACT_CALLS:
-        raise HTTPException(
-            422,
-            {
-                "field": "to",
-                "detail": f"to: the period holds over {MAX_EXTRACT_CALLS} calls; "
-                "extract a shorter one",
-            },
+        raise unprocessable(
+            "to", f"the period holds over {MAX_EXTRACT_CALLS} calls; extract a shorter one"
         )
-    config = services.settings.agency_config(agency)
-    states = [fold(agency, call_id, events, config) for call_id, events in calls]
+    states = list(call_states(services.settings, agency, calls))
     number = ems_agency or agency[:15]
     extract = build(ExtractAgency(agency, number, state, __version__), states)
     if extract.calls == 0:
@@ -212,6 +213,39 @@ async def get_linkage_extract(
             "X-Linkage-Left-Out": str(extract.left_out),
         },
     )
+
+
+def recorded_json(recorded: Recorded) -> dict[str, Any]:
+    return {
+        "id": recorded.id,
+        "pcr_key": recorded.pcr_key,
+        "match": recorded.call_id if recorded.call_id is not None else UNMATCHED,
+        "matched_by": recorded.matched_by,
+        "status": recorded.status,
+        "event_id": recorded.event_id,
+        "outcome": recorded.outcome,
+        "candidates": list(recorded.candidates),
+    }
+
+
+def report_json(row: EmsReportRow, *, document: bool = False) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": row.id,
+        "pcr_key": row.pcr_key,
+        "status": "matched" if row.call_id is not None else UNMATCHED,
+        "call_id": row.call_id,
+        "matched_by": row.match if row.call_id is not None else None,
+        "cad_record_id": row.cad_record_id,
+        "incident_number": row.incident_number,
+        "psap_call_at": row.psap_call_at.isoformat() if row.psap_call_at else None,
+        "received_at": row.received_at.isoformat(),
+        "linked_by": row.linked_by,
+        "linked_at": row.linked_at.isoformat() if row.linked_at else None,
+        "outcome": row.outcome,
+    }
+    if document:
+        body["document"] = row.document
+    return body
 
 
 def _stamp(t: datetime | None) -> str:

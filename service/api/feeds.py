@@ -18,8 +18,8 @@ from contract import policy
 from contract.event import iso
 from service.api.deps import PrincipalDep, ServicesDep, require
 from service.api.refusals import AUTHENTICATED, refusals
-from service.api.routes import Upload
-from service.ingest import Refused
+from service.api.uploads import Upload
+from service.refused import Invalid, Refused
 
 router = APIRouter(responses=AUTHENTICATED)
 FEED_NAME = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -40,8 +40,7 @@ async def heartbeat(
             request, services, agency, policy.POST_HEARTBEAT, "heartbeats"
         )
         if not FEED_NAME.match(feed):
-            raise Refused(
-                422,
+            raise Invalid(
                 f"feed: {feed[:80]!r} is not 1 to 64 letters, digits or . _ : -",
                 "feed",
                 target,

@@ -4,19 +4,23 @@
   languages the agency has a pack in, and the pack in force for the language (default English):
   its manifest (id, version, who signed it and when, in force from when, the director's decisions)
   and its texts. The panel stamps `tcpr.started` with the pack's `id@version` and language.
+- `GET /ui/prompts/{language}.json` (public): the shipped sample pack's texts of a language.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import JSONResponse
 
 from contract import policy
 from service.api.deps import PrincipalDep, ServicesDep, require
 from service.api.refusals import AUTHENTICATED, refusals
 
 router = APIRouter(responses=AUTHENTICATED)
+LANGUAGE = re.compile(r"^[a-z]{2}(-[A-Z]{2})?$")
 
 
 @router.get("/api/v1/protocols", responses=refusals(404))
@@ -38,3 +42,14 @@ async def protocol_in_force(
         "manifest": pack.manifest(),
         "texts": pack.texts,
     }
+
+
+@router.get("/ui/prompts/{language}.json", include_in_schema=False)
+async def get_prompts(language: str, services: ServicesDep) -> JSONResponse:
+    """The shipped sample pack's texts of a language (public, like the UI's code): a page that
+    is not signed in yet, or a training room, can show the script. Panels on a live floor load
+    their agency's signed pack in force from `GET /api/v1/protocols`."""
+    pack = services.protocols.in_force("", language) if LANGUAGE.match(language) else None
+    if pack is None:
+        raise HTTPException(404, f"no prompts for language {language}")
+    return JSONResponse(pack.texts)

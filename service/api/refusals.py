@@ -1,8 +1,9 @@
 """How the service refuses, as documented in its OpenAPI schema: every 4xx is JSON whose
 `detail` says why, and names the field at fault where one is (DESIGN.md §8).
 
-Three shapes reach clients, all described by `Refusal`: a refusal kept with its body
-(`{"detail": "...", "field": "..."}`, service/api/routes.py `refuse`), a route's own
+Three shapes reach clients, all described by `Refusal`: a refusal from below HTTP
+(service/refused.py, `{"detail": "...", "field": "..."}`, its status from `STATUS`; most are kept
+with their body, service/api/uploads.py `refuse`), a route's own
 `HTTPException` (`{"detail": "..."}` or `{"detail": {"field": ..., "detail": ...}}`) and
 FastAPI's check of declared parameters (`{"detail": [{"loc": [...], "msg": ..., "type": ...}]}`).
 Routes list the codes they can answer with `refusals(...)`, so the schema the fuzzing
@@ -11,9 +12,23 @@ Routes list the codes they can answer with `refusals(...)`, so the schema the fu
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Final
 
+from fastapi import HTTPException
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
+
+from service.refused import (
+    Conflicting,
+    Invalid,
+    NotAllowed,
+    NotFound,
+    Refused,
+    TooLarge,
+    Unauthenticated,
+    UnreadableType,
+)
 
 
 class FieldDetail(BaseModel):
@@ -49,6 +64,35 @@ WHY: Final = {
     429: "Over the token's rate limit, or too many failed sign-ins from the address: retry after "
     "`Retry-After` seconds",
 }
+
+# The one place a refusal from below HTTP gets its status code.
+STATUS: Final[Mapping[type[Refused], int]] = {
+    Unauthenticated: 401,
+    NotAllowed: 403,
+    NotFound: 404,
+    Conflicting: 409,
+    TooLarge: 413,
+    UnreadableType: 415,
+    Invalid: 422,
+}
+
+
+def status_of(refusal: Refused) -> int:
+    return STATUS[type(refusal)]
+
+
+def refusal_response(refusal: Refused) -> JSONResponse:
+    status = status_of(refusal)
+    return JSONResponse(
+        {"detail": refusal.reason, "field": refusal.field},
+        status_code=status,
+        headers={"WWW-Authenticate": "Bearer"} if status == 401 else None,
+    )
+
+
+def unprocessable(field: str, detail: str) -> HTTPException:
+    """A route's own 422 naming the field: `{"detail": {"field": ..., "detail": ...}}`."""
+    return HTTPException(422, {"field": field, "detail": f"{field}: {detail}"})
 
 
 def refusals(*codes: int) -> dict[int | str, dict[str, Any]]:

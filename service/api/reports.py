@@ -1,9 +1,9 @@
-"""QI measures: agency sets, trends, per-telecommunicator, recognition list, exports (issue 4).
+"""QI measures: agency sets, trends, per-telecommunicator, recognition list, exports.
 
-Periods are `from` <= T0 < `to`. On `/api/v1/measures` a bare date means midnight UTC (the
-DESIGN.md §8 contract); on every other report here it means midnight in the agency's own zone,
-the local calendar QI staff count in. A set of agencies (a state coordinator's view) repeats
-`agency`; each must be one of the token's agencies.
+Periods are `from` <= T0 < `to`. On `/api/v1/measures` and its breakdown a bare date means
+midnight UTC (the DESIGN.md §8 contract); on every other report here it means midnight in the
+agency's own zone, the local calendar QI staff count in. A set of agencies (a state coordinator's
+view) repeats `agency`; each must be one of the token's agencies (`ReportScopeDep`).
 """
 
 from __future__ import annotations
@@ -11,19 +11,18 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from contract import policy
-from contract.times import parse_rfc3339
 from service.api.access import ReadsDep
-from service.api.deps import PrincipalDep, Services, ServicesDep, require
-from service.api.refusals import AUTHENTICATED, document
-from service.api.routes import period_bound
+from service.api.deps import Services, ServicesDep
+from service.api.periods import ReportScope, ReportScopeDep, local_bound, ordered
+from service.api.refusals import AUTHENTICATED, document, unprocessable
+from service.calls import call_states
 from service.qi.cares import COLUMNS as CARES_COLUMNS
 from service.qi.cares import cares_row, exported
 from service.qi.measure_rows import (
@@ -39,73 +38,29 @@ from service.qi.performance import breakdown, outstanding, outstanding_bounds
 from service.qi.spc import funnels
 from service.qi.trends import bounds, merge, month_buckets, trend
 from service.store.measures import Dimension, MeasureStore
-from service.store.tokens import Principal
 from service.triage.profiles import AHA_2020, BenchmarkProfile
-from service.triage.state import fold
 
 router = APIRouter(responses=AUTHENTICATED)
-MAX_AGENCIES = 200
 MAX_MONTHS = 240
 # A CARES export reads every event of its calls: a state's year fits, an unbounded range may not.
 MAX_CARES_CALLS = 10_000
 TREND_YEARS = (2, 9998)
-AgencyQuery = Annotated[list[str], Query()]
-StartQuery = Annotated[str | None, Query(alias="from")]
-EndQuery = Annotated[str | None, Query(alias="to")]
-
-
-def refused(field: str, detail: str) -> HTTPException:
-    return HTTPException(422, {"field": field, "detail": f"{field}: {detail}"})
-
-
-def agencies_allowed(principal: Principal, agencies: Sequence[str]) -> list[str]:
-    """The named agencies, each once, in the order given; each one the token's (else 403)."""
-    if not agencies:
-        raise refused("agency", "at least one agency is required")
-    if len(agencies) > MAX_AGENCIES:
-        raise refused("agency", f"at most {MAX_AGENCIES} agencies")
-    for agency in agencies:
-        if not 1 <= len(agency) <= 32:
-            raise refused("agency", "each agency code is 1 to 32 characters")
-    unique = list(dict.fromkeys(agencies))
-    for agency in unique:
-        require(principal, policy.READ_MEASURES, agency)
-    return unique
-
-
-def local_bound(value: str | None, name: str, zone: str) -> datetime | None:
-    """An RFC 3339 datetime with offset, or a date meaning midnight in `zone`."""
-    if value is None or value == "":
-        return None
-    try:
-        if len(value) == 10:
-            local = datetime.combine(date.fromisoformat(value), time(0), ZoneInfo(zone))
-            local.astimezone(UTC)  # stored and compared in UTC
-            return local
-        return parse_rfc3339(value)
-    except ValueError as exc:
-        raise refused(name, str(exc)) from None
-    except OverflowError:
-        raise refused(name, f"{value!r} falls outside the years 1 to 9999 in UTC") from None
 
 
 def trend_year(t: datetime, name: str) -> None:
     """A trend's bounds leave room for the month before and after (its default start, the end
     of its last month) inside the years datetime can hold."""
     if not TREND_YEARS[0] <= t.year <= TREND_YEARS[1]:
-        raise refused(name, f"a trend lies within the years {TREND_YEARS[0]} to {TREND_YEARS[1]}")
-
-
-def ordered(start: datetime | None, end: datetime | None) -> None:
-    if start is not None and end is not None and end <= start:
-        raise refused("to", "must be after from")
+        raise unprocessable(
+            name, f"a trend lies within the years {TREND_YEARS[0]} to {TREND_YEARS[1]}"
+        )
 
 
 def iso(t: datetime | None) -> str | None:
     return t.isoformat() if t is not None else None
 
 
-def set_profile(services: Services, agencies: Sequence[str]) -> BenchmarkProfile:
+def profile_for(services: Services, agencies: Sequence[str]) -> BenchmarkProfile:
     """The profile a set is judged against: the one its agencies share, else the AHA one."""
     profiles = {services.settings.agency_config(a).profile for a in agencies}
     return profiles.pop() if len(profiles) == 1 else AHA_2020
@@ -123,8 +78,8 @@ def csv_response(columns: Sequence[str], rows: Iterable[Mapping[str, str]], name
     )
 
 
-def file_name(kind: str, agencies: Sequence[str], start: str | None, end: str | None) -> str:
-    parts = [kind, "-".join(agencies), (start or "")[:10], (end or "")[:10]]
+def file_name(kind: str, scope: ReportScope) -> str:
+    parts = [kind, "-".join(scope.agencies), (scope.start or "")[:10], (scope.end or "")[:10]]
     return "_".join(p for p in parts if p).replace(":", "") + ".csv"
 
 
@@ -134,18 +89,14 @@ def file_name(kind: str, agencies: Sequence[str], start: str | None, end: str | 
     responses=document("application/json", "text/csv"),
 )
 async def get_measures(
-    principal: PrincipalDep,
+    scope: ReportScopeDep,
     services: ServicesDep,
-    agency: AgencyQuery,
     reads: ReadsDep,
-    start: StartQuery = None,
-    end: EndQuery = None,
     format: Literal["json", "csv"] = "json",
 ) -> dict[str, Any] | Response:
     """The §5 measures of one agency or a set (then with each agency's own in `by_agency`)."""
-    agencies = agencies_allowed(principal, agency)
-    t1, t2 = period_bound(start, "from"), period_bound(end, "to")
-    ordered(t1, t2)
+    agencies = scope.agencies
+    t1, t2 = scope.utc_period()
     await reads.record(agencies, "measures.read" if format == "json" else "measures.export")
     found = await MeasureStore(services.sessions).by_agency(agencies, t1, t2)
     by_agency = {
@@ -157,7 +108,7 @@ async def get_measures(
         by_agency[agencies[0]]
         if single
         else measures_from_cohorts(
-            [c for a in agencies for c in found[a]], set_profile(services, agencies)
+            [c for a in agencies for c in found[a]], profile_for(services, agencies)
         )
     )
     body: dict[str, Any] = {
@@ -173,13 +124,11 @@ async def get_measures(
         body["funnel"] = funnels(by_agency.items())
     if format == "json":
         return body
-    scopes = [(agencies[0] if single else "all", total)]
+    parts = [(agencies[0] if single else "all", total)]
     if not single:
-        scopes += list(by_agency.items())
-    rows = [
-        row for scope, figures in scopes for row in measure_rows(scope, iso(t1), iso(t2), figures)
-    ]
-    return csv_response(MEASURE_COLUMNS, rows, file_name("measures", agencies, start, end))
+        parts += list(by_agency.items())
+    rows = [row for of, figures in parts for row in measure_rows(of, iso(t1), iso(t2), figures)]
+    return csv_response(MEASURE_COLUMNS, rows, file_name("measures", scope))
 
 
 @router.get(
@@ -188,25 +137,21 @@ async def get_measures(
     responses=document("application/json", "text/csv"),
 )
 async def get_breakdown(
-    principal: PrincipalDep,
+    scope: ReportScopeDep,
     services: ServicesDep,
-    agency: AgencyQuery,
     reads: ReadsDep,
     by: Dimension,
-    start: StartQuery = None,
-    end: EndQuery = None,
     format: Literal["json", "csv"] = "json",
 ) -> dict[str, Any] | Response:
     """The provisional and reviewed measures per group of one dimension (DESIGN.md §5: equity
     breakdowns); groups of 1 to 10 population calls are suppressed, in the CSV too."""
-    agencies = agencies_allowed(principal, agency)
-    t1, t2 = period_bound(start, "from"), period_bound(end, "to")
-    ordered(t1, t2)
+    agencies = scope.agencies
+    t1, t2 = scope.utc_period()
     await reads.record(agencies, "measures.read" if format == "json" else "measures.export")
     found = await MeasureStore(services.sessions).by_dimension(agencies, t1, t2, by)
     if by == "agency":  # every agency of the set, those without calls in the period too
         found = {a: found.get(a, []) for a in agencies}
-    groups = breakdown_groups(found, set_profile(services, agencies))
+    groups = breakdown_groups(found, profile_for(services, agencies))
     if format == "json":
         return {
             "agencies": agencies,
@@ -219,14 +164,13 @@ async def get_breakdown(
     return csv_response(
         BREAKDOWN_COLUMNS,
         breakdown_rows(by, iso(t1), iso(t2), groups),
-        file_name(f"measures-by-{by}", agencies, start, end),
+        file_name(f"measures-by-{by}", scope),
     )
 
 
-async def monthly(
-    services: Services, agencies: Sequence[str], start: str | None, end: str | None
-) -> tuple[dict[str, Any], dict[str, Any]]:
+async def monthly(services: Services, scope: ReportScope) -> tuple[dict[str, Any], dict[str, Any]]:
     """Months of each agency's zone over the period, added up across the set; and the total."""
+    agencies = scope.agencies
     zones: dict[str, list[str]] = {}
     for a in agencies:
         zones.setdefault(services.settings.agency_config(a).zone, []).append(a)
@@ -235,7 +179,7 @@ async def monthly(
     first_start: datetime | None = None
     last_end: datetime | None = None
     for zone, members in zones.items():
-        t1, t2 = local_bound(start, "from", zone), local_bound(end, "to", zone)
+        t1, t2 = local_bound(scope.start, "from", zone), local_bound(scope.end, "to", zone)
         for name, bound in (("from", t1), ("to", t2)):
             if bound is not None:
                 trend_year(bound.astimezone(ZoneInfo(zone)), name)
@@ -248,12 +192,12 @@ async def monthly(
         ordered(t1, t2)
         buckets = month_buckets(t1, t2, zone)
         if len(buckets) > MAX_MONTHS:
-            raise refused("from", f"a trend covers at most {MAX_MONTHS} months")
+            raise unprocessable("from", f"a trend covers at most {MAX_MONTHS} months")
         parts.append((buckets, await store.bucketed(members, bounds(buckets))))
         first_start = t1 if first_start is None else min(first_start, t1)
         last_end = t2 if last_end is None else max(last_end, t2)
     buckets, cohorts = merge(parts)
-    profile = set_profile(services, agencies)
+    profile = profile_for(services, agencies)
     single_zone = next(iter(zones)) if len(zones) == 1 else None
     body = {
         "agencies": list(agencies),
@@ -268,64 +212,39 @@ async def monthly(
 
 @router.get("/api/v1/measures/trend")
 async def get_trend(
-    principal: PrincipalDep,
-    services: ServicesDep,
-    reads: ReadsDep,
-    agency: AgencyQuery,
-    start: StartQuery = None,
-    end: EndQuery = None,
+    scope: ReportScopeDep, services: ServicesDep, reads: ReadsDep
 ) -> dict[str, Any]:
     """Monthly and yearly measures with the secular trend (default: the last 12 months)."""
-    agencies = agencies_allowed(principal, agency)
-    await reads.record(agencies, "measures.read")
-    body, _ = await monthly(services, agencies, start, end)
+    await reads.record(scope.agencies, "measures.read")
+    body, _ = await monthly(services, scope)
     # When each of the agencies' own protocol versions took effect: the charts mark the month,
     # so a director sees whether a change moved the interval to first compression.
-    body["protocol_changes"] = services.protocols.history(agencies)
+    body["protocol_changes"] = services.protocols.history(scope.agencies)
     return body
 
 
 @router.get("/api/v1/exports/measures.csv", response_class=Response, responses=document("text/csv"))
 async def export_measures(
-    principal: PrincipalDep,
-    services: ServicesDep,
-    reads: ReadsDep,
-    agency: AgencyQuery,
-    start: StartQuery = None,
-    end: EndQuery = None,
+    scope: ReportScopeDep, services: ServicesDep, reads: ReadsDep
 ) -> Response:
     """One row per month of the period, then the total."""
-    agencies = agencies_allowed(principal, agency)
-    await reads.record(agencies, "measures.export")
-    body, total = await monthly(services, agencies, start, end)
+    await reads.record(scope.agencies, "measures.export")
+    body, total = await monthly(services, scope)
     rows = monthly_rows(body["months"], total, body["from"], body["to"])
-    return csv_response(MONTH_COLUMNS, rows, file_name("measures-monthly", agencies, start, end))
-
-
-def one_agency_period(
-    principal: Principal, services: Services, agency: str, start: str | None, end: str | None
-) -> tuple[str, datetime | None, datetime | None]:
-    (agency,) = agencies_allowed(principal, [agency])
-    zone = services.settings.agency_config(agency).zone
-    t1, t2 = local_bound(start, "from", zone), local_bound(end, "to", zone)
-    ordered(t1, t2)
-    return zone, t1, t2
+    return csv_response(MONTH_COLUMNS, rows, file_name("measures-monthly", scope))
 
 
 @router.get("/api/v1/measures/telecommunicators")
 async def get_telecommunicators(
-    principal: PrincipalDep,
-    services: ServicesDep,
-    reads: ReadsDep,
-    agency: Annotated[str, Query()],
-    start: StartQuery = None,
-    end: EndQuery = None,
+    scope: ReportScopeDep, services: ServicesDep, reads: ReadsDep
 ) -> dict[str, Any]:
     """Each telecommunicator's figures and feedback card (null: no telecommunicator recorded)."""
-    _, t1, t2 = one_agency_period(principal, services, agency, start, end)
+    agency = scope.agency
+    config = services.settings.agency_config(agency)
+    t1, t2 = scope.local_period(config.zone)
     await reads.record(agency, "measures.read")
     groups = await MeasureStore(services.sessions).by_telecommunicator([agency], t1, t2)
-    profile = services.settings.agency_config(agency).profile
+    profile = config.profile
     rows = breakdown(groups, profile)
     return {
         "agency": agency,
@@ -339,18 +258,18 @@ async def get_telecommunicators(
 
 @router.get("/api/v1/measures/recognition")
 async def get_recognition(
-    principal: PrincipalDep,
+    scope: ReportScopeDep,
     services: ServicesDep,
     reads: ReadsDep,
-    agency: Annotated[str, Query()],
-    start: StartQuery = None,
-    end: EndQuery = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     """Outstanding performances of the period, best first (service/qi/performance.py)."""
-    zone, t1, t2 = one_agency_period(principal, services, agency, start, end)
+    agency = scope.agency
+    config = services.settings.agency_config(agency)
+    zone = config.zone
+    t1, t2 = scope.local_period(zone)
     await reads.record(agency, "measures.read")
-    profile = services.settings.agency_config(agency).profile
+    profile = config.profile
     recognition_under, compression_under = outstanding_bounds(profile)
     candidates = await MeasureStore(services.sessions).candidates(
         [agency],
@@ -370,24 +289,19 @@ async def get_recognition(
 
 
 @router.get("/api/v1/exports/cares.csv", response_class=Response, responses=document("text/csv"))
-async def export_cares(
-    principal: PrincipalDep,
-    services: ServicesDep,
-    reads: ReadsDep,
-    agency: Annotated[str, Query()],
-    start: StartQuery = None,
-    end: EndQuery = None,
-) -> Response:
+async def export_cares(scope: ReportScopeDep, services: ServicesDep, reads: ReadsDep) -> Response:
     """CARES-style dispatch rows, one per population call (docs/cares-crosswalk.md)."""
-    zone, t1, t2 = one_agency_period(principal, services, agency, start, end)
-    await reads.record(agency, "measures.export")
+    agency = scope.agency
     config = services.settings.agency_config(agency)
+    zone = config.zone
+    t1, t2 = scope.local_period(zone)
+    await reads.record(agency, "measures.export")
     store = MeasureStore(services.sessions)
     calls = await store.population_events([agency], t1, t2, max_calls=MAX_CARES_CALLS)
     if calls is None:
-        raise refused(
+        raise unprocessable(
             "to", f"more than {MAX_CARES_CALLS} population calls; export a shorter period"
         )
-    states = [fold(a, call_id, events, config) for (a, call_id), events in calls.items()]
+    states = call_states(services.settings, agency, ((c, e) for (_, c), e in calls.items()))
     rows = [cares_row(state, config.profile, zone) for state in states if exported(state)]
-    return csv_response(CARES_COLUMNS, rows, file_name("cares", [agency], start, end))
+    return csv_response(CARES_COLUMNS, rows, file_name("cares", scope))

@@ -91,7 +91,7 @@ async def _principal(websocket: WebSocket, services: Services, token: object) ->
     if token is not None:
         raise InvalidCredential("token must be a string")
     secret = websocket.cookies.get(SESSION_COOKIE)
-    principal = await services.identities.sessions.authenticate(secret) if secret else None
+    principal = await services.identities.browser_sessions.authenticate(secret) if secret else None
     if principal is None:
         raise InvalidCredential("no token, and no open session: sign in again")
     return principal

@@ -38,15 +38,15 @@ async def create_token(
 async def _identities(settings: Settings) -> AsyncIterator[Identities]:
     """The token and session stores over the configured database, for one command."""
     from service.identity import Identities
+    from service.store.browser_sessions import BrowserSessionStore
     from service.store.db import create_engine, sessionmaker
-    from service.store.sessions import SessionStore
     from service.store.tokens import TokenStore
 
     engine = create_engine(settings.database_url)
     try:
         tokens = TokenStore(sessionmaker(engine))
         lifetime = timedelta(hours=settings.session_hours)
-        yield Identities(tokens, SessionStore(sessionmaker(engine), tokens, lifetime))
+        yield Identities(tokens, BrowserSessionStore(sessionmaker(engine), tokens, lifetime))
     finally:
         await engine.dispose()
 

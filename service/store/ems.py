@@ -25,6 +25,7 @@ from contract.kinds import Kind
 from service.qi import ems_match
 from service.qi.ems_match import Match
 from service.qi.nemsis import CareReport, parse
+from service.refused import Conflicting, Invalid, NotFound
 from service.store.event_reads import events_of_calls
 from service.store.events import EventStore
 from service.store.tables import CallRow, EmsReportRow, EventRow
@@ -32,16 +33,6 @@ from service.store.tables import CallRow, EmsReportRow, EventRow
 UNMATCHED: Final = "unmatched"
 # How many waiting reports one re-match pass looks at (newest first).
 REMATCH_BATCH: Final = 500
-
-
-class LinkRefused(Exception):
-    """A hand link that cannot be made: (HTTP status, field, reason)."""
-
-    def __init__(self, status: int, field: str, reason: str) -> None:
-        super().__init__(reason)
-        self.status = status
-        self.field = field
-        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,38 +68,6 @@ class Recorded:
             outcome,
             found.candidates,
         )
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "pcr_key": self.pcr_key,
-            "match": self.call_id if self.call_id is not None else UNMATCHED,
-            "matched_by": self.matched_by,
-            "status": self.status,
-            "event_id": self.event_id,
-            "outcome": self.outcome,
-            "candidates": list(self.candidates),
-        }
-
-
-def report_json(row: EmsReportRow, *, document: bool = False) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "id": row.id,
-        "pcr_key": row.pcr_key,
-        "status": "matched" if row.call_id is not None else UNMATCHED,
-        "call_id": row.call_id,
-        "matched_by": row.match if row.call_id is not None else None,
-        "cad_record_id": row.cad_record_id,
-        "incident_number": row.incident_number,
-        "psap_call_at": row.psap_call_at.isoformat() if row.psap_call_at else None,
-        "received_at": row.received_at.isoformat(),
-        "linked_by": row.linked_by,
-        "linked_at": row.linked_at.isoformat() if row.linked_at else None,
-        "outcome": row.outcome,
-    }
-    if document:
-        body["document"] = row.document
-    return body
 
 
 class EmsReportStore:
@@ -241,16 +200,16 @@ class EmsReportStore:
 
     # -- by hand -------------------------------------------------------------------------------
     async def link(self, report_id: int, call_id: str, by: str) -> Recorded:
-        """Link a report to a call of its agency by hand and record its outcome there."""
+        """Link a report to a call of its agency by hand and record its outcome there; refused
+        when the report is unknown, linked to another call, or the call is not its agency's."""
         row = await self.get(report_id)
         if row is None:
-            raise LinkRefused(404, "id", f"no EMS report {report_id}")
+            raise NotFound(f"no EMS report {report_id}", "id")
         if row.call_id is not None and row.call_id != call_id:
-            raise LinkRefused(
-                409,
-                "call_id",
+            raise Conflicting(
                 f"report {report_id} is already linked to call {row.call_id}; its outcome is "
                 "recorded there (a qi.review or a corrected outcome fixes a wrong link)",
+                "call_id",
             )
         async with self._sessions() as session:
             exists = await session.scalar(
@@ -259,7 +218,7 @@ class EmsReportStore:
                 )
             )
         if exists is None:
-            raise LinkRefused(422, "call_id", f"no call {call_id!r} in agency {row.agency}")
+            raise Invalid(f"no call {call_id!r} in agency {row.agency}", "call_id")
         report = _stored(row)
         event_id, status = await self._record_outcome(row.agency, call_id, report)
         if row.call_id is None or row.linked_by is None:

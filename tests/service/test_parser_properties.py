@@ -19,10 +19,12 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from contract.wire import CanonicalEvent
-from service.api.routes import period_bound
-from service.ingest import Refused, parse_events
+from service.api.periods import period_bound
+from service.api.refusals import status_of
+from service.ingest import parse_events
 from service.qi.nemsis import NemsisError
 from service.qi.nemsis import parse as parse_nemsis
+from service.refused import Refused
 from service.settings import Settings
 from service.store.audit_list import Cursor
 
@@ -90,7 +92,7 @@ def test_an_ingest_body_parses_or_is_refused_with_a_4xx(body: bytes) -> None:
     try:
         parse_events(body, max_batch=5)
     except Refused as refusal:
-        assert 400 <= refusal.status < 500 and refusal.reason
+        assert 400 <= status_of(refusal) < 500 and refusal.reason
 
 
 def _nemsis_samples() -> list[bytes]:

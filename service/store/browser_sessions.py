@@ -1,4 +1,4 @@
-"""Browser sessions: the cookie holds a 256-bit random secret, stored here only as SHA-256.
+"""Browser sign-in sessions: the cookie holds a 256-bit random secret, stored here only as SHA-256.
 
 A session carries the role and agencies of what opened it. One opened from a bearer token lives
 no longer than the token: revoking or expiring the token ends it (checked on every use, through
@@ -18,15 +18,15 @@ from service.store.tokens import Principal, Recent, TokenStore, digest, expired
 MAX_SECRET = 128
 
 
-class SessionStore:
+class BrowserSessionStore:
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        db: async_sessionmaker[AsyncSession],
         tokens: TokenStore,
         lifetime: timedelta,
         cache_seconds: float = 5.0,
     ) -> None:
-        self._sessions = sessions
+        self._db = db
         self._tokens = tokens
         self._lifetime = lifetime
         self._principals: Recent[str, Principal | None] = Recent(cache_seconds)
@@ -49,7 +49,7 @@ class SessionStore:
             created_at=now,
             expires_at=expires_at,
         )
-        async with self._sessions() as session, session.begin():
+        async with self._db() as session, session.begin():
             session.add(row)
             await session.flush()
             opened = _principal(row)
@@ -61,7 +61,7 @@ class SessionStore:
         key = digest(secret)
 
         async def load() -> Principal | None:
-            async with self._sessions() as session:
+            async with self._db() as session:
                 row = await session.scalar(select(SessionRow).where(SessionRow.session_hash == key))
             return _principal(row) if row is not None and row.revoked_at is None else None
 
@@ -70,7 +70,7 @@ class SessionStore:
 
     async def is_live(self, session_id: int, *, fresh: bool = False) -> bool:
         """Whether the session (and the token it came from) is still valid: for open sockets."""
-        async with self._sessions() as session:
+        async with self._db() as session:
             row = await session.get(SessionRow, session_id)
         principal = _principal(row) if row is not None and row.revoked_at is None else None
         return await self._still_valid(principal, fresh=fresh) is not None
@@ -101,7 +101,7 @@ class SessionStore:
         self.forget(token_id=token_id)
 
     async def _revoke(self, which: object) -> None:
-        async with self._sessions() as session, session.begin():
+        async with self._db() as session, session.begin():
             await session.execute(
                 update(SessionRow)
                 .where(which, SessionRow.revoked_at.is_(None))  # type: ignore[arg-type]

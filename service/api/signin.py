@@ -1,5 +1,6 @@
-"""Browser sessions (`/api/v1/session`): a bearer token or OpenID Connect token exchanged for an
-HttpOnly, SameSite=Strict cookie, so the pages never keep a token where scripts can read it."""
+"""Signing a browser in and out (`/api/v1/session`): a bearer token or OpenID Connect token
+exchanged for a browser session's HttpOnly, SameSite=Strict cookie, so the pages never keep a
+token where scripts can read it."""
 
 from __future__ import annotations
 
@@ -18,10 +19,10 @@ from service.api.deps import (
     Unauthorized,
     bearer,
 )
-from service.api.refusals import AUTHENTICATED, refusals
-from service.api.routes import read_body
+from service.api.refusals import AUTHENTICATED, refusals, status_of
+from service.api.uploads import read_body
 from service.identity import InvalidCredential
-from service.ingest import Refused
+from service.refused import Refused
 from service.store.tokens import Principal
 
 router = APIRouter(responses=AUTHENTICATED | refusals(413))
@@ -68,9 +69,7 @@ def _refuse_foreign_origin(request: Request, services: Services) -> None:
 
 
 @router.post("/api/v1/session", openapi_extra=LOGIN_BODY)
-async def open_session(
-    request: Request, response: Response, services: ServicesDep
-) -> dict[str, Any]:
+async def sign_in(request: Request, response: Response, services: ServicesDep) -> dict[str, Any]:
     """Sign in: the token in the body (or the Authorization header) opens a session; the
     answer sets its cookie. Any role may open one; 401 when the token is not valid."""
     _refuse_foreign_origin(request, services)
@@ -81,12 +80,12 @@ async def open_session(
         principal = await services.identities.from_token(token)
     except InvalidCredential as exc:
         raise Unauthorized(str(exc)) from None
-    secret, session = await services.identities.sessions.open(principal)
-    assert session.expires_at is not None  # a session always ends
-    max_age = max(0, int((session.expires_at - datetime.now(UTC)).total_seconds()))
+    secret, signed_in = await services.identities.browser_sessions.open(principal)
+    assert signed_in.expires_at is not None  # a browser session always ends
+    max_age = max(0, int((signed_in.expires_at - datetime.now(UTC)).total_seconds()))
     response.set_cookie(SESSION_COOKIE, secret, max_age=max_age, **_cookie(services))
     response.headers["Cache-Control"] = "no-store"
-    return describe(session)
+    return describe(signed_in)
 
 
 async def _login_token(request: Request, services: Services) -> str | None:
@@ -94,7 +93,7 @@ async def _login_token(request: Request, services: Services) -> str | None:
     try:
         body = await read_body(request, MAX_LOGIN_BODY)
     except Refused as refusal:
-        raise HTTPException(refusal.status, refusal.reason) from None
+        raise HTTPException(status_of(refusal), refusal.reason) from None
     if not body.strip():
         return None
     try:
@@ -125,14 +124,12 @@ async def whoami(principal: PrincipalDep) -> dict[str, Any]:
 
 
 @router.delete("/api/v1/session", status_code=status.HTTP_204_NO_CONTENT)
-async def close_session(
-    request: Request, principal: PrincipalDep, services: ServicesDep
-) -> Response:
+async def sign_out(request: Request, principal: PrincipalDep, services: ServicesDep) -> Response:
     """Sign out: end the cookie's session and clear the cookie (a bearer caller has no session
     to end: 204 all the same). Any role; a cookie caller from an allowed origin only."""
     secret = request.cookies.get(SESSION_COOKIE)
     if secret is not None and principal.session_id is not None:
-        await services.identities.sessions.close(secret)
+        await services.identities.browser_sessions.close(secret)
         await services.revocations.announce(session_id=principal.session_id)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     response.delete_cookie(SESSION_COOKIE, **_cookie(services))
