@@ -142,6 +142,46 @@ def test_rvfd_arrest_call_audit() -> None:
     assert (summary.in_population, summary.has_ems_outcome) == (False, False)
 
 
+# Row 16022404, verbatim (the export's later date format):
+#   0,16022404,11/8/16 0:00,...,MN,9D1,
+#   "RAYM1=23:25:56, RAYM10=23:25:56, M5=23:25:56, RAYM11=23:29:44, EMS1=23:30:00",     dispatch
+#   "M5=23:27:21, RAYM11=23:29:44, EMS1=23:30:00, RAYM1=23:34:27, RAYM10=23:38:29",     en route
+#   "RAYM10=23:39:25, RAYM1=23:39:28, RAYM11=23:41:12, M5=23:45:00, EMS1=23:48:11",     arrive
+# 8 November 2016 is two days after the clocks went back: standard time, -06:00.
+
+
+def test_rvfd_arrest_call_late_in_the_evening() -> None:
+    state = rvfd_call("16022404")
+    first = datetime(2016, 11, 8, 23, 25, 56, tzinfo=CST)
+    assert (state.dispatched_at, state.recognition_time, state.path) == (
+        first,
+        first,
+        "nature_code",
+    )
+    # 23:39:25 - 23:25:56 = 13 min 29 s = 809 s to the first arrival (RAYM10).
+    assert (state.on_scene_at - first).total_seconds() == 809
+    # The ambulance M5: dispatched 23:25:56, arrived 23:45:00: 19 min 4 s = 1144 s.
+    m5 = {e.kind: e.at for e in state.events if e.data.get("unit") == "M5"}
+    assert (m5[k.UNIT_ON_SCENE] - m5[k.UNIT_DISPATCHED]).total_seconds() == 1144
+    assert state.units == ("RAYM1", "RAYM10", "M5", "RAYM11", "EMS1")
+    d = draft(state, AHA_2020)
+    assert (d["t0"], d["intervals"], d["alerts"], d["event_count"]) == (None, NO_INTERVALS, [], 11)
+    assert [(e["kind"], e["at"][11:]) for e in d["timeline"]] == [
+        ("unit.dispatched", "23:25:56-06:00"),  # RAYM1
+        ("unit.dispatched", "23:25:56-06:00"),  # RAYM10
+        ("unit.dispatched", "23:25:56-06:00"),  # M5
+        ("call.nature", "23:25:56-06:00"),  # 9D1
+        ("unit.dispatched", "23:29:44-06:00"),  # RAYM11
+        ("unit.dispatched", "23:30:00-06:00"),  # EMS1
+        ("unit.on_scene", "23:39:25-06:00"),  # RAYM10
+        ("unit.on_scene", "23:39:28-06:00"),  # RAYM1
+        ("unit.on_scene", "23:41:12-06:00"),  # RAYM11
+        ("unit.on_scene", "23:45:00-06:00"),  # M5
+        ("unit.on_scene", "23:48:11-06:00"),  # EMS1
+    ]
+    assert {e["at"][:10] for e in d["timeline"]} == {"2016-11-08"}
+
+
 # --- RVFD: an ordinary medical call -----------------------------------------------------------
 # Row 10000431, verbatim:
 #   15555,10000431,1/7/10 12:00 AM,...,MA,26C2,
