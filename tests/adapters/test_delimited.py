@@ -719,6 +719,7 @@ def test_any_line_gives_events_or_a_parse_error(line: bytes) -> None:
         stream.parse(first)
         try:
             events = stream.parse(line)
-        except ParseError:
+        except ParseError as exc:
+            assert exc.reason
             continue
         assert all(e["agency"] == AGENCY for e in events)

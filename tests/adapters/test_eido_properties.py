@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from eido_docs import snapshots
@@ -70,6 +71,10 @@ def _outcome(document: object) -> list[dict[str, Any]] | ParseError:
     for event in events:
         canonical(event)
         _sendable(event)
+    # One call, the agency asked for, in time order (the snapshot's own order means nothing).
+    assert len({e["call_id"] for e in events}) <= 1 and all(e["agency"] == "EMS1" for e in events)
+    instants = [datetime.fromisoformat(e["at"]).astimezone(UTC) for e in events]
+    assert instants == sorted(instants)
     _sendable(eido.load(document) if isinstance(document, bytes) else document)
     return events
 
