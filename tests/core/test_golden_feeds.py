@@ -98,7 +98,7 @@ def test_rvfd_arrest_call_state() -> None:
     assert len(state.events) == 7  # 5 dispatches + 1 nature + 1 arrival
     # 9E1 is MPDS protocol 9, Echo: cardiac arrest, known by the first dispatch (the preset
     # places call_type there), before any unit arrived.
-    assert (state.nature_code, state.recognition_time) == ("9E1", dispatched)
+    assert (state.nature_code, state.recognized_at) == ("9E1", dispatched)
     assert state.path == "nature_code"
     assert state.telecommunicator_recognized and not state.recognition_after_arrival
     assert (phase(state), state.in_scope) == ("recognized", True)
@@ -153,7 +153,7 @@ def test_rvfd_arrest_call_audit() -> None:
 def test_rvfd_arrest_call_late_in_the_evening() -> None:
     state = rvfd_call("16022404")
     first = datetime(2016, 11, 8, 23, 25, 56, tzinfo=CST)
-    assert (state.dispatched_at, state.recognition_time, state.path) == (
+    assert (state.dispatched_at, state.recognized_at, state.path) == (
         first,
         first,
         "nature_code",
