@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from contract.event import as_dict
-from contract.kinds import Kind
+from contract.kinds import KINDS, SOURCES
 from contract.wire import CanonicalEvent, first_error
 from service.api.periods import period_bound
 from service.api.refusals import status_of
@@ -126,7 +126,7 @@ def test_the_wire_model_validates_or_refuses(value: Any) -> None:
         value["call_id"],
         value["agency"],
     )
-    assert event.kind in Kind.KINDS and event.source in Kind.SOURCES
+    assert event.kind in KINDS and event.source in SOURCES
     assert event.at.utcoffset() is not None
     # What was accepted is accepted again as the service writes it out.
     again = as_dict(event.to_event())
