@@ -63,8 +63,9 @@ def benchmarks(state: CallState, profile: BenchmarkProfile) -> dict[str, bool | 
 def dispatch_met(state: CallState, profile: BenchmarkProfile) -> bool | None:
     """Dispatch in parallel (DESIGN.md §4), for a call with a `no` / `unsure` answer or a
     recognition: a unit dispatched strictly under the recognition benchmark. None for other calls
-    (nothing called for a dispatch)."""
-    if not state.dispatch_called_for:
+    (nothing called for a dispatch), and None without a T0: with no start to measure from, a
+    dispatch can be neither in time nor late."""
+    if not state.dispatch_called_for or state.t0 is None:
         return None
     to_dispatch = intervals(state, exact=True)["to_dispatch"]
     return False if to_dispatch is None else met(to_dispatch, profile.recognition_s)

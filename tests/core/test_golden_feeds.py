@@ -109,6 +109,7 @@ def test_rvfd_arrest_call_audit() -> None:
     d = draft(rvfd_call("11011707"), AHA_2020)
     assert (d["t0"], d["t0_source"], d["intervals"]) == (None, None, NO_INTERVALS)
     assert d["benchmarks"] == {"recognition_met": None, "first_compression_met": None}
+    assert d["dispatch_met"] is None  # no T0: the dispatch cannot be judged in time or late
     assert d["timestamps"] == {
         "call_received": None,
         "call_transferred": None,

@@ -8,7 +8,7 @@ import pytest
 from timeline import CEST, EST, IST, NST, UTC
 
 from service.qi.audit import draft
-from service.triage.intervals import INTERVALS, benchmarks, intervals
+from service.triage.intervals import INTERVALS, benchmarks, dispatch_met, intervals
 from service.triage.profiles import AHA_2020, PROFILES, RA_LEGACY, profile_named
 
 SIX = {
@@ -290,3 +290,19 @@ def test_event_without_offset_is_refused():
     with pytest.raises(ValueError):
         Event("e", "C1", "PSAP1", "call.received", datetime(2024, 3, 1, 10, 0))
     Event("e", "C1", "PSAP1", "call.received", datetime(2024, 3, 1, 10, 0, tzinfo=UTC))
+
+
+def test_dispatch_in_parallel_is_judged_only_from_a_t0(tl):
+    # A CAD export that gives no received or answer time (the RVFD export's arrest rows): the
+    # call was recognised and dispatched, but there is no start to measure the dispatch from.
+    tl.recognized(10)
+    tl.dispatched(20)
+    assert tl.fold().t0 is None
+    assert dispatch_met(tl.fold(), AHA_2020) is None
+
+
+def test_dispatch_in_parallel_never_sent_is_not_met(tl):
+    tl.received(0)
+    tl.recognized(30)
+    tl.ended(400)
+    assert dispatch_met(tl.fold(), AHA_2020) is False
