@@ -30,7 +30,7 @@ from cad_adapters.sources.reader import Reader, bare
 from cad_adapters.sources.tcp import tcp_lines
 from cad_adapters.spool import Spool
 from cad_adapters.waiting import pause
-from service import logs
+from contract import logs
 
 log = logging.getLogger("tcpr.adapter")
 # How long a stopping adapter keeps delivering what it already read.

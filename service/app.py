@@ -14,8 +14,9 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 import ui
+from contract import logs
 from contract.wire import CanonicalEvent
-from service import __version__, logs
+from service import __version__
 from service.api import (
     access_log,
     audits,

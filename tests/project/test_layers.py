@@ -28,6 +28,8 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "service/qi": (*SHELLS, "pydantic", "asyncio"),
     # Shared by the service and the adapters, so it builds on neither.
     "contract": (*SHELLS, "service", "cad_adapters"),
+    # The adapters run beside the CAD, apart from the service: they share only the contract.
+    "cad_adapters": ("service",),
 }
 
 

@@ -1,4 +1,4 @@
-"""No patient or caller details, and no token, in any log record (service/logs.py): the service
+"""No patient or caller details, and no token, in any log record (contract/logs.py): the service
 runs with every logger at DEBUG while events, a refused body, an EIDO and a NEMSIS document
 carrying a distinctive name, phone number and address go through it."""
 

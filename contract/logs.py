@@ -1,5 +1,6 @@
-"""What the service's logs may carry: ids, counts, kinds, statuses and reasons; never event data,
-request bodies, caller details, query strings or credentials (issue 6).
+"""What the service's and the adapters' logs may carry: ids, counts, kinds, statuses and reasons;
+never event data, request bodies, caller details, query strings or credentials (a log is read by
+more people, and kept longer, than the call records it would copy).
 
 Our own log calls are written that way. Three things from libraries are not, and are fixed here:
 - uvicorn's access and websocket lines carry the full URL, query string included (a filter may
