@@ -1,4 +1,4 @@
-"""Simulated cardiac-arrest calls for demos, training and load (issue 5): the one call model, which
+"""Simulated cardiac-arrest calls for demos, training and load: the one call model, which
 `tcpr simulate` writes or plays and `service.demo.history` uses for the demo's year of past calls.
 
 Every call is one a caller reports as an unconscious person; most are out-of-hospital cardiac

@@ -1,6 +1,6 @@
 """Security: the per-agency hash chain over events, browser sessions, the audit access log.
 
-- `events.chain_hash`: each event's link in its agency's hash chain (issue 6), `events.
+- `events.chain_hash`: each event's link in its agency's hash chain (tamper evidence), `events.
   chain_prev_seq`: the seq of the event it follows (so a removed event is told from an altered
   one), and `chain_heads`, the last link and count of each agency's chain, so a removed tail is
   caught too. Events stored before this revision are chained here, per agency in seq order, with

@@ -177,7 +177,8 @@ async def get_linkage_extract(
     start: Annotated[str | None, Query(alias="from")] = None,
     end: Annotated[str | None, Query(alias="to")] = None,
     state: Annotated[str, Query(pattern=r"^[0-9]{2}$")] = "00",
-    # Written into XML, which cannot carry control characters (found by fuzzing: a 500).
+    # Written into XML, which cannot carry control characters: such a value is refused here
+    # rather than failing the export.
     ems_agency: Annotated[
         str | None, Query(min_length=1, max_length=15, pattern=r"^[^\x00-\x1f\x7f-\x9f]+$")
     ] = None,

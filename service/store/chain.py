@@ -1,4 +1,4 @@
-"""The per-agency hash chain over the event log (tamper evidence, issue 6).
+"""The per-agency hash chain over the event log (tamper evidence).
 
 Each stored event carries `chain_hash`, its link: a SHA-256 (an HMAC-SHA256 when the
 `TCPR_AUDIT_KEY` setting holds a key) over the previous link of its agency (or the agency's
