@@ -5,10 +5,9 @@ export and the EMS linkage extract all read calls through here, so they cannot d
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any
 
 from contract.event import Event
-from service.qi.audit import draft
+from service.qi.audit import AuditDraft, draft
 from service.settings import Settings
 from service.store.events import EventStore
 from service.triage.state import CallState, fold
@@ -24,7 +23,7 @@ def call_states(
 
 def audit_drafts(
     settings: Settings, agency: str, calls: Iterable[tuple[str, Iterable[Event]]]
-) -> Iterator[dict[str, Any]]:
+) -> Iterator[AuditDraft]:
     """Each (call id, events) of the agency as its audit draft, judged by its profile."""
     profile = settings.agency_config(agency).profile
     return (draft(state, profile) for state in call_states(settings, agency, calls))
@@ -32,7 +31,7 @@ def audit_drafts(
 
 async def call_audit(
     store: EventStore, settings: Settings, agency: str, call_id: str
-) -> dict[str, Any] | None:
+) -> AuditDraft | None:
     """One stored call's audit draft; None when the agency has no such call."""
     events = await store.call_events(agency, call_id)
     return next(audit_drafts(settings, agency, [(call_id, events)])) if events else None

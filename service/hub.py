@@ -17,6 +17,7 @@ from fastapi import WebSocket
 from contract.event import as_dict
 from contract.kinds import Kind
 from service.live import Update
+from service.serialise import call_view_json
 from service.settings import Settings
 from service.store.tokens import Principal
 from service.triage.state import CallState
@@ -125,7 +126,7 @@ class Hub:
                 "call_id": e.call_id,
                 "agency": e.agency,
                 "event": as_dict(e),
-                "call": call_view(state, config),
+                "call": call_view_json(call_view(state, config)),
             },
         ]
         if e.kind == Kind.ALERT_RAISED:

@@ -18,6 +18,7 @@ from typing import Any
 
 from contract.event import Event, as_dict, from_dict
 from service.broker import Broker, BrokerClosed
+from service.serialise import call_view_json
 from service.settings import Settings
 from service.store.events import EventStore
 from service.tasks import stop_all
@@ -225,5 +226,7 @@ class LiveView:
     def snapshot(self, agencies: frozenset[str]) -> dict[str, Any]:
         states = [s for (agency, _), s in self.calls.items() if agency in agencies]
         states.sort(key=lambda s: (s.t0 is None, s.t0 or datetime.min.replace(tzinfo=UTC)))
-        calls = [call_view(s, self._settings.agency_config(s.agency)) for s in states]
+        calls = [
+            call_view_json(call_view(s, self._settings.agency_config(s.agency))) for s in states
+        ]
         return {"type": "snapshot", "seq": self.seq, "calls": calls}

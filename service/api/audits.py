@@ -26,8 +26,9 @@ from service.api.periods import ordered, period_bound
 from service.api.refusals import AUTHENTICATED, document, refusals, unprocessable
 from service.calls import audit_drafts, call_audit
 from service.qi import audit_csv
-from service.qi.audit import DELAY_REASONS, NONRECOGNITION_REASONS
+from service.qi.audit import DELAY_REASONS, NONRECOGNITION_REASONS, AuditDraft
 from service.qi.sampling import SEED_MAX, Sample
+from service.serialise import audit_json
 from service.store.audit_list import (
     MAX_LIMIT,
     AuditFilter,
@@ -113,7 +114,7 @@ async def get_audit(
     audit = await call_audit(services.store, services.settings, agency, call_id)
     if audit is None:
         raise HTTPException(404, f"no call {call_id} in agency {agency}")
-    return audit
+    return audit_json(audit)
 
 
 def _echo(f: AuditFilter) -> dict[str, Any]:
@@ -172,7 +173,7 @@ async def list_audits(
     }
 
 
-async def _drafts(services: Services, f: AuditFilter) -> AsyncIterator[dict[str, Any]]:
+async def _drafts(services: Services, f: AuditFilter) -> AsyncIterator[AuditDraft]:
     """Every matching call's draft; `f` with its sample already drawn (`with_sample`)."""
     profile = services.settings.agency_config(f.agency).profile
     async for chunk in matching_calls(services.sessions, f, profile):
@@ -231,7 +232,7 @@ async def export_json(
         yield json.dumps(head)[:-1] + ', "audits": ['
         first = True
         async for d in _drafts(services, drawn):
-            yield ("" if first else ",") + json.dumps(d)
+            yield ("" if first else ",") + json.dumps(audit_json(d))
             first = False
         yield "]}"
 

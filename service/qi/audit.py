@@ -8,15 +8,22 @@ non-recognition the caller's description of agonal breathing as breathing or of 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from contract.event import iso
 from contract.kinds import Kind
-from service.qi.review import determination
-from service.qi.timeline import timeline
-from service.triage.intervals import benchmarks, dispatch_met, intervals, seconds_between
+from contract.payloads import Nature
+from service.qi.review import Determination, determination
+from service.qi.timeline import TimelineEntry, timeline
+from service.triage.intervals import (
+    Benchmarks,
+    benchmarks,
+    dispatch_met,
+    intervals,
+    seconds_between,
+)
 from service.triage.profiles import BenchmarkProfile
 from service.triage.state import CallState
 
@@ -132,75 +139,139 @@ def _time_of(state: CallState, kind: str) -> datetime | None:
     return state.recognized_at if kind == Kind.OHCA_RECOGNIZED else state.corrected(kind)
 
 
-def draft(state: CallState, profile: BenchmarkProfile) -> dict[str, Any]:
-    """The audit draft as a JSON-ready object; refreshed from scratch whenever events change."""
-    iv = intervals(state)
-    dispatch = dispatch_met(state, profile)
+@dataclass(frozen=True, slots=True)
+class Answers:
+    """The two script questions as the caller last answered them."""
+
+    conscious: str | None
+    breathing: str | None
+    breathing_confirmed: bool
+    breathing_agonal: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TcprRecord:
+    """Whether T-CPR was given, how, and whether its absence is excluded from the rate."""
+
+    started: bool
+    # The signed instruction set and the language the caller was coached in.
+    variant: str | None
+    language: str | None
+    protocol: str | None
+    first_compression: bool
+    not_given_reason: str | None
+    not_given_note: str | None
+    # Out of the T-CPR rate: not given and no directed first compression (§5), and whether the
+    # reviewed (AHA) measures accept that exclusion.
+    excluded: bool
+    exclusion_valid: bool | None
+    excluded_when_reviewed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AuditDraft:
+    """One call's audit draft (DESIGN.md §5), judged against `profile`."""
+
+    agency: str
+    call_id: str
+    profile: BenchmarkProfile
+    t0: datetime | None
+    t0_source: str | None
+    # TIMESTAMPS name -> its (corrected) time.
+    timestamps: Mapping[str, datetime | None]
+    # Event kind -> the reviewer's time for it, and the time it replaced.
+    corrections: Mapping[str, datetime]
+    original_times: Mapping[str, datetime | None]
+    intervals: Mapping[str, float | None]
+    benchmarks: Benchmarks
+    # Dispatch in parallel, to the recognition standard (§4): None where nothing called for a
+    # dispatch (no `no` / `unsure` answer, not recognised).
+    dispatch_met: bool | None
+    recognized: bool
+    recognition_path: str | None
+    recognition_after_arrival: bool
+    answers: Answers
+    verify_breathing: bool
+    in_scope: bool
+    nature: Nature
+    telecommunicator: str | None
+    psap: str | None
+    units: tuple[str, ...]
+    tcpr: TcprRecord
+    alerts: tuple[str, ...]
+    live: bool
+    ems_outcome: Mapping[str, Any] | None  # as EMS sent it
+    in_population: bool
+    over_triage: bool
+    suggested_reasons: tuple[Suggestion, ...]
+    review: Mapping[str, Any] | None  # the review in force as the reviewer sent it
+    determination: Determination
+    timeline: tuple[TimelineEntry, ...]
+    event_count: int
+
+    @property
+    def reviewed(self) -> bool:
+        return self.review is not None
+
+    @property
+    def signed_off(self) -> bool:
+        """QI-reviewed as the AHA counts it: the review in force is signed off."""
+        return self.review is not None and self.review.get("signed_off") is True
+
+
+def draft(state: CallState, profile: BenchmarkProfile) -> AuditDraft:
+    """The audit draft; refreshed from scratch whenever events change."""
     in_population, over_triage = ems_flags(state)
-    review = dict(state.review) if state.review is not None else None
-    originals = {kind: iso(state.original(kind)) for kind in state.corrections}
+    originals = {kind: state.original(kind) for kind in state.corrections}
     if Kind.CALL_RECEIVED in state.corrections:  # what a T0 correction replaced: the T0 as reported
-        originals[Kind.CALL_RECEIVED] = iso(state.received_at or state.answered_at)
-    return {
-        "agency": state.agency,
-        "call_id": state.call_id,
-        "benchmark_profile": profile.name,
-        "t0": iso(state.t0),
-        "t0_source": state.t0_source,
-        "timestamps": {name: iso(_time_of(state, kind)) for name, kind in TIMESTAMPS.items()},
-        "corrections": {kind: iso(t) for kind, t in state.corrections.items()},
-        "original_times": originals,
-        "intervals": iv,
-        "benchmarks": benchmarks(state, profile),
-        # Dispatch in parallel, to the recognition standard (§4): null where nothing called for
-        # a dispatch (no `no` / `unsure` answer, not recognised).
-        "dispatch_met": dispatch,
-        "thresholds": {
-            "recognition_s": profile.recognition_s,
-            "first_compression_s": profile.first_compression_s,
-        },
-        "recognized": state.recognized,
-        "recognition_path": state.path,
-        "recognition_after_arrival": state.recognition_after_arrival,
-        "answers": {
-            "conscious": state.conscious,
-            "breathing": state.breathing,
-            "breathing_confirmed": state.breathing_confirmed,
-            "breathing_agonal": state.breathing_agonal,
-        },
-        "verify_breathing": state.verify_breathing,
-        "in_scope": state.in_scope,
-        "nature": {"code": state.nature_code, "text": state.nature_text},
-        "telecommunicator": state.telecommunicator,
-        "psap": state.psap,
-        "units": list(state.units),
-        "tcpr": {
-            "started": state.tcpr_started_at is not None,
-            # The signed instruction set and the language the caller was coached in.
-            "variant": state.tcpr_variant,
-            "language": state.tcpr_language,
-            "protocol": state.tcpr_protocol,
-            "first_compression": state.first_compression_at is not None,
-            "not_given_reason": state.not_given_reason,
-            "not_given_note": state.not_given_note,
-            # Out of the T-CPR rate: not given and no directed first compression (§5), and
-            # whether the reviewed (AHA) measures accept that exclusion.
-            "excluded": state.excluded,
-            "exclusion_valid": state.exclusion_valid,
-            "excluded_when_reviewed": state.excluded_when_reviewed,
-        },
-        "alerts": list(state.alerts),
-        "live": state.live,
-        "ems_outcome": dict(state.ems_outcome) if state.ems_outcome is not None else None,
-        "in_population": in_population,
-        "over_triage": state.telecommunicator_recognized and over_triage,
-        "suggested_reasons": [{"reason": s.reason, "why": s.why} for s in suggestions(state)],
-        "review": review,
-        "determination": determination(state),
-        "reviewed": review is not None,
-        "signed_off": review is not None and review.get("signed_off") is True,
-        # QI-reviewed as the AHA counts it: the review in force is signed off.
-        "qi_reviewed": review is not None and review.get("signed_off") is True,
-        "timeline": timeline(state),
-        "event_count": len(state.events),
-    }
+        originals[Kind.CALL_RECEIVED] = state.received_at or state.answered_at
+    return AuditDraft(
+        agency=state.agency,
+        call_id=state.call_id,
+        profile=profile,
+        t0=state.t0,
+        t0_source=state.t0_source,
+        timestamps={name: _time_of(state, kind) for name, kind in TIMESTAMPS.items()},
+        corrections=dict(state.corrections),
+        original_times=originals,
+        intervals=intervals(state),
+        benchmarks=benchmarks(state, profile),
+        dispatch_met=dispatch_met(state, profile),
+        recognized=state.recognized,
+        recognition_path=state.path,
+        recognition_after_arrival=state.recognition_after_arrival,
+        answers=Answers(
+            conscious=state.conscious,
+            breathing=state.breathing,
+            breathing_confirmed=state.breathing_confirmed,
+            breathing_agonal=state.breathing_agonal,
+        ),
+        verify_breathing=state.verify_breathing,
+        in_scope=state.in_scope,
+        nature=Nature(code=state.nature_code, text=state.nature_text),
+        telecommunicator=state.telecommunicator,
+        psap=state.psap,
+        units=state.units,
+        tcpr=TcprRecord(
+            started=state.tcpr_started_at is not None,
+            variant=state.tcpr_variant,
+            language=state.tcpr_language,
+            protocol=state.tcpr_protocol,
+            first_compression=state.first_compression_at is not None,
+            not_given_reason=state.not_given_reason,
+            not_given_note=state.not_given_note,
+            excluded=state.excluded,
+            exclusion_valid=state.exclusion_valid,
+            excluded_when_reviewed=state.excluded_when_reviewed,
+        ),
+        alerts=state.alerts,
+        live=state.live,
+        ems_outcome=state.ems_outcome,
+        in_population=in_population,
+        over_triage=state.telecommunicator_recognized and over_triage,
+        suggested_reasons=tuple(suggestions(state)),
+        review=state.review,
+        determination=determination(state),
+        timeline=timeline(state),
+        event_count=len(state.events),
+    )

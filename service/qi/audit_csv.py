@@ -11,9 +11,10 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Final
 
-from service.qi.audit import TIMESTAMPS
+from contract.event import iso
+from service.qi.audit import TIMESTAMPS, AuditDraft
 from service.triage.intervals import INTERVALS
 
 # `ems.outcome` field -> its column.
@@ -81,54 +82,52 @@ def cell(value: object) -> str:
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
-def row(draft: Mapping[str, Any]) -> dict[str, str]:
+def row(draft: AuditDraft) -> dict[str, str]:
     """One call's draft as a flat row keyed by COLUMNS."""
-    stamps = draft["timestamps"]
-    originals = draft["original_times"]
-    ems = draft.get("ems_outcome") or {}
-    tcpr = draft["tcpr"]
-    det = draft["determination"]
+    ems = draft.ems_outcome or {}
+    tcpr = draft.tcpr
+    det = draft.determination
     values: dict[str, object] = {
-        "agency": draft["agency"],
-        "call_id": draft["call_id"],
-        "telecommunicator": draft["telecommunicator"],
-        "psap": draft["psap"],
-        "benchmark_profile": draft["benchmark_profile"],
-        "t0": draft["t0"],
-        "recognition_threshold_s": draft["thresholds"]["recognition_s"],
-        "first_compression_threshold_s": draft["thresholds"]["first_compression_s"],
-        "recognition_met": draft["benchmarks"]["recognition_met"],
-        "first_compression_met": draft["benchmarks"]["first_compression_met"],
-        "recognized": draft["recognized"],
-        "recognition_path": draft["recognition_path"],
-        "conscious": draft["answers"]["conscious"],
-        "breathing": draft["answers"]["breathing"],
-        "nature_code": draft["nature"]["code"],
-        "units": draft["units"],
-        "tcpr_started": tcpr["started"],
-        "first_compression": tcpr["first_compression"],
-        "tcpr_not_given_reason": tcpr["not_given_reason"],
-        "tcpr_not_given_note": tcpr["not_given_note"],
-        "alerts": draft["alerts"],
-        "in_population": draft["in_population"],
-        "over_triage": draft["over_triage"],
-        "suggested_reasons": [s["reason"] for s in draft["suggested_reasons"]],
-        "reviewed": draft["reviewed"],
-        "recognizable": det["recognizable"],
-        "nonrecognition_reasons": det["nonrecognition_reasons"],
-        "delay_reasons": det["delay_reasons"],
-        "notes": det["notes"],
-        "feedback": det["feedback"],
-        "signed_off": det["signed_off"],
-        "reviewer": det["reviewer"],
-        "reviewed_at": det["reviewed_at"],
-        "live": draft["live"],
+        "agency": draft.agency,
+        "call_id": draft.call_id,
+        "telecommunicator": draft.telecommunicator,
+        "psap": draft.psap,
+        "benchmark_profile": draft.profile.name,
+        "t0": iso(draft.t0),
+        "recognition_threshold_s": draft.profile.recognition_s,
+        "first_compression_threshold_s": draft.profile.first_compression_s,
+        "recognition_met": draft.benchmarks.recognition_met,
+        "first_compression_met": draft.benchmarks.first_compression_met,
+        "recognized": draft.recognized,
+        "recognition_path": draft.recognition_path,
+        "conscious": draft.answers.conscious,
+        "breathing": draft.answers.breathing,
+        "nature_code": draft.nature.code,
+        "units": draft.units,
+        "tcpr_started": tcpr.started,
+        "first_compression": tcpr.first_compression,
+        "tcpr_not_given_reason": tcpr.not_given_reason,
+        "tcpr_not_given_note": tcpr.not_given_note,
+        "alerts": draft.alerts,
+        "in_population": draft.in_population,
+        "over_triage": draft.over_triage,
+        "suggested_reasons": [s.reason for s in draft.suggested_reasons],
+        "reviewed": draft.reviewed,
+        "recognizable": det.recognizable,
+        "nonrecognition_reasons": det.nonrecognition_reasons,
+        "delay_reasons": det.delay_reasons,
+        "notes": det.notes,
+        "feedback": det.feedback,
+        "signed_off": det.signed_off,
+        "reviewer": det.reviewer,
+        "reviewed_at": iso(det.reviewed_at),
+        "live": draft.live,
     }
     for name, kind in TIMESTAMPS.items():
-        values[name] = stamps[name]
-        values[f"{name}_original"] = originals.get(kind)
+        values[name] = iso(draft.timestamps[name])
+        values[f"{name}_original"] = iso(draft.original_times.get(kind))
     for name in INTERVALS:
-        values[f"{name}_s"] = draft["intervals"][name]
+        values[f"{name}_s"] = draft.intervals[name]
     for name, column in EMS_COLUMNS.items():
         values[column] = ems.get(name)
     return {column: cell(values[column]) for column in COLUMNS}
@@ -138,7 +137,7 @@ def header() -> str:
     return _line(dict(zip(COLUMNS, COLUMNS, strict=True)))
 
 
-def line(draft: Mapping[str, Any]) -> str:
+def line(draft: AuditDraft) -> str:
     """One draft as a CSV line (RFC 4180, CRLF), for streaming after `header()`."""
     return _line(row(draft))
 

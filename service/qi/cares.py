@@ -114,8 +114,8 @@ def cares_row(state: CallState, profile: BenchmarkProfile, zone: str) -> dict[st
         "seconds_to_first_compression": number(iv["to_first_compression"]),
         "first_unit_dispatched": local(state.corrected(Kind.UNIT_DISPATCHED)),
         "benchmark_profile": profile.name,
-        "recognition_benchmark_met": yes_no(met["recognition_met"]),
-        "first_compression_benchmark_met": yes_no(met["first_compression_met"]),
+        "recognition_benchmark_met": yes_no(met.recognition_met),
+        "first_compression_benchmark_met": yes_no(met.first_compression_met),
         "qi_reviewed": yes_no(review is not None and review.signed_off),
         "qi_recognizable": yes_no(recognizable),
     }

@@ -18,6 +18,7 @@ and the store keeps the same judgements in columns (the `calls` projection) to a
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
@@ -82,7 +83,7 @@ def age_group(age_years: object) -> str | None:
     return OLDEST_AGE_GROUP
 
 
-def coded(reasons: list[str], codes: tuple[str, ...]) -> tuple[str, ...]:
+def coded(reasons: Iterable[str], codes: tuple[str, ...]) -> tuple[str, ...]:
     """The distinct codes of a list of reasons, free text (anything not a code) as `other`."""
     return tuple(sorted({r if r in codes else OTHER_REASON for r in reasons}))
 
@@ -125,14 +126,14 @@ def summarize(state: CallState, config: AgencyConfig = DEFAULT_CONFIG) -> CallSu
         excluded_reviewed=state.excluded_when_reviewed,
         exclusion_valid=state.exclusion_valid,
         reviewed=state.review is not None,
-        recognizable=review["recognizable"],
-        signed_off=review["signed_off"],
+        recognizable=review.recognizable,
+        signed_off=review.signed_off,
         telecommunicator=state.telecommunicator,
         nonrecognition_reasons=coded(
-            review["nonrecognition_reasons"],
+            review.nonrecognition_reasons,
             NONRECOGNITION_REASONS + config.extra_nonrecognition_reasons,
         ),
-        delay_reasons=coded(review["delay_reasons"], DELAY_REASONS + config.extra_delay_reasons),
+        delay_reasons=coded(review.delay_reasons, DELAY_REASONS + config.extra_delay_reasons),
         language=_word(state.tcpr_language),
         protocol=_word(state.tcpr_protocol),
         area=_word(state.area),

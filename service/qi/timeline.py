@@ -10,9 +10,11 @@ a kind the reviewer corrected shows the corrected time beside its own.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Final
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
 
-from contract.event import Event, iso
+from contract.event import Event
 from contract.kinds import Kind
 from contract.payloads import (
     AlertRaised,
@@ -152,12 +154,29 @@ def describe(e: Event) -> str:
     return how(e) if how is not None else e.kind
 
 
-def timeline(state: CallState) -> list[dict[str, Any]]:
-    """Every event of the call in order (source time, then arrival), JSON-ready."""
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    """One event as the reviewer reads it beside the recording."""
+
+    event_id: str
+    kind: str
+    at: datetime  # as its source wrote it, offset included
+    seconds: float | None  # from the T0 in force
+    source: str
+    actor: str | None
+    description: str
+    alert: str | None  # the alert's name on an `alert.raised`
+    recognition: bool  # the event that made the call recognised
+    corrected_at: datetime | None  # a reviewer's correction of this moment
+    corrected_seconds: float | None
+
+
+def timeline(state: CallState) -> tuple[TimelineEntry, ...]:
+    """Every event of the call in order (source time, then arrival)."""
     t0 = state.t0
     recognizing = _recognizing_event(state)
     firsts: set[str] = set()
-    out: list[dict[str, Any]] = []
+    out: list[TimelineEntry] = []
     for e in state.events:
         # Which correction shows on this entry: a kind's first event carries its own, and the
         # recognition correction goes to whichever event recognised the call, whatever its path.
@@ -169,21 +188,21 @@ def timeline(state: CallState) -> list[dict[str, Any]]:
         firsts.add(e.kind)
         corrected = state.corrections.get(corrected_kind) if corrected_kind else None
         out.append(
-            {
-                "event_id": e.event_id,
-                "kind": e.kind,
-                "at": iso(e.at),
-                "seconds": seconds_between(t0, e.at),
-                "source": e.source,
-                "actor": e.actor,
-                "description": describe(e),
-                "alert": _alert_name(e),
-                "recognition": e is recognizing,
-                "corrected_at": iso(corrected),
-                "corrected_seconds": seconds_between(t0, corrected),
-            }
+            TimelineEntry(
+                event_id=e.event_id,
+                kind=e.kind,
+                at=e.at,
+                seconds=seconds_between(t0, e.at),
+                source=e.source,
+                actor=e.actor,
+                description=describe(e),
+                alert=_alert_name(e),
+                recognition=e is recognizing,
+                corrected_at=corrected,
+                corrected_seconds=seconds_between(t0, corrected),
+            )
         )
-    return out
+    return tuple(out)
 
 
 PATH_KINDS: Final = {

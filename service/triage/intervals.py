@@ -9,6 +9,7 @@ from the latest `qi.review` win over the original times.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
@@ -51,13 +52,21 @@ def met(interval: float | None, threshold: float) -> bool | None:
     return None if interval is None else interval < threshold
 
 
-def benchmarks(state: CallState, profile: BenchmarkProfile) -> dict[str, bool | None]:
+@dataclass(frozen=True, slots=True)
+class Benchmarks:
+    """The two benchmarks a call is judged on; None where the moment has not happened."""
+
+    recognition_met: bool | None
+    first_compression_met: bool | None
+
+
+def benchmarks(state: CallState, profile: BenchmarkProfile) -> Benchmarks:
     """Judged on the exact interval, not the rounded one shown beside it."""
     iv = intervals(state, exact=True)
-    return {
-        "recognition_met": met(iv["to_recognition"], profile.recognition_s),
-        "first_compression_met": met(iv["to_first_compression"], profile.first_compression_s),
-    }
+    return Benchmarks(
+        recognition_met=met(iv["to_recognition"], profile.recognition_s),
+        first_compression_met=met(iv["to_first_compression"], profile.first_compression_s),
+    )
 
 
 def dispatch_met(state: CallState, profile: BenchmarkProfile) -> bool | None:

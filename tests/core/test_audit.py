@@ -9,6 +9,7 @@ import pytest
 from timeline import CEST, EST, IST, UTC
 
 from service.qi.audit import DELAY_REASONS, NONRECOGNITION_REASONS, draft
+from service.serialise import audit_json
 from service.triage.profiles import AHA_2020, RA_LEGACY
 
 
@@ -28,7 +29,7 @@ def test_contract_keys_and_golden_values(tl):
     tl.alert(60, "recognition_due")
     tl.first_compression(95.5, tz=IST)
     tl.on_scene(412)
-    d = draft(tl.fold(), AHA_2020)
+    d = audit_json(draft(tl.fold(), AHA_2020))
 
     assert {
         "t0",
@@ -99,7 +100,7 @@ def test_unrecognised_call_draft(tl):
     tl.answered(3)
     tl.conscious(10, "yes")
     tl.ended(120)
-    d = draft(tl.fold(), AHA_2020)
+    d = audit_json(draft(tl.fold(), AHA_2020))
     assert d["recognized"] is False
     assert d["recognition_path"] is None
     # Awake: nothing called for a dispatch in parallel.
@@ -121,7 +122,7 @@ def test_unrecognised_call_draft(tl):
 def test_recognition_path_in_draft(tl, build, path):
     tl.received(0)
     build(tl)
-    d = draft(tl.fold(), AHA_2020)
+    d = audit_json(draft(tl.fold(), AHA_2020))
     assert d["recognition_path"] == path
     assert d["intervals"]["to_recognition"] == 30.0
 
@@ -129,7 +130,7 @@ def test_recognition_path_in_draft(tl, build, path):
 def test_profile_recorded_and_used(tl):
     tl.received(0)
     tl.recognized(100)
-    d = draft(tl.fold(), RA_LEGACY)
+    d = audit_json(draft(tl.fold(), RA_LEGACY))
     assert d["benchmark_profile"] == "ra-legacy"
     assert d["benchmarks"]["recognition_met"] is True
     assert d["thresholds"] == {"recognition_s": 120, "first_compression_s": 180}
@@ -144,7 +145,7 @@ def test_not_given_in_draft(tl):
         data={"reason": "caller_refused", "note": "hung up on instructions"},
         source="console",
     )
-    d = draft(tl.fold(), AHA_2020)
+    d = audit_json(draft(tl.fold(), AHA_2020))
     assert d["tcpr"]["not_given_reason"] == "caller_refused"
     assert d["tcpr"]["not_given_note"] == "hung up on instructions"
     assert d["tcpr"]["first_compression"] is False
@@ -159,7 +160,7 @@ def test_review_determination_in_draft(tl):
         delay_reasons=["language_barrier"],
         notes="third-party caller",
     )
-    d = draft(tl.fold(), AHA_2020)
+    d = audit_json(draft(tl.fold(), AHA_2020))
     assert d["reviewed"] is True
     assert d["determination"] == {
         "recognizable": False,
@@ -183,7 +184,7 @@ def test_suggest_call_transfer_when_answered_more_than_30_s_after_connection(tl)
     tl.answered(41, tz=IST)
     tl.conscious(50, "no")
     tl.breathing(55, "no")
-    assert reasons(draft(tl.fold(), AHA_2020)) == ["call_transfer"]
+    assert reasons(audit_json(draft(tl.fold(), AHA_2020))) == ["call_transfer"]
 
 
 def test_no_call_transfer_at_exactly_30_s(tl):
@@ -191,14 +192,14 @@ def test_no_call_transfer_at_exactly_30_s(tl):
     tl.transferred(8)
     tl.answered(30)
     tl.conscious(40, "no")
-    assert reasons(draft(tl.fold(), AHA_2020)) == []
+    assert reasons(audit_json(draft(tl.fold(), AHA_2020))) == []
 
 
 def test_no_call_transfer_without_a_transfer(tl):
     tl.received(0)
     tl.answered(41)
     tl.conscious(50, "no")
-    assert reasons(draft(tl.fold(), AHA_2020)) == []
+    assert reasons(audit_json(draft(tl.fold(), AHA_2020))) == []
 
 
 def test_suggest_agonal_breathing_when_ems_confirms_arrest(tl):
@@ -208,7 +209,7 @@ def test_suggest_agonal_breathing_when_ems_confirms_arrest(tl):
     tl.breathing(22, "yes")
     tl.ended(300)
     tl.outcome(3600, ohca=True, attempted=True, witnessed=False)
-    d = draft(tl.fold(), AHA_2020)
+    d = audit_json(draft(tl.fold(), AHA_2020))
     assert d["recognized"] is False
     assert d["in_population"] is True
     assert reasons(d) == ["agonal_breathing_reported_as_breathing"]
@@ -221,7 +222,7 @@ def test_no_agonal_suggestion_when_recognised(tl):
     tl.breathing(22, "yes")
     tl.recognized(70)
     tl.outcome(3600)
-    assert reasons(draft(tl.fold(), AHA_2020)) == []
+    assert reasons(audit_json(draft(tl.fold(), AHA_2020))) == []
 
 
 def test_no_agonal_suggestion_when_ems_says_not_arrest(tl):
@@ -230,7 +231,7 @@ def test_no_agonal_suggestion_when_ems_says_not_arrest(tl):
     tl.conscious(15, "no")
     tl.breathing(22, "yes")
     tl.outcome(3600, ohca=False, attempted=False)
-    assert reasons(draft(tl.fold(), AHA_2020)) == []
+    assert reasons(audit_json(draft(tl.fold(), AHA_2020))) == []
 
 
 def test_suggest_signs_of_life(tl):
@@ -238,7 +239,7 @@ def test_suggest_signs_of_life(tl):
     tl.answered(5)
     tl.conscious(15, "yes")
     tl.outcome(3600)
-    assert reasons(draft(tl.fold(), AHA_2020)) == ["signs_of_life_reported"]
+    assert reasons(audit_json(draft(tl.fold(), AHA_2020))) == ["signs_of_life_reported"]
 
 
 def test_suggest_address_verification_and_moving_to_floor(tl):
@@ -248,7 +249,7 @@ def test_suggest_address_verification_and_moving_to_floor(tl):
     tl.breathing(45, "no")
     tl.tcpr_started(50)
     tl.first_compression(90)  # 40 s after instructions began
-    assert reasons(draft(tl.fold(), AHA_2020)) == [
+    assert reasons(audit_json(draft(tl.fold(), AHA_2020))) == [
         "address_verification",
         "moving_patient_to_floor",
     ]
@@ -269,7 +270,7 @@ def test_over_triage_flag(tl):
     tl.received(0)
     tl.nature(20, "09-D-01")
     tl.outcome(3600, ohca=False, attempted=False)
-    d = draft(tl.fold(), AHA_2020)
+    d = audit_json(draft(tl.fold(), AHA_2020))
     assert d["recognized"] is True
     assert d["over_triage"] is True
     assert d["in_population"] is False
@@ -280,7 +281,7 @@ def test_latest_ems_outcome_by_at_in_draft(tl):
     tl.recognized(30)
     tl.outcome(7200, tz=CEST, ohca=True, attempted=True, witnessed=False)  # later, arrives first
     tl.outcome(3600, tz=UTC, ohca=False, attempted=False)
-    d = draft(tl.fold(), AHA_2020)
+    d = audit_json(draft(tl.fold(), AHA_2020))
     assert d["ems_outcome"] == {
         "ohca": True,
         "resuscitation_attempted": True,

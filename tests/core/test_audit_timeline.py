@@ -14,6 +14,7 @@ from timeline import CEST, EST, IST, UTC
 from contract.reasons import reason_problem
 from service.qi.audit import draft
 from service.qi.review import determination
+from service.serialise import audit_json, determination_json
 from service.triage.profiles import AHA_2020
 
 
@@ -32,7 +33,7 @@ def build_call(tl):
 
 
 def test_timeline_lists_every_event_and_alert_in_order(tl):
-    d = draft(build_call(tl).fold(), AHA_2020)
+    d = audit_json(draft(build_call(tl).fold(), AHA_2020))
     rows = [
         (e["kind"], e["at"], e["seconds"], e["source"], e["actor"], e["description"])
         for e in d["timeline"]
@@ -77,7 +78,7 @@ def test_corrections_move_the_timeline_clock_and_show_beside_the_original(tl):
         },
         signed_off=True,
     )
-    d = draft(tl.fold(), AHA_2020)
+    d = audit_json(draft(tl.fold(), AHA_2020))
     by_kind = {e["kind"]: e for e in d["timeline"]}
     received = by_kind["call.received"]
     assert (received["at"], received["seconds"]) == ("2024-03-01T10:00:00-05:00", 20.0)
@@ -105,7 +106,7 @@ def test_direct_and_nature_recognition_marked_once(tl):
     tl.recognized(20)  # same instant, later arrival: the nature code came first
     tl.recognized(35)
     tl.review(900, corrections={"ohca.recognized": tl.t(15).isoformat()})
-    d = draft(tl.fold(), AHA_2020)
+    d = audit_json(draft(tl.fold(), AHA_2020))
     marked = [(e["kind"], e["seconds"]) for e in d["timeline"] if e["recognition"]]
     assert marked == [("call.nature", 20.0)]
     corrected = [e["kind"] for e in d["timeline"] if e["corrected_at"]]
@@ -140,7 +141,7 @@ def test_direct_and_nature_recognition_marked_once(tl):
 def test_descriptions(tl, event, text):
     tl.received(0)
     event(tl)
-    assert draft(tl.fold(), AHA_2020)["timeline"][-1]["description"] == text
+    assert audit_json(draft(tl.fold(), AHA_2020))["timeline"][-1]["description"] == text
 
 
 # -- the determination ---------------------------------------------------------------------------
@@ -163,7 +164,7 @@ def test_signed_off_review_with_feedback_and_reviewer(tl):
             "signed_off": True,
         },
     )
-    d = draft(tl.fold(), AHA_2020)
+    d = audit_json(draft(tl.fold(), AHA_2020))
     assert d["determination"] == {
         "recognizable": True,
         "nonrecognition_reasons": [],
@@ -190,12 +191,12 @@ def test_latest_review_replaces_the_earlier_one_whole(tl):
     )
     # A draft written earlier (by `at`) but arriving later is not in force...
     tl.add("qi.review", 3600, source="qi", actor="qi-a", data={"recognizable": True})
-    d = determination(tl.fold())
+    d = determination_json(determination(tl.fold()))
     assert (d["reviewer"], d["signed_off"], d["recognizable"]) == ("qi-b", True, False)
     assert d["reviewed_at"] == signed.at.isoformat()
     # ...and a later one without sign-off reopens the call: nothing carries over.
     tl.add("qi.review", 9000, source="qi", actor="qi-c", data={"notes": "  "})
-    d = determination(tl.fold())
+    d = determination_json(determination(tl.fold()))
     assert d == {
         "recognizable": None,
         "nonrecognition_reasons": [],
@@ -234,7 +235,9 @@ def test_the_timeline_says_how_the_reviewer_judged_the_exclusion(tl):
     tl.not_given(60, reason="caller_refused")
     tl.review(7200, exclusion_valid=False, signed_off=True)
     tl.review(7300, exclusion_valid=True)
-    rows = [r for r in draft(tl.fold(), AHA_2020)["timeline"] if r["kind"] == "qi.review"]
+    rows = [
+        r for r in audit_json(draft(tl.fold(), AHA_2020))["timeline"] if r["kind"] == "qi.review"
+    ]
     assert [r["description"] for r in rows] == [
         "QI review by qi1: exclusion rejected, signed off",
         "QI review by qi1: exclusion accepted, draft",

@@ -25,6 +25,7 @@ from contract.kinds import Kind
 from contract.wire import CanonicalEvent
 from service.qi.audit import draft
 from service.qi.summary import summarize
+from service.serialise import audit_json
 from service.triage.alerts import applicable, due, next_deadline
 from service.triage.profiles import AHA_2020, DEFAULT_CONFIG, RA_LEGACY, AgencyConfig
 from service.triage.state import CallState, fold, phase
@@ -106,7 +107,7 @@ def test_rvfd_arrest_call_state() -> None:
 
 
 def test_rvfd_arrest_call_audit() -> None:
-    d = draft(rvfd_call("11011707"), AHA_2020)
+    d = audit_json(draft(rvfd_call("11011707"), AHA_2020))
     assert (d["t0"], d["t0_source"], d["intervals"]) == (None, None, NO_INTERVALS)
     assert d["benchmarks"] == {"recognition_met": None, "first_compression_met": None}
     assert d["dispatch_met"] is None  # no T0: the dispatch cannot be judged in time or late
@@ -165,7 +166,7 @@ def test_rvfd_arrest_call_late_in_the_evening() -> None:
     m5 = {e.kind: e.at for e in state.events if e.data.get("unit") == "M5"}
     assert (m5[Kind.UNIT_ON_SCENE] - m5[Kind.UNIT_DISPATCHED]).total_seconds() == 1144
     assert state.units == ("RAYM1", "RAYM10", "M5", "RAYM11", "EMS1")
-    d = draft(state, AHA_2020)
+    d = audit_json(draft(state, AHA_2020))
     assert (d["t0"], d["intervals"], d["alerts"], d["event_count"]) == (None, NO_INTERVALS, [], 11)
     assert [(e["kind"], e["at"][11:]) for e in d["timeline"]] == [
         ("unit.dispatched", "23:25:56-06:00"),  # RAYM1
@@ -203,7 +204,7 @@ def test_rvfd_ordinary_call_state_and_audit() -> None:
     assert (state.nature_code, state.recognized, state.ruled_out) == ("26C2", False, False)
     assert (phase(state), state.in_scope) == ("ask_conscious", True)
     assert applicable(state, AHA_2020, dispatch_alerts=True) == []
-    d = draft(state, AHA_2020)
+    d = audit_json(draft(state, AHA_2020))
     assert (d["t0"], d["intervals"], d["dispatch_met"]) == (None, NO_INTERVALS, None)
     assert (d["recognized"], d["recognition_path"], d["alerts"]) == (False, None, [])
     assert (d["timestamps"]["unit_dispatched"], d["timestamps"]["unit_on_scene"]) == (
@@ -323,7 +324,7 @@ def test_nena_eido_audit_with_its_alerts() -> None:
     ]
     state = fold("PSAP1", CALL, [*events, *raised])
     assert applicable(state, AHA_2020) == []  # each alert once per call
-    d = draft(state, AHA_2020)
+    d = audit_json(draft(state, AHA_2020))
     # 14:42:00 - 14:40:00 = 120 s to answer; nothing else has happened.
     assert d["intervals"] == {**NO_INTERVALS, "to_answer": 120.0}
     assert (d["t0"], d["t0_source"]) == ("2021-04-30T14:40:00-04:00", Kind.CALL_RECEIVED)

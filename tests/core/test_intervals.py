@@ -8,6 +8,7 @@ import pytest
 from timeline import CEST, EST, IST, NST, UTC
 
 from service.qi.audit import draft
+from service.serialise import audit_json, benchmarks_json
 from service.triage.intervals import INTERVALS, benchmarks, dispatch_met, intervals
 from service.triage.profiles import AHA_2020, PROFILES, RA_LEGACY, profile_named
 
@@ -104,8 +105,11 @@ def test_call_received_correction_moves_t0_and_keeps_original(tl):
     assert iv["to_answer"] == 35.0
     assert iv["to_recognition"] == 95.0
     assert iv["to_first_compression"] == 155.0
-    assert benchmarks(s, AHA_2020) == {"recognition_met": False, "first_compression_met": False}
-    d = draft(s, AHA_2020)
+    assert benchmarks_json(benchmarks(s, AHA_2020)) == {
+        "recognition_met": False,
+        "first_compression_met": False,
+    }
+    d = audit_json(draft(s, AHA_2020))
     assert datetime.fromisoformat(d["t0"]) == tl.t(-15)
     assert datetime.fromisoformat(d["original_times"]["call.received"]) == tl.t(0)
     assert d["intervals"]["to_recognition"] == 95.0
@@ -126,14 +130,14 @@ def test_recognition_correction_wins_whatever_the_path(tl, build, original_path)
     before = tl.fold()
     assert before.path == original_path
     assert intervals(before)["to_recognition"] == 100.0
-    assert benchmarks(before, AHA_2020)["recognition_met"] is False
+    assert benchmarks(before, AHA_2020).recognition_met is False
 
     tl.review(3600, corrections={"ohca.recognized": "2024-03-01T15:01:25Z"})  # +85 s
     s = tl.fold()
     assert s.recognized_at == tl.t(85)
     assert intervals(s)["to_recognition"] == 85.0
-    assert benchmarks(s, AHA_2020)["recognition_met"] is True
-    d = draft(s, AHA_2020)
+    assert benchmarks(s, AHA_2020).recognition_met is True
+    d = audit_json(draft(s, AHA_2020))
     assert d["intervals"]["to_recognition"] == 85.0
     assert datetime.fromisoformat(d["original_times"]["ohca.recognized"]) == tl.t(100)
     assert datetime.fromisoformat(d["corrections"]["ohca.recognized"]) == tl.t(85)
@@ -146,7 +150,7 @@ def test_recognition_correction_on_an_unrecognised_call(tl):
     s = tl.fold()
     assert s.recognized is True
     assert intervals(s)["to_recognition"] == 70.0
-    d = draft(s, AHA_2020)
+    d = audit_json(draft(s, AHA_2020))
     assert d["recognized"] is True
     assert d["original_times"] == {"ohca.recognized": None}
 
@@ -170,7 +174,7 @@ def test_latest_review_without_corrections_drops_earlier_corrections(tl):
     tl.review(7200, recognizable=True)
     s = tl.fold()
     assert intervals(s)["to_recognition"] == 100.0
-    assert draft(s, AHA_2020)["original_times"] == {}
+    assert audit_json(draft(s, AHA_2020))["original_times"] == {}
 
 
 def test_correction_of_other_moments(tl):
@@ -192,7 +196,7 @@ def test_correction_of_other_moments(tl):
     assert iv["to_first_compression"] == 149.0
     assert iv["to_dispatch"] == 30.0
     assert iv["to_tcpr_start"] == 100.0
-    assert benchmarks(s, AHA_2020)["first_compression_met"] is True
+    assert benchmarks(s, AHA_2020).first_compression_met is True
     assert set(s.corrections) == {"tcpr.first_compression", "unit.dispatched"}
 
 
@@ -207,7 +211,7 @@ def test_answered_correction_moves_t0_when_there_is_no_call_received(tl):
     iv = intervals(s)
     assert iv["to_answer"] == 0.0
     assert iv["to_recognition"] == 110.0
-    assert benchmarks(s, AHA_2020)["recognition_met"] is False
+    assert benchmarks(s, AHA_2020).recognition_met is False
 
 
 def test_correction_without_offset_is_ignored(tl):
@@ -235,19 +239,19 @@ def test_aha_benchmarks_strictly_below(tl, recognition_s, compression_s, expecte
     tl.first_compression(compression_s, tz=IST)
     s = tl.fold()
     assert intervals(s)["to_recognition"] == pytest.approx(recognition_s, abs=1e-9)
-    assert benchmarks(s, AHA_2020) == expected
+    assert benchmarks_json(benchmarks(s, AHA_2020)) == expected
 
 
 def test_benchmark_judged_on_the_true_interval_not_a_rounded_one(tl):
     """89.9996 s is strictly below 90 s: recognition is met (§4)."""
     tl.received(0)
     tl.recognized(tl.t(0) + timedelta(seconds=89, microseconds=999600))
-    assert benchmarks(tl.fold(), AHA_2020)["recognition_met"] is True
+    assert benchmarks(tl.fold(), AHA_2020).recognition_met is True
 
 
 def test_benchmarks_none_when_not_happened(tl):
     tl.received(0)
-    assert benchmarks(tl.fold(), AHA_2020) == {
+    assert benchmarks_json(benchmarks(tl.fold(), AHA_2020)) == {
         "recognition_met": None,
         "first_compression_met": None,
     }
@@ -268,11 +272,11 @@ def test_aha_2020_versus_ra_legacy(tl, recognition_s, compression_s, aha, ra):
     tl.first_compression(compression_s)
     s = tl.fold()
     keys = ("recognition_met", "first_compression_met")
-    assert tuple(benchmarks(s, AHA_2020)[k] for k in keys) == aha
-    assert tuple(benchmarks(s, RA_LEGACY)[k] for k in keys) == ra
-    assert draft(s, AHA_2020)["benchmark_profile"] == "aha-2020"
-    assert draft(s, RA_LEGACY)["benchmark_profile"] == "ra-legacy"
-    assert tuple(draft(s, RA_LEGACY)["benchmarks"][k] for k in keys) == ra
+    assert tuple(getattr(benchmarks(s, AHA_2020), k) for k in keys) == aha
+    assert tuple(getattr(benchmarks(s, RA_LEGACY), k) for k in keys) == ra
+    assert audit_json(draft(s, AHA_2020))["benchmark_profile"] == "aha-2020"
+    assert audit_json(draft(s, RA_LEGACY))["benchmark_profile"] == "ra-legacy"
+    assert tuple(audit_json(draft(s, RA_LEGACY))["benchmarks"][k] for k in keys) == ra
 
 
 def test_profiles_thresholds():

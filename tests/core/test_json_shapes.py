@@ -20,6 +20,7 @@ from service.qi.audit import draft
 from service.qi.cohorts import cohorts
 from service.qi.measures import CallSummary
 from service.qi.performance import breakdown, outstanding
+from service.serialise import audit_json, call_view_json
 from service.triage.profiles import AHA_2020, DEFAULT_CONFIG, AgencyConfig
 from service.triage.view import call_view
 
@@ -96,15 +97,15 @@ def golden(name: str) -> str:
 
 @pytest.mark.parametrize("name", sorted(CALLS))
 def test_audit_json(name: str) -> None:
-    assert text(draft(CALLS[name]().fold(), AHA_2020)) == golden(f"audit_{name}")
+    assert text(audit_json(draft(CALLS[name]().fold(), AHA_2020))) == golden(f"audit_{name}")
 
 
 @pytest.mark.parametrize("name", sorted(CALLS))
 def test_call_view_json(name: str) -> None:
     tl = CALLS[name]()
     views = [
-        call_view(tl.fold(DEFAULT_CONFIG), DEFAULT_CONFIG),
-        call_view(tl.fold(NO_DISPATCH_ALERTS), NO_DISPATCH_ALERTS),
+        call_view_json(call_view(tl.fold(DEFAULT_CONFIG), DEFAULT_CONFIG)),
+        call_view_json(call_view(tl.fold(NO_DISPATCH_ALERTS), NO_DISPATCH_ALERTS)),
     ]
     assert text(views) == golden(f"view_{name}")
 

@@ -9,6 +9,7 @@ from timeline import CEST, EST, IST, UTC
 
 from contract.event import Event, chronological
 from service.qi.audit import draft
+from service.serialise import audit_json
 from service.triage.intervals import intervals
 from service.triage.profiles import AHA_2020
 from service.triage.state import fold, step
@@ -134,8 +135,8 @@ def test_duplicate_event_changes_nothing_in_the_audit_draft(tl):
     tl.received(0)
     tl.conscious(20, "no")
     tl.breathing(30, "no")
-    base = draft(tl.fold(), AHA_2020)
-    again = draft(tl.fold(events=[*tl.events, tl.events[1]]), AHA_2020)
+    base = audit_json(draft(tl.fold(), AHA_2020))
+    again = audit_json(draft(tl.fold(events=[*tl.events, tl.events[1]]), AHA_2020))
     assert base["event_count"] == 3
     assert again == base
 

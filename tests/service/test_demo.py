@@ -20,6 +20,7 @@ from service.demo.history import history
 from service.qi.audit import draft
 from service.qi.measures import measures, summarize
 from service.replay import Record, RecordingError, gap_seconds, load_jsonl, play, retime
+from service.serialise import audit_json
 from service.triage.profiles import AHA_2020, DEFAULT_CONFIG
 from service.triage.state import CallState, fold
 
@@ -158,7 +159,7 @@ def _demo_calls() -> dict[str, list[Event]]:
 
 def _audit(calls: dict[str, list[Event]], call_id: str) -> tuple[CallState, dict[str, Any]]:
     state = fold(demo.DEMO_AGENCY, call_id, calls[call_id], DEFAULT_CONFIG)
-    return state, draft(state, AHA_2020)
+    return state, audit_json(draft(state, AHA_2020))
 
 
 def test_demo_recording_is_valid_canonical_events_of_the_demo_agency() -> None:
