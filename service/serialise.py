@@ -13,6 +13,7 @@ from typing import Any
 from contract.event import iso
 from contract.payloads import Nature
 from service.qi.audit import AuditDraft, Suggestion
+from service.qi.performance import Performance, TelecommunicatorRow
 from service.qi.review import Determination
 from service.qi.timeline import TimelineEntry
 from service.triage.intervals import Benchmarks
@@ -158,4 +159,43 @@ def audit_json(d: AuditDraft) -> dict[str, Any]:
         "qi_reviewed": d.signed_off,
         "timeline": [timeline_entry_json(e) for e in d.timeline],
         "event_count": d.event_count,
+    }
+
+
+def telecommunicator_row_json(row: TelecommunicatorRow) -> dict[str, Any]:
+    """One row of `GET /api/v1/measures/telecommunicators`: the figures, then the card."""
+    f, c = row.figures, row.card
+    return {
+        "telecommunicator": f.telecommunicator,
+        "calls": f.calls,
+        "population": f.population,
+        "recognized": f.recognized,
+        "recognition_rate": f.recognition_rate,
+        "tcpr_rate": f.tcpr_rate,
+        "median_seconds_to_recognition": f.median_seconds_to_recognition,
+        "median_seconds_to_first_compression": f.median_seconds_to_first_compression,
+        "recognition_met": f.recognition_met,
+        "first_compression_met": f.first_compression_met,
+        "goals_met": {"recognition": f.goals_met.recognition, "tcpr": f.goals_met.tcpr},
+        "reviewed": f.reviewed,
+        "reasons": f.reasons,
+        "card": {
+            "headline": c.headline,
+            "verdict": c.verdict,
+            "strengths": list(c.strengths),
+            "opportunities": list(c.opportunities),
+        },
+    }
+
+
+def performance_json(p: Performance) -> dict[str, Any]:
+    """One entry of the recognition list (`GET /api/v1/measures/recognition`)."""
+    return {
+        "call_id": p.call_id,
+        "telecommunicator": p.telecommunicator,
+        "t0": p.t0.isoformat(),
+        "to_recognition": p.to_recognition,
+        "to_first_compression": p.to_first_compression,
+        "ems_confirmed": p.ems_confirmed,
+        "why": p.why,
     }

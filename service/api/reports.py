@@ -37,6 +37,7 @@ from service.qi.measures import SUPPRESS_UP_TO, breakdown_groups, measures_from_
 from service.qi.performance import breakdown, outstanding, outstanding_bounds
 from service.qi.spc import funnels
 from service.qi.trends import bounds, merge, month_buckets, trend
+from service.serialise import performance_json, telecommunicator_row_json
 from service.store.measures import Dimension, MeasureStore
 from service.triage.profiles import AHA_2020, BenchmarkProfile
 
@@ -245,7 +246,7 @@ async def get_telecommunicators(
     await reads.record(agency, "measures.read")
     groups = await MeasureStore(services.sessions).by_telecommunicator([agency], t1, t2)
     profile = config.profile
-    rows = breakdown(groups, profile)
+    rows = [telecommunicator_row_json(row) for row in breakdown(groups, profile)]
     return {
         "agency": agency,
         "from": iso(t1),
@@ -284,7 +285,7 @@ async def get_recognition(
         "from": iso(t1),
         "to": iso(t2),
         "benchmark_profile": profile.name,
-        "performances": outstanding(candidates, profile, zone),
+        "performances": [performance_json(p) for p in outstanding(candidates, profile, zone)],
     }
 
 

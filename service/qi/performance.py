@@ -18,6 +18,8 @@ earliest recognition, then T0 and call id so the order is stable.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
@@ -45,9 +47,69 @@ def plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
+@dataclass(frozen=True, slots=True)
+class GoalsMet:
+    """The AHA pairs measure 1 (recognition) with measure 2 (T-CPR): both goals judged; None
+    where nothing was eligible."""
+
+    recognition: bool | None
+    tcpr: bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """One telecommunicator's figures for the period; the rates and medians as the measures give
+    them (service.qi.measures)."""
+
+    telecommunicator: str | None  # None: calls with no telecommunicator recorded
+    calls: int
+    population: int
+    recognized: int
+    recognition_rate: Mapping[str, Any]
+    tcpr_rate: Mapping[str, Any]
+    median_seconds_to_recognition: Mapping[str, Any]
+    median_seconds_to_first_compression: Mapping[str, Any]
+    recognition_met: int
+    first_compression_met: int
+    goals_met: GoalsMet
+    # The reviewed (AHA) coverage and rates.
+    reviewed: Mapping[str, Any]
+    # The training needs QI review found in this person's calls: kind -> reason -> count.
+    reasons: Mapping[str, Mapping[str, int]]
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    """Feedback written from the figures: what went well, what to work on."""
+
+    headline: str
+    verdict: str | None
+    strengths: tuple[str, ...]
+    opportunities: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TelecommunicatorRow:
+    figures: Figures
+    card: Card
+
+
+@dataclass(frozen=True, slots=True)
+class Performance:
+    """One outstanding performance on the recognition list."""
+
+    call_id: str
+    telecommunicator: str | None
+    t0: datetime  # in the agency's zone
+    to_recognition: float
+    to_first_compression: float
+    ems_confirmed: bool  # False: no EMS outcome yet
+    why: str
+
+
 def breakdown(
     groups: Mapping[str | None, Iterable[Cohort]], profile: BenchmarkProfile
-) -> list[dict[str, Any]]:
+) -> list[TelecommunicatorRow]:
     """One row per telecommunicator (None: calls with no telecommunicator), named ones first."""
     rows = []
     for telecommunicator in sorted(groups, key=lambda t: (t is None, t or "")):
@@ -55,34 +117,30 @@ def breakdown(
         m = measures_from_cohorts(cohorts, profile)
         to_recognition = recognition_values(cohorts)
         to_compression = compression_values(cohorts)
-        row = {
-            "telecommunicator": telecommunicator,
-            "calls": m["calls_in_period"],
-            "population": m["population"],
-            "recognized": m["recognition_rate"]["numerator"],
-            "recognition_rate": m["recognition_rate"],
-            "tcpr_rate": m["tcpr_rate"],
-            "median_seconds_to_recognition": m["median_seconds_to_recognition"],
-            "median_seconds_to_first_compression": m["median_seconds_to_first_compression"],
-            "recognition_met": sum(met(v, profile.recognition_s) is True for v in to_recognition),
-            "first_compression_met": sum(
+        figures = Figures(
+            telecommunicator=telecommunicator,
+            calls=m["calls_in_period"],
+            population=m["population"],
+            recognized=m["recognition_rate"]["numerator"],
+            recognition_rate=m["recognition_rate"],
+            tcpr_rate=m["tcpr_rate"],
+            median_seconds_to_recognition=m["median_seconds_to_recognition"],
+            median_seconds_to_first_compression=m["median_seconds_to_first_compression"],
+            recognition_met=sum(met(v, profile.recognition_s) is True for v in to_recognition),
+            first_compression_met=sum(
                 met(v, profile.first_compression_s) is True for v in to_compression
             ),
-            # The AHA pairs measure 1 (recognition) with measure 2 (T-CPR): both goals judged.
-            "goals_met": {
-                "recognition": goal_met(m["recognition_rate"]),
-                "tcpr": goal_met(m["tcpr_rate"]),
-            },
-            "reviewed": {
+            goals_met=GoalsMet(
+                recognition=goal_met(m["recognition_rate"]), tcpr=goal_met(m["tcpr_rate"])
+            ),
+            reviewed={
                 "coverage": m["reviewed"]["coverage"],
                 "recognition_rate": m["reviewed"]["recognition_rate"],
                 "tcpr_rate": m["reviewed"]["tcpr_rate"],
             },
-            # The training needs QI review found in this person's calls.
-            "reasons": m["reviewed"]["reasons"],
-        }
-        row["card"] = card(row)
-        rows.append(row)
+            reasons=m["reviewed"]["reasons"],
+        )
+        rows.append(TelecommunicatorRow(figures, card(figures)))
     return rows
 
 
@@ -90,10 +148,10 @@ def goal_met(rate: Mapping[str, Any]) -> bool | None:
     return None if rate["percent"] is None else rate["percent"] >= rate["goal"]
 
 
-def verdict(row: Mapping[str, Any]) -> str:
+def verdict(figures: Figures) -> str:
     """Measures 1 and 2 together, as the AHA intends: recognising an arrest is half the job, the
     other half is getting the caller's hands on the chest."""
-    recognition, tcpr = row["goals_met"]["recognition"], row["goals_met"]["tcpr"]
+    recognition, tcpr = figures.goals_met.recognition, figures.goals_met.tcpr
     if recognition and tcpr:
         return "Meets both AHA goals: recognition and T-CPR"
     if recognition and tcpr is None:
@@ -107,27 +165,22 @@ def verdict(row: Mapping[str, Any]) -> str:
     return "Below both AHA goals: recognition and T-CPR"
 
 
-def card(row: Mapping[str, Any]) -> dict[str, Any]:
+def card(figures: Figures) -> Card:
     """Headline, strengths and opportunities from one telecommunicator's figures."""
-    population, recognized = row["population"], row["recognized"]
-    recognition = row["recognition_rate"]
-    tcpr = row["tcpr_rate"]
-    to_recognition = row["median_seconds_to_recognition"]
-    to_compression = row["median_seconds_to_first_compression"]
+    population, recognized = figures.population, figures.recognized
+    recognition = figures.recognition_rate
+    tcpr = figures.tcpr_rate
+    to_recognition = figures.median_seconds_to_recognition
+    to_compression = figures.median_seconds_to_first_compression
     strengths: list[str] = []
     opportunities: list[str] = []
     if population == 0:
-        who = "No telecommunicator recorded" if row["telecommunicator"] is None else "No arrests"
+        who = "No telecommunicator recorded" if figures.telecommunicator is None else "No arrests"
         headline = (
-            f"{who}: {plural(row['calls'], 'call')}, none an EMS-confirmed cardiac arrest "
+            f"{who}: {plural(figures.calls, 'call')}, none an EMS-confirmed cardiac arrest "
             "with resuscitation attempted in this period"
         )
-        return {
-            "headline": headline,
-            "verdict": None,
-            "strengths": strengths,
-            "opportunities": opportunities,
-        }
+        return Card(headline, None, (), ())
 
     headline = f"Recognised {recognized} of {plural(population, 'arrest')}"
     if tcpr["denominator"]:
@@ -142,7 +195,7 @@ def card(row: Mapping[str, Any]) -> dict[str, Any]:
         headline += f"; median first compression {seconds(to_compression['value'])} s"
 
     goal = recognition["goal"]
-    if row["goals_met"]["recognition"]:
+    if figures.goals_met.recognition:
         strengths.append(
             f"Recognition {recognition['percent']:g} % ({recognized} of {population}) meets "
             f"the {goal:g} % goal"
@@ -155,7 +208,7 @@ def card(row: Mapping[str, Any]) -> dict[str, Any]:
         )
     _interval(
         to_recognition,
-        row["recognition_met"],
+        figures.recognition_met,
         "recognition",
         "recognitions",
         strengths,
@@ -166,20 +219,20 @@ def card(row: Mapping[str, Any]) -> dict[str, Any]:
             f"first compression in {tcpr['numerator']} of {tcpr['denominator']} calls eligible "
             f"for T-CPR ({tcpr['percent']:g} %)"
         )
-        if row["goals_met"]["tcpr"]:
+        if figures.goals_met.tcpr:
             strengths.append(f"T-CPR: {text}, meeting the {tcpr['goal']:g} % goal")
         else:
             opportunities.append(f"T-CPR: {text}, below the {tcpr['goal']:g} % goal")
     _interval(
         to_compression,
-        row["first_compression_met"],
+        figures.first_compression_met,
         "first compression",
         "first compressions",
         strengths,
         opportunities,
     )
     needs = sorted(
-        ((n, kind, code) for kind, tally in row["reasons"].items() for code, n in tally.items()),
+        ((n, kind, code) for kind, tally in figures.reasons.items() for code, n in tally.items()),
         key=lambda t: (-t[0], t[1], t[2]),
     )
     if needs:
@@ -187,12 +240,7 @@ def card(row: Mapping[str, Any]) -> dict[str, Any]:
             "Training needs from QI review: "
             + ", ".join(f"{code.replace('_', ' ')} ({n})" for n, _, code in needs)
         )
-    return {
-        "headline": headline,
-        "verdict": verdict(row),
-        "strengths": strengths,
-        "opportunities": opportunities,
-    }
+    return Card(headline, verdict(figures), tuple(strengths), tuple(opportunities))
 
 
 def _interval(
@@ -225,7 +273,7 @@ def outstanding_bounds(profile: BenchmarkProfile) -> tuple[float, float]:
 
 def outstanding(
     calls: Iterable[CallSummary], profile: BenchmarkProfile, zone: str = "UTC"
-) -> list[dict[str, Any]]:
+) -> list[Performance]:
     """The recognition list: outstanding performances among `calls`, best first."""
     recognition_under, compression_under = outstanding_bounds(profile)
     chosen = [
@@ -264,14 +312,14 @@ def outstanding(
         if not c.in_population:
             why += " (EMS outcome pending)"
         out.append(
-            {
-                "call_id": c.call_id,
-                "telecommunicator": c.telecommunicator,
-                "t0": c.t0.astimezone(tz).isoformat(),
-                "to_recognition": to_recognition,
-                "to_first_compression": to_compression,
-                "ems_confirmed": c.in_population,
-                "why": why,
-            }
+            Performance(
+                call_id=c.call_id,
+                telecommunicator=c.telecommunicator,
+                t0=c.t0.astimezone(tz),
+                to_recognition=to_recognition,
+                to_first_compression=to_compression,
+                ems_confirmed=c.in_population,
+                why=why,
+            )
         )
     return out

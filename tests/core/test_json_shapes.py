@@ -20,7 +20,12 @@ from service.qi.audit import draft
 from service.qi.cohorts import cohorts
 from service.qi.measures import CallSummary
 from service.qi.performance import breakdown, outstanding
-from service.serialise import audit_json, call_view_json
+from service.serialise import (
+    audit_json,
+    call_view_json,
+    performance_json,
+    telecommunicator_row_json,
+)
 from service.triage.profiles import AHA_2020, DEFAULT_CONFIG, AgencyConfig
 from service.triage.view import call_view
 
@@ -147,7 +152,12 @@ def test_performance_json() -> None:
     for c in calls:
         groups.setdefault(c.telecommunicator, []).append(c)
     report = {
-        "breakdown": breakdown({t: cohorts(m) for t, m in groups.items()}, AHA_2020),
-        "outstanding": outstanding(calls, AHA_2020, "America/Chicago"),
+        "breakdown": [
+            telecommunicator_row_json(row)
+            for row in breakdown({t: cohorts(m) for t, m in groups.items()}, AHA_2020)
+        ],
+        "outstanding": [
+            performance_json(p) for p in outstanding(calls, AHA_2020, "America/Chicago")
+        ],
     }
     assert text(report) == golden("performance")

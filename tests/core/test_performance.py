@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from service.qi.cohorts import cohorts
 from service.qi.measures import CallSummary
 from service.qi.performance import breakdown, outstanding, outstanding_bounds
+from service.serialise import performance_json, telecommunicator_row_json
 from service.triage.profiles import AHA_2020, RA_LEGACY
 
 T = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
@@ -69,7 +70,7 @@ def test_breakdown_groups_by_telecommunicator_with_unassigned_last() -> None:
         call("U1", None, population=False),
         call("U2", None, population=False),
     ]
-    rows = breakdown(groups(calls), AHA_2020)
+    rows = [telecommunicator_row_json(r) for r in breakdown(groups(calls), AHA_2020)]
     assert [r["telecommunicator"] for r in rows] == ["tc-007", "tc-114", None]
 
     tc114 = rows[1]
@@ -145,7 +146,7 @@ def test_cards_follow_the_profile_and_missed_recognitions() -> None:
         call("R2", "tc-9"),
         call("R3", "tc-9"),
     ]
-    (row,) = breakdown(groups(calls), RA_LEGACY)
+    (row,) = [telecommunicator_row_json(r) for r in breakdown(groups(calls), RA_LEGACY)]
     card = row["card"]
     # ra-legacy: recognition under 120 s, first compression under 180 s.
     assert card["headline"] == (
@@ -195,7 +196,7 @@ def test_outstanding_rule_and_order() -> None:
             minutes=3,
         ),
     ]
-    listed = outstanding(calls, AHA_2020, "America/Chicago")
+    listed = [performance_json(p) for p in outstanding(calls, AHA_2020, "America/Chicago")]
     # By first compression, then recognition: S2 (95, 30), P1 (95, 40), S3 (95, 50), S1 (120).
     assert [p["call_id"] for p in listed] == ["S2", "P1", "S3", "S1"]
     first = listed[0]
