@@ -1,4 +1,4 @@
-"""Fixtures for the service tests; the helpers they use live in harness.py."""
+"""Fixtures for the service tests; the helpers they use live in tests/support/harness.py."""
 
 from __future__ import annotations
 
@@ -6,14 +6,8 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
-from harness import (
-    Server,
-    _drop_postgres_database,
-    _fresh_postgres_database,
-    require_postgres,
-    service_settings,
-    start_server,
-)
+from support.databases import drop_postgres_database, fresh_postgres_database, require_postgres
+from support.harness import Server, service_settings, start_server
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -23,11 +17,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]
         yield f"sqlite+aiosqlite:///{tmp_path / 'tcpr.db'}"
         return
     require_postgres()
-    url, name = _fresh_postgres_database()
+    url, name = fresh_postgres_database()
     try:
         yield url
     finally:
-        _drop_postgres_database(name)
+        drop_postgres_database(name)
 
 
 @pytest.fixture

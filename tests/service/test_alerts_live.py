@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from harness import Panel, Server, at, event, service_settings, start_server
 from sqlalchemy import select
+from support.harness import Panel, Server, at, event, service_settings, start_server
 
 from contract.kinds import Kind
 from service.store.tables import EventRow

@@ -8,7 +8,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from harness import Server, at, event, service_settings, start_server
+from support.harness import Server, at, event, service_settings, start_server
 
 from contract.kinds import Kind
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import websockets
-from harness import Panel, Server, at, event, service_settings, start_server
+from support.harness import Panel, Server, at, event, service_settings, start_server
 
 
 async def test_snapshot_then_live_updates(server: Server) -> None:

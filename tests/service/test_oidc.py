@@ -19,7 +19,7 @@ import pytest
 import websockets
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from harness import Server, service_settings, start_server
+from support.harness import Server, service_settings, start_server
 
 from service.app import create_app
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from harness import Server, event, service_settings, start_server
+from support.harness import Server, event, service_settings, start_server
 
 from service.api import reports
 from service.qi.measures import measures

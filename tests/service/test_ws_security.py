@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 import websockets
-from harness import Server, service_settings, start_server
+from support.harness import Server, service_settings, start_server
 
 ALLOWED = "https://console.example"
 

@@ -11,21 +11,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, async_playwright
+from support.harness import Server, service_settings, start_server
 
-# The service harness (start_server, service_settings, Server) lives in tests/service; that
-# directory is not a package, so put it on sys.path to import `harness` from here as well.
-TESTS = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(TESTS / "service"))
-
-from harness import Server, service_settings, start_server  # noqa: E402
-
-REPO = TESTS.parent
+REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "docs" / "screenshots"
 
 CHROMIUM_ARGS = [

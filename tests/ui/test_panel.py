@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from calls import call, open_panel, post_calls
-from harness import Server
 from playwright.async_api import Page, Route, expect
+from support.harness import Server
 
 from contract.kinds import Kind
 

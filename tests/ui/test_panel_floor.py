@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from calls import call, open_panel, post_calls
-from harness import Server, service_settings, start_server
 from playwright.async_api import Page, expect
+from support.harness import Server, service_settings, start_server
 
 from contract.kinds import Kind
 from service.protocols import SHIPPED

@@ -22,9 +22,6 @@ from typing import Any
 import httpx
 import websockets
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "service"))  # the shared harness
-
-
 BROKERS = {
     "redis": os.environ.get("TCPR_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"),
     "nats": os.environ.get("TCPR_TEST_NATS_URL", "nats://127.0.0.1:4222"),
