@@ -141,7 +141,7 @@ async def test_ended_call_leaves_the_snapshot(server: Server) -> None:
 
 
 async def test_a_panel_that_stops_reading_is_cut_off_not_buffered(database_url: str) -> None:
-    from harness import service_settings, start_server
+    from support.harness import service_settings, start_server
 
     running = await start_server(service_settings(database_url, ws_queue_limit=5))
     try:
