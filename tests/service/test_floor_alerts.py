@@ -16,8 +16,8 @@ FLOOR = '{"A": {"alert_scope": "medical", "dispatch_alerts": true}}'
 
 
 @pytest.fixture
-async def floor(database_url: str) -> AsyncIterator[Server]:
-    running = await start_server(service_settings(database_url, agencies=FLOOR))
+async def floor(migrated_database_url: str) -> AsyncIterator[Server]:
+    running = await start_server(service_settings(migrated_database_url, agencies=FLOOR))
     try:
         yield running
     finally:

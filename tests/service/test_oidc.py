@@ -80,10 +80,10 @@ def issuer(tmp_path: Path) -> Issuer:
 
 
 @pytest.fixture
-async def server(database_url: str, issuer: Issuer) -> AsyncIterator[Server]:
+async def server(migrated_database_url: str, issuer: Issuer) -> AsyncIterator[Server]:
     running = await start_server(
         service_settings(
-            database_url,
+            migrated_database_url,
             oidc_issuer=ISSUER,
             oidc_audience=AUDIENCE,
             oidc_jwks_file=issuer.jwks,

@@ -23,8 +23,8 @@ ZONES = {"A": {"zone": "America/Chicago"}, "B": {"zone": "America/New_York"}}
 
 
 @pytest.fixture
-async def zoned(database_url: str) -> AsyncIterator[Server]:
-    running = await start_server(service_settings(database_url, agencies=ZONES))
+async def zoned(migrated_database_url: str) -> AsyncIterator[Server]:
+    running = await start_server(service_settings(migrated_database_url, agencies=ZONES))
     try:
         yield running
     finally:

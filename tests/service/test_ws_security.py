@@ -21,10 +21,10 @@ ALLOWED = "https://console.example"
 
 
 @pytest.fixture
-async def server(database_url: str) -> AsyncIterator[Server]:
+async def server(migrated_database_url: str) -> AsyncIterator[Server]:
     # A long re-check period: a socket closed promptly was closed by the revocation itself.
     running = await start_server(
-        service_settings(database_url, allowed_origins=[ALLOWED], ws_reauth_seconds=3600)
+        service_settings(migrated_database_url, allowed_origins=[ALLOWED], ws_reauth_seconds=3600)
     )
     try:
         yield running

@@ -1,8 +1,9 @@
 """Test databases: SQLite files and PostgreSQL databases, each test its own.
 
-Migrating is most of what a fresh database costs, so each test process migrates one SQLite
-template once (the real Alembic migrations, as `migrate_on_start` runs them) and a server
-starting on a SQLite file that does not exist yet gets a copy of it. Dropping a PostgreSQL
+Migrating is most of what a fresh database costs, so each test process migrates a template once
+(the real Alembic migrations, as `migrate_on_start` runs them): a server starting on a SQLite
+file that does not exist yet gets a copy of the SQLite one, and a test asking for a migrated
+PostgreSQL database gets `CREATE DATABASE ... TEMPLATE` of the PostgreSQL one. Dropping a PostgreSQL
 database waits on a checkpoint; the drops run on a thread beside the tests, all done before the
 session ends.
 
@@ -21,8 +22,10 @@ import shutil
 import tempfile
 import threading
 import uuid
+from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 
 import asyncpg
 import pytest
@@ -30,6 +33,7 @@ import pytest
 from service.store.db import is_sqlite, migrate
 from service.triage.profiles import AgencyConfig
 
+T = TypeVar("T")
 POSTGRES_URL = os.environ.get(
     "TCPR_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
@@ -72,12 +76,39 @@ async def _admin(sql: str) -> None:
         await conn.close()
 
 
-def fresh_postgres_database() -> tuple[str, str]:
-    """A new, empty PostgreSQL database: its URL and its name."""
+def fresh_postgres_database(*, migrated: bool = False) -> tuple[str, str]:
+    """A new PostgreSQL database, empty or `migrated` (a copy of this process's migrated
+    template): its URL and its name."""
     name = f"tcpr_test_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    template = f' TEMPLATE "{_postgres_template()}"' if migrated else ""
+    _in_thread(_admin(f'CREATE DATABASE "{name}"{template}'))
+    return _postgres_url(name), name
+
+
+def _postgres_url(name: str) -> str:
     base, _, _ = POSTGRES_URL.rpartition("/")
-    return f"{base}/{name}", name
+    return f"{base}/{name}"
+
+
+def _in_thread(work: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to its end on a thread of its own (a test's event loop may be running)."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, work).result()
+
+
+_PG_TEMPLATE: list[str] = []
+
+
+def _postgres_template() -> str:
+    """This process's migrated PostgreSQL database, made on first use, dropped at the end."""
+    if not _PG_TEMPLATE:
+        name = f"tcpr_template_{uuid.uuid4().hex[:12]}"
+        _in_thread(_admin(f'CREATE DATABASE "{name}"'))
+        with ThreadPoolExecutor(1) as thread:
+            url = _postgres_url(name)
+            thread.submit(migrate, url, "head", None, lambda _: AgencyConfig()).result()
+        _PG_TEMPLATE.append(name)
+    return _PG_TEMPLATE[0]
 
 
 class _Dropper:
@@ -115,6 +146,8 @@ def drop_postgres_database(name: str) -> None:
 
 
 def finish_drops() -> None:
+    if _PG_TEMPLATE:
+        _DROPPER.drop(_PG_TEMPLATE.pop())
     _DROPPER.finish()
 
 
@@ -128,8 +161,7 @@ def _sqlite_template() -> Path:
         atexit.register(shutil.rmtree, folder, True)
         path = folder / "template.db"
         url = f"sqlite+aiosqlite:///{path}"
-        # On a thread of its own: Alembic runs its own event loop, and a test's may be running.
-        with ThreadPoolExecutor(1) as thread:
+        with ThreadPoolExecutor(1) as thread:  # Alembic runs an event loop of its own
             thread.submit(migrate, url, "head", None, lambda _: AgencyConfig()).result()
         _TEMPLATE.append(path)
     return _TEMPLATE[0]
