@@ -72,8 +72,11 @@ wrk:
 		echo "wrk not found and not root: run 'sudo apt-get install wrk' for the ingest benchmarks"; \
 	fi
 
+# Tests run in parallel processes (pytest-xdist), more than the cores: most of a test's time is a
+# server, a browser or a deadline waiting, not the CPU.
+TEST_WORKERS ?= 4
 test: lint browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 check: test
 

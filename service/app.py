@@ -39,6 +39,7 @@ from service.api.headers import SecurityHeaders
 from service.api.nul_guard import RefuseNul
 from service.api.ratelimit import Limits
 from service.broker import broker_for
+from service.clock import Clock, system_clock
 from service.feeds import FeedWatch
 from service.hub import Hub
 from service.identity import Identities
@@ -57,7 +58,11 @@ from service.store.tokens import TokenStore
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, demo: bool = False, clock: Clock = system_clock
+) -> FastAPI:
+    """The service; `clock` is what the live view, alert timers, hub and feed watch read as now
+    (the system clock; a test's clock makes deadlines fall due without waiting them out)."""
     settings = settings or Settings()
     logs.install()
 
@@ -79,9 +84,9 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
         )
         broker = broker_for(settings.broker_url)
         await broker.connect()
-        live = LiveView(store, broker, settings)
-        hub = Hub(settings)
-        scheduler = AlertScheduler(live, store, settings)
+        live = LiveView(store, broker, settings, clock=clock)
+        hub = Hub(settings, clock=clock)
+        scheduler = AlertScheduler(live, store, settings, clock=clock)
         live.listen(hub.on_update)
         live.on_gone(hub.on_gone)
         live.listen(scheduler.on_update)
@@ -105,7 +110,7 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
             limits=Limits(settings),
             identities=identities,
             revocations=Revocations(identities, hub, broker, settings),
-            feeds=FeedWatch(settings, broker, hub.broadcast),
+            feeds=FeedWatch(settings, broker, hub.broadcast, clock=clock),
             protocols=protocols,
         )
         live.listen(services.feeds.on_update)

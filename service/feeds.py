@@ -25,9 +25,10 @@ from typing import Any, Final
 
 from contract.event import iso
 from service.broker import Broker, follow
+from service.clock import Clock, system_clock
 from service.live import Update
 from service.settings import Settings
-from service.tasks import stop_all
+from service.tasks import periodically, stop_all
 from service.triage.profiles import DEFAULT_FEED_SILENCE_S
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,7 @@ class FeedWatch:
         broker: Broker,
         send: Send,
         *,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = system_clock,
     ) -> None:
         self._settings = settings
         self._broker = broker
@@ -89,7 +90,9 @@ class FeedWatch:
                 follow(self._broker, channel(self._settings), self._received, subscribed, "feed"),
                 name="feeds-listen",
             ),
-            asyncio.create_task(self._check_forever(), name="feeds-check"),
+            asyncio.create_task(
+                periodically(self.check_interval(), self.check, "feed check"), name="feeds-check"
+            ),
         ]
         await subscribed.wait()
 
@@ -192,15 +195,6 @@ class FeedWatch:
             c.feed_silence_s for c in self._settings.configured_agencies() if c.feed_silence_s
         ]
         return max(0.2, min([CHECK_EVERY_S, *(s / 10 for s in limits)]))
-
-    async def _check_forever(self) -> None:
-        every = self.check_interval()
-        while True:
-            await asyncio.sleep(every)
-            try:
-                self.check()
-            except Exception:
-                log.exception("feed check failed")
 
     def _received(self, raw: str) -> None:
         body = json.loads(raw)

@@ -9,13 +9,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from datetime import UTC, datetime
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
-from fastapi import WebSocket
-
 from contract.event import as_dict
-from contract.kinds import Kind
+from contract.payloads import AlertRaised
+from service.clock import Clock, system_clock
 from service.live import Update
 from service.serialise import call_view_json
 from service.settings import Settings
@@ -27,9 +27,17 @@ SLOW_CONSUMER = 4008  # application close code: queue overflow, reconnect and re
 CLOSE_WAIT_S = 1.0  # how long a cut-off panel gets to take its close frame
 
 
+@dataclass(frozen=True, slots=True)
+class Socket:
+    """How the hub reaches one panel's connection: send a text message, or close it."""
+
+    send: Callable[[str], Awaitable[None]]
+    close: Callable[[int, str], Awaitable[None]]
+
+
 class Panel:
-    def __init__(self, websocket: WebSocket, principal: Principal, limit: int) -> None:
-        self.websocket = websocket
+    def __init__(self, socket: Socket, principal: Principal, limit: int) -> None:
+        self.socket = socket
         self.principal = principal
         self.queue: asyncio.Queue[str | None] = asyncio.Queue(limit)
         # Set once the panel is to be closed: the close code and reason its sender sends.
@@ -68,18 +76,19 @@ class Panel:
                 # kernel buffers rather than waiting on it.
                 code, reason = self.closing or (SLOW_CONSUMER, "closing")
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.websocket.close(code, reason), CLOSE_WAIT_S)
+                    await asyncio.wait_for(self.socket.close(code, reason), CLOSE_WAIT_S)
                 return
-            await self.websocket.send_text(message)
+            await self.socket.send(message)
 
 
 class Hub:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, clock: Clock = system_clock) -> None:
         self._settings = settings
+        self._clock = clock
         self._panels: dict[str, set[Panel]] = {}
 
-    def attach(self, websocket: WebSocket, principal: Principal) -> Panel:
-        panel = Panel(websocket, principal, self._settings.ws_queue_limit)
+    def attach(self, socket: Socket, principal: Principal) -> Panel:
+        panel = Panel(socket, principal, self._settings.ws_queue_limit)
         for agency in principal.agencies:
             self._panels.setdefault(agency, set()).add(panel)
         return panel
@@ -129,16 +138,16 @@ class Hub:
                 "call": call_view_json(call_view(state, config)),
             },
         ]
-        if e.kind == Kind.ALERT_RAISED:
+        if isinstance(e.payload, AlertRaised):
             out.append(
                 {
                     "type": "alert",
                     "seq": update.seq,
                     "call_id": e.call_id,
                     "agency": e.agency,
-                    "alert": e.data.get("alert"),
+                    "alert": e.payload.alert,
                     "deadline": e.at.isoformat(),
-                    "fired_at": datetime.now(UTC).isoformat(),
+                    "fired_at": self._clock().isoformat(),
                     "telecommunicator": state.telecommunicator,
                 }
             )

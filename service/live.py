@@ -18,10 +18,11 @@ from typing import Any
 
 from contract.event import Event, as_dict, from_dict
 from service.broker import Broker, BrokerClosed
+from service.clock import Clock, system_clock
 from service.serialise import call_view_json
 from service.settings import Settings
 from service.store.events import EventStore
-from service.tasks import stop_all
+from service.tasks import periodically, stop_all, supervise
 from service.triage.state import CallState, fold, step
 from service.triage.view import call_view
 
@@ -53,10 +54,18 @@ def encode_batch(events: Iterable[Event], new_calls: Iterable[tuple[str, str]] =
 
 
 class LiveView:
-    def __init__(self, store: EventStore, broker: Broker, settings: Settings) -> None:
+    def __init__(
+        self,
+        store: EventStore,
+        broker: Broker,
+        settings: Settings,
+        *,
+        clock: Clock = system_clock,
+    ) -> None:
         self._store = store
         self._broker = broker
         self._settings = settings
+        self._clock = clock
         self.calls: dict[tuple[str, str], CallState] = {}
         self.seq = 0
         self._listeners: list[Listener] = []
@@ -81,7 +90,7 @@ class LiveView:
     async def start(self) -> None:
         """Rebuild the live calls from the store, then follow the broker and the log."""
         self.seq = await self._store.high_water()
-        cutoff = datetime.now(UTC) - timedelta(seconds=self._settings.live_call_max_age_seconds)
+        cutoff = self._clock() - timedelta(seconds=self._settings.live_call_max_age_seconds)
         by_call: dict[tuple[str, str], list[Event]] = {}
         for e in await self._store.live_call_events(cutoff):
             by_call.setdefault((e.agency, e.call_id), []).append(e)
@@ -92,8 +101,22 @@ class LiveView:
         subscribed = asyncio.Event()
         self._tasks = [
             asyncio.create_task(self._follow_broker(subscribed), name="live-broker"),
-            asyncio.create_task(self._poll_log(), name="live-poll"),
-            asyncio.create_task(self._sweep_forever(), name="live-sweep"),
+            asyncio.create_task(
+                periodically(
+                    self._settings.catch_up_interval_seconds,
+                    self.catch_up,
+                    "catch-up from the log",
+                ),
+                name="live-poll",
+            ),
+            asyncio.create_task(
+                periodically(
+                    min(SWEEP_EVERY_S, self._settings.live_call_max_age_seconds / 4),
+                    self.sweep,
+                    "sweeping stale live calls",
+                ),
+                name="live-sweep",
+            ),
         ]
         await subscribed.wait()
         await self.catch_up()  # anything committed between the rebuild and the subscription
@@ -119,7 +142,7 @@ class LiveView:
         return [from_dict(d) for d in body["events"]], new_calls
 
     async def _follow_broker(self, subscribed: asyncio.Event) -> None:
-        while True:
+        async def once() -> None:
             try:
                 async with self._broker.subscribe(self._settings.broker_channel) as messages:
                     subscribed.set()
@@ -128,27 +151,8 @@ class LiveView:
             except BrokerClosed:
                 log.warning("broker subscription closed; catching up from the log")
                 await self.catch_up()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("live view broker listener failed; retrying")
-                await asyncio.sleep(1)
 
-    async def _poll_log(self) -> None:
-        while True:
-            await asyncio.sleep(self._settings.catch_up_interval_seconds)
-            try:
-                await self.catch_up()
-            except Exception:
-                log.exception("catch-up from the log failed")
-
-    async def _sweep_forever(self) -> None:
-        while True:
-            await asyncio.sleep(min(SWEEP_EVERY_S, self._settings.live_call_max_age_seconds / 4))
-            try:
-                self.sweep()
-            except Exception:
-                log.exception("sweeping stale live calls failed")
+        await supervise(once, "live view broker listener")
 
     def sweep(self) -> list[CallState]:
         """Calls the CAD never ended leave the live views `live_call_max_age_seconds` after
@@ -212,7 +216,7 @@ class LiveView:
         t0 = state.t0
         if not state.live or t0 is None:
             return False
-        age = datetime.now(UTC) - t0
+        age = self._clock() - t0
         return age <= timedelta(seconds=self._settings.live_call_max_age_seconds)
 
     def _notify(self, update: Update) -> None:

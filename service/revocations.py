@@ -19,7 +19,7 @@ from service.hub import Hub, Panel
 from service.identity import Identities
 from service.settings import Settings
 from service.store.tokens import Principal
-from service.tasks import stop_all
+from service.tasks import periodically, stop_all
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,12 @@ class Revocations:
                 ),
                 name="revocations-listen",
             ),
-            asyncio.create_task(self._sweep_forever(), name="revocations-sweep"),
+            asyncio.create_task(
+                periodically(
+                    self._settings.ws_reauth_seconds, self.sweep, "websocket credential check"
+                ),
+                name="revocations-sweep",
+            ),
         ]
         await subscribed.wait()
 
@@ -88,14 +93,6 @@ class Revocations:
     def _received(self, raw: str) -> None:
         body = json.loads(raw)
         self.apply(token_id=body.get("token_id"), session_id=body.get("session_id"))
-
-    async def _sweep_forever(self) -> None:
-        while True:
-            await asyncio.sleep(self._settings.ws_reauth_seconds)
-            try:
-                await self.sweep()
-            except Exception:
-                log.exception("websocket credential check failed")
 
     async def sweep(self) -> None:
         """Check each open panel's credential once (panels sharing one share the check)."""

@@ -13,10 +13,11 @@ import asyncio
 import contextlib
 import heapq
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from contract.event import Event
 from contract.kinds import Kind
+from service.clock import Clock, system_clock
 from service.live import LiveView, Update
 from service.settings import Settings
 from service.store.events import EventConflict, EventStore
@@ -27,16 +28,24 @@ log = logging.getLogger(__name__)
 
 
 class AlertScheduler:
-    def __init__(self, live: LiveView, store: EventStore, settings: Settings) -> None:
+    def __init__(
+        self,
+        live: LiveView,
+        store: EventStore,
+        settings: Settings,
+        *,
+        clock: Clock = system_clock,
+    ) -> None:
         self._live = live
         self._store = store
         self._settings = settings
+        self._clock = clock
         self._grace = timedelta(seconds=settings.alert_grace_seconds)
         self._heap: list[tuple[datetime, str, str]] = []
         self._scheduled: dict[tuple[str, str], datetime] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self.fired = 0
+        self.fired = 0  # alerts this scheduler recorded in the log
 
     def on_update(self, update: Update) -> None:
         state = update.state
@@ -45,7 +54,7 @@ class AlertScheduler:
         deadline = alerts.next_deadline(
             state,
             config.profile,
-            datetime.now(UTC),
+            self._clock(),
             self._grace,
             dispatch_alerts=config.dispatch_alerts,
         )
@@ -58,6 +67,10 @@ class AlertScheduler:
         heapq.heappush(self._heap, (deadline, *key))
         if self._heap[0][0] == deadline:
             self._wake.set()
+
+    def wake(self) -> None:
+        """Read the clock again now rather than at the next deadline (a clock that jumps)."""
+        self._wake.set()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="alert-scheduler")
@@ -74,7 +87,7 @@ class AlertScheduler:
             if not self._heap:
                 await self._wake.wait()
                 continue
-            delay = (self._heap[0][0] - datetime.now(UTC)).total_seconds()
+            delay = (self._heap[0][0] - self._clock()).total_seconds()
             if delay > 0:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=delay)
@@ -82,7 +95,7 @@ class AlertScheduler:
             # Every call due now fires together: their appends share one group commit, so a
             # burst of deadlines (a busy minute, the calls replayed after a restart) costs one
             # commit, not one commit per call queued behind the ingest load.
-            due = self._pop_due(datetime.now(UTC))
+            due = self._pop_due(self._clock())
             outcomes = await asyncio.gather(
                 *(self.fire(agency, call_id) for _, agency, call_id in due),
                 return_exceptions=True,
@@ -130,12 +143,12 @@ class AlertScheduler:
         config = self._settings.agency_config(agency)
         profile = config.profile
         due = alerts.due(
-            state, profile, datetime.now(UTC), self._grace, dispatch_alerts=config.dispatch_alerts
+            state, profile, self._clock(), self._grace, dispatch_alerts=config.dispatch_alerts
         )
         if due:
             offsets = profile.alert_offsets()
             tz = state.t0.tzinfo
-            await self._store.append(
+            appended = await self._store.append(
                 [
                     Event(
                         event_id=a.event_id,
@@ -153,5 +166,7 @@ class AlertScheduler:
                     for a in due
                 ]
             )
-            self.fired += len(due)
+            # Only what this append recorded: an alert another replica recorded first is
+            # counted there, so across replicas each alert counts once.
+            self.fired += sum(o.status == "accepted" for o in appended.outcomes)
         return due

@@ -26,7 +26,7 @@ from contract.event import as_dict
 from service.api import origins
 from service.api.deps import SESSION_COOKIE, Services
 from service.api.ratelimit import Throttled, client_address
-from service.hub import Panel
+from service.hub import Panel, Socket
 from service.identity import InvalidCredential
 from service.store.tokens import Principal
 
@@ -118,7 +118,7 @@ async def panel_socket(websocket: WebSocket) -> None:
     principal, since = auth
     # Attach before the snapshot, with no await between: every update after the snapshot's
     # sequence is queued for this panel, and none before it is lost.
-    panel = services.hub.attach(websocket, principal)
+    panel = services.hub.attach(Socket(websocket.send_text, websocket.close), principal)
     snapshot = services.live.snapshot(principal.agencies)
     snapshot.update(
         server_time=_now(),

@@ -12,6 +12,8 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
+from service.tasks import supervise
+
 log = logging.getLogger(__name__)
 
 
@@ -38,7 +40,8 @@ async def follow(
     is open (or has failed), so a caller can wait for it before relying on the messages. For
     side channels whose messages a missed one does not break (revocations, feed beats); the live
     view's own loop also catches up from the log."""
-    while True:
+
+    async def once() -> None:
         try:
             async with broker.subscribe(channel) as messages:
                 subscribed.set()
@@ -47,12 +50,8 @@ async def follow(
         except BrokerClosed:
             subscribed.set()
             log.warning("%s subscription closed; resubscribing", what)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            subscribed.set()
-            log.exception("%s listener failed; retrying", what)
-            await asyncio.sleep(1)
+
+    await supervise(once, f"{what} listener", on_failure=subscribed.set)
 
 
 def broker_for(url: str) -> Broker:

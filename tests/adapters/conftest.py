@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "service"))  # the shared service harness
-
 from fake_cad import Notifier
-from harness import Server, service_settings, start_server
+from support.harness import Server, service_settings, start_server
 from websockets.asyncio.server import serve
 
 SHARED = Path(__file__).resolve().parents[3] / "shared"

@@ -5,18 +5,14 @@ from __future__ import annotations
 
 import csv
 import subprocess
-import sys
 from pathlib import Path
 
-from harness import Server
 from runner_kit import config_file
+from support.cluster import tcpr  # the installed `tcpr` command
+from support.harness import Server
 
 from cad_adapters.config import load
 from cad_adapters.runner import run
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "replicas"))
-
-from cluster import tcpr  # the installed `tcpr` command
 
 RVFD = {"type": "delimited", "preset": "rvfd"}
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from eido_docs import INCIDENT, snapshots
 from fake_cad import Notifier
-from harness import Server
 from runner_kit import config_file, until
+from support.harness import Server
 
 from cad_adapters.config import ConfigError, load
 from cad_adapters.runner import run

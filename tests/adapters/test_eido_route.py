@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from harness import Server
+from support.harness import Server
 
 from contract.event import Event
 from service.store.events import EventConflict

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from harness import Server
+from support.harness import Server
 
 FILED = {
     "source": "/srv/cad/export.csv",

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import Server, service_settings, start_server
 from runner_kit import config_file, event_line, free_port, until
+from support.harness import Server, service_settings, start_server
 
 from cad_adapters.config import ConfigError, load
 from cad_adapters.runner import run, status

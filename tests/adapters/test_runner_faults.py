@@ -11,8 +11,8 @@ import struct
 from pathlib import Path
 from typing import Any
 
-from harness import Server
 from runner_kit import config_file, event_line, free_port, until
+from support.harness import Server
 
 from cad_adapters.config import load
 from cad_adapters.runner import Report, run

@@ -9,16 +9,12 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from runner_kit import config_file, event_line, free_port, until
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "replicas"))
-
-from cluster import Replica, tcpr
+from support.cluster import Replica, tcpr
 
 EVENTS = 20_000  # enough that the feed takes seconds, so the kill lands mid-way
 PER_CALL = 5

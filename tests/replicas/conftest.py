@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from cluster import BROKERS, Cluster, Panel, reachable, tcpr  # puts tests/service on sys.path
-from harness import _drop_postgres_database, _fresh_postgres_database, require_postgres
+from support.cluster import BROKERS, Cluster, Panel, reachable, tcpr
+from support.databases import drop_postgres_database, fresh_postgres_database, require_postgres
 
 
 @pytest.fixture(params=list(BROKERS))
@@ -22,7 +22,7 @@ def cluster(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cluster]
         if os.environ.get("CI"):
             pytest.fail(f"{reason}; CI must run the replica tests", pytrace=False)
         pytest.skip(reason)
-    url, name = _fresh_postgres_database()
+    url, name = fresh_postgres_database()
     env = {k: v for k, v in os.environ.items() if not k.startswith("TCPR_")}
     env.update(
         TCPR_DATABASE_URL=url,
@@ -38,7 +38,7 @@ def cluster(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cluster]
     finally:
         for replica in running.replicas:
             replica.stop()
-        _drop_postgres_database(name)
+        drop_postgres_database(name)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import httpx
-from cluster import Cluster, Panel
+from support.cluster import Cluster, Panel
 
 
 def event(

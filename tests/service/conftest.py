@@ -1,4 +1,4 @@
-"""Fixtures for the service tests; the helpers they use live in harness.py."""
+"""Fixtures for the service tests; the helpers they use live in tests/support/harness.py."""
 
 from __future__ import annotations
 
@@ -6,28 +6,39 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
-from harness import (
-    Server,
-    _drop_postgres_database,
-    _fresh_postgres_database,
-    require_postgres,
-    service_settings,
-    start_server,
-)
+from support.databases import drop_postgres_database, fresh_postgres_database, require_postgres
+from support.harness import Server, service_settings, start_server
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
-    """A fresh, empty database: every test that uses it runs once on SQLite, once on PostgreSQL."""
-    if request.param == "sqlite":
+def database(request: pytest.FixtureRequest) -> str:
+    """Which database: every test that uses one runs once on SQLite, once on PostgreSQL."""
+    return str(request.param)
+
+
+def _database_url(database: str, tmp_path: Any, *, migrated: bool) -> Iterator[str]:
+    if database == "sqlite":
+        # A file not made yet: a server starting on it begins from the migrated template.
         yield f"sqlite+aiosqlite:///{tmp_path / 'tcpr.db'}"
         return
     require_postgres()
-    url, name = _fresh_postgres_database()
+    url, name = fresh_postgres_database(migrated=migrated)
     try:
         yield url
     finally:
-        _drop_postgres_database(name)
+        drop_postgres_database(name)
+
+
+@pytest.fixture
+def database_url(database: str, tmp_path: Any) -> Iterator[str]:
+    """A fresh, empty database (migrations tests start from nothing)."""
+    yield from _database_url(database, tmp_path, migrated=False)
+
+
+@pytest.fixture
+def migrated_database_url(database: str, tmp_path: Any) -> Iterator[str]:
+    """A fresh database already at the newest migration, as a server leaves it on start."""
+    yield from _database_url(database, tmp_path, migrated=True)
 
 
 @pytest.fixture
@@ -36,8 +47,8 @@ def sqlite_url(tmp_path: Any) -> str:
 
 
 @pytest.fixture
-async def server(database_url: str) -> AsyncIterator[Server]:
-    running = await start_server(service_settings(database_url))
+async def server(migrated_database_url: str) -> AsyncIterator[Server]:
+    running = await start_server(service_settings(migrated_database_url))
     try:
         yield running
     finally:

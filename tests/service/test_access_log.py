@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from harness import Server, at, event
 from sqlalchemy import text
+from support.harness import Server, at, event
 
 
 async def a_call(server: Server, call_id: str = "C1", agency: str = "A") -> None:

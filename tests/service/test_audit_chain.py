@@ -15,7 +15,7 @@ from typing import Any
 
 import asyncpg
 import pytest
-from harness import Server, event, service_settings, start_server
+from support.harness import Server, event, service_settings, start_server
 
 from service.cli import main
 from service.store import chain_store

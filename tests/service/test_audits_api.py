@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from harness import Server, event, service_settings, start_server
+from support.harness import Server, event, service_settings, start_server
 
 POPULATION = {"ohca": True, "resuscitation_attempted": True, "ems_witnessed": False}
 

@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from harness import Server, event, service_settings, start_server
+from support.harness import Server, event, service_settings, start_server
 
 
 def when(t0: datetime, seconds: float) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 import websockets
-from harness import Server, event, service_settings, start_server
+from support.harness import Server, event, service_settings, start_server
 
 TOKEN_RE = re.compile(r"^tcpr_\S+$")
 DEMO_TOKEN_RE = re.compile(r"demo: agency DEMO, supervisor token (tcpr_\S+)")

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import event, service_settings, start_server
+from support.harness import event, service_settings, start_server
 
 import service.demo as demo
 from contract.event import Event

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from harness import Server, event
+from support.harness import Server, event
 
 CST = timezone(timedelta(hours=-6))
 T = datetime(2026, 2, 1, 8, 0, tzinfo=CST)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from harness import Panel, Server, event, service_settings, start_server
+from support.harness import Panel, Server, event, service_settings, start_server
 
 from contract.event import Event
 from service.broker.memory import MemoryBroker

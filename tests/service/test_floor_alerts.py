@@ -8,7 +8,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from harness import Server, at, event, service_settings, start_server
+from support.harness import Server, at, event, service_settings, start_server
 
 from contract.kinds import Kind
 
@@ -16,8 +16,8 @@ FLOOR = '{"A": {"alert_scope": "medical", "dispatch_alerts": true}}'
 
 
 @pytest.fixture
-async def floor(database_url: str) -> AsyncIterator[Server]:
-    running = await start_server(service_settings(database_url, agencies=FLOOR))
+async def floor(migrated_database_url: str) -> AsyncIterator[Server]:
+    running = await start_server(service_settings(migrated_database_url, agencies=FLOOR))
     try:
         yield running
     finally:

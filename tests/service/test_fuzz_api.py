@@ -25,16 +25,6 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
-from harness import (
-    Server,
-    _drop_postgres_database,
-    _fresh_postgres_database,
-    at,
-    event,
-    require_postgres,
-    service_settings,
-    start_server,
-)
 from hypothesis import strategies as st
 from schemathesis import Case, CheckContext, GenerationMode, HookContext
 from schemathesis.core.transport import Response
@@ -43,6 +33,8 @@ from schemathesis.specs.openapi.checks import (
     positive_data_acceptance,
     unsupported_method,
 )
+from support.databases import drop_postgres_database, fresh_postgres_database, require_postgres
+from support.harness import Server, at, event, service_settings, start_server
 
 from service.app import create_app
 
@@ -111,12 +103,12 @@ def on_postgres() -> Iterator[Background]:
     """PostgreSQL refuses what SQLite keeps (a NUL in text, NaN in JSON): the admin pass, which
     reaches the stores, runs there."""
     require_postgres()
-    url, name = _fresh_postgres_database()
+    url, name = fresh_postgres_database()
     try:
         with _serving(url) as background:
             yield background
     finally:
-        _drop_postgres_database(name)
+        drop_postgres_database(name)
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from harness import Server, at, event
+from support.harness import Server, at, event
 
 DEEP = {"deep": json.loads("[" * 40 + "0" + "]" * 40)}
 # (what replaces fields of a valid event, the field the refusal must name)

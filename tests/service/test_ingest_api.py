@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 import pytest
-from harness import Server, at, event, service_settings, start_server
 from sqlalchemy import func, select
+from support.harness import Server, at, event, service_settings, start_server
 
 from service.store.tables import EventRow
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from harness import Server, event
 from lxml import etree
+from support.harness import Server, event
 
 from contract.event import Event
 from service.qi.linkage_extract import ExtractAgency, build, emd_determinant, pcr_uuid

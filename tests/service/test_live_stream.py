@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import websockets
-from harness import Panel, Server, at, event, service_settings, start_server
+from support.harness import Panel, Server, at, event, service_settings, start_server
 
 
 async def test_snapshot_then_live_updates(server: Server) -> None:
@@ -141,7 +141,7 @@ async def test_ended_call_leaves_the_snapshot(server: Server) -> None:
 
 
 async def test_a_panel_that_stops_reading_is_cut_off_not_buffered(database_url: str) -> None:
-    from harness import service_settings, start_server
+    from support.harness import service_settings, start_server
 
     running = await start_server(service_settings(database_url, ws_queue_limit=5))
     try:

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from harness import Panel, Server, at, event, service_settings, start_server
+from support.harness import Panel, Server, at, event, service_settings, start_server
 
 NAME = "Zebulon Quixtaffer"
 PHONE = "919-555-0147"

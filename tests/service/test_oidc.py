@@ -19,7 +19,7 @@ import pytest
 import websockets
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from harness import Server, service_settings, start_server
+from support.harness import Server, service_settings, start_server
 
 from service.app import create_app
 
@@ -80,10 +80,10 @@ def issuer(tmp_path: Path) -> Issuer:
 
 
 @pytest.fixture
-async def server(database_url: str, issuer: Issuer) -> AsyncIterator[Server]:
+async def server(migrated_database_url: str, issuer: Issuer) -> AsyncIterator[Server]:
     running = await start_server(
         service_settings(
-            database_url,
+            migrated_database_url,
             oidc_issuer=ISSUER,
             oidc_audience=AUDIENCE,
             oidc_jwks_file=issuer.jwks,

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import httpx
-from harness import Server, event
+from support.harness import Server, event
 
 EST = timezone(timedelta(hours=-5))
 

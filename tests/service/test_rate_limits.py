@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 import websockets
-from harness import Server, at, event, service_settings, start_server
+from support.harness import Server, at, event, service_settings, start_server
 
 from service.api.ratelimit import Buckets, Limits, Throttled
 from service.settings import Settings

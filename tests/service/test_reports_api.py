@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from harness import Server, event, service_settings, start_server
+from support.harness import Server, event, service_settings, start_server
 
 from service.api import reports
 from service.qi.measures import measures
@@ -23,8 +23,8 @@ ZONES = {"A": {"zone": "America/Chicago"}, "B": {"zone": "America/New_York"}}
 
 
 @pytest.fixture
-async def zoned(database_url: str) -> AsyncIterator[Server]:
-    running = await start_server(service_settings(database_url, agencies=ZONES))
+async def zoned(migrated_database_url: str) -> AsyncIterator[Server]:
+    running = await start_server(service_settings(migrated_database_url, agencies=ZONES))
     try:
         yield running
     finally:

@@ -12,8 +12,8 @@ import io
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from harness import Server, event
 from sqlalchemy import column, insert, select, table
+from support.harness import Server, event
 
 from contract.event import Event
 from service.qi.sampling import Sample

@@ -26,9 +26,9 @@ from typing import Any
 
 import httpx
 import websockets
-from harness import Panel, Server, at, event
 from sqlalchemy import select
 from starlette.routing import Mount, WebSocketRoute
+from support.harness import Panel, Server, at, event
 
 from contract.kinds import KINDS
 from service.app import create_app

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from harness import Server, at, event, service_settings, start_server
+from support.harness import Server, at, event, service_settings, start_server
 
 COOKIE = "tcpr_session"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import httpx
-from harness import Server
 from sqlalchemy import select
+from support.harness import Server
 
 from service.store.tables import SessionRow, TokenRow
 

@@ -15,16 +15,16 @@ from typing import Any
 import httpx
 import pytest
 import websockets
-from harness import Server, service_settings, start_server
+from support.harness import Server, service_settings, start_server
 
 ALLOWED = "https://console.example"
 
 
 @pytest.fixture
-async def server(database_url: str) -> AsyncIterator[Server]:
+async def server(migrated_database_url: str) -> AsyncIterator[Server]:
     # A long re-check period: a socket closed promptly was closed by the revocation itself.
     running = await start_server(
-        service_settings(database_url, allowed_origins=[ALLOWED], ws_reauth_seconds=3600)
+        service_settings(migrated_database_url, allowed_origins=[ALLOWED], ws_reauth_seconds=3600)
     )
     try:
         yield running

@@ -7,8 +7,8 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from harness import Server
 from playwright.async_api import Page, expect
+from support.harness import Server
 
 
 def call(

@@ -11,21 +11,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, async_playwright
+from support.harness import Server, service_settings, start_server
 
-# The service harness (start_server, service_settings, Server) lives in tests/service; that
-# directory is not a package, so put it on sys.path to import `harness` from here as well.
-TESTS = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(TESTS / "service"))
-
-from harness import Server, service_settings, start_server  # noqa: E402
-
-REPO = TESTS.parent
+REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "docs" / "screenshots"
 
 CHROMIUM_ARGS = [
@@ -77,7 +71,15 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / 'tcpr.db'}"
 
 
-@pytest.fixture
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every UI test runs on the session's event loop, the one its one browser lives on."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents and isinstance(item, pytest.Function):
+            item.add_marker(pytest.mark.asyncio(loop_scope="session"), append=False)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
 async def ui_server(sqlite_url: str) -> AsyncIterator[Server]:
     """The service on a fresh SQLite database, serving the UI under /ui/."""
     running = await start_server(service_settings(sqlite_url))
@@ -87,9 +89,10 @@ async def ui_server(sqlite_url: str) -> AsyncIterator[Server]:
         await running.stop()
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def browser(chromium_path: str) -> AsyncIterator[Browser]:
-    """Chromium launched headless with a fresh (temporary) profile; closed at teardown."""
+    """Chromium launched headless with a fresh (temporary) profile, once for the session: each
+    test's pages open in browser contexts of their own (no cookie, storage or cache shared)."""
     async with async_playwright() as playwright:
         launched = await playwright.chromium.launch(
             executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS
@@ -106,7 +109,7 @@ def console_errors() -> list[str]:
     return []
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(loop_scope="session")
 async def new_page(browser: Browser, console_errors: list[str]) -> AsyncIterator[NewPage]:
     """A factory: `await new_page(viewport=(1280, 720))` gives a page in a fresh context.
 

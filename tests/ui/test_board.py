@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from calls import call, post_calls
-from harness import Server, service_settings, start_server
 from playwright.async_api import Page, expect
 from signin import unexpected
+from support.harness import Server, service_settings, start_server
 
 NewPage = Callable[..., Awaitable[Page]]
 Screenshot = Callable[[Page, str], Awaitable[Path]]

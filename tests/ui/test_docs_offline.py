@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
-from harness import Server
 from playwright.async_api import Page, Route, expect
+from support.harness import Server
 
 NewPage = Callable[..., Awaitable[Page]]
 

@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 from calls import call, post_calls
-from harness import Server, service_settings, start_server
 from playwright.async_api import Page, expect
 from signin import unexpected
+from support.harness import Server, service_settings, start_server
 
 NewPage = Callable[..., Awaitable[Page]]
 Screenshot = Callable[[Page, str], Awaitable[Path]]

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from calls import post_calls
-from harness import Server
 from playwright.async_api import Page, expect
 from signin import unexpected
+from support.harness import Server
 
 from service.qi.sampling import Sample
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 from calls import call, post_calls
-from harness import Server
 from playwright.async_api import Page, expect
+from support.harness import Server
 
 NewPage = Callable[..., Awaitable[Page]]
 SENTINEL = "https://csp-sentinel.invalid/pixel.png"

@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 import pytest
-from harness import Server
 from playwright.async_api import Page, expect
 from signin import unexpected
+from support.harness import Server
 
 NewPage = Callable[..., Awaitable[Page]]
 

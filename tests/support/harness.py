@@ -1,89 +1,25 @@
-"""Shared test harness: databases (SQLite and PostgreSQL, a fresh database per test, with the
-real Alembic migrations), a real uvicorn server on a free loopback port, tokens, clients.
-
-PostgreSQL tests run wherever `TCPR_TEST_POSTGRES_URL` (default: this machine's 127.0.0.1:5432,
-database `test`) answers. When it does not, they skip with the reason, except under CI (`CI` set),
-where a missing PostgreSQL fails the run instead of passing it silently.
-"""
+"""Shared test harness: a real uvicorn server on a free loopback port over a test's own database
+(see databases.py), tokens, clients, websocket panels, and a clock the test moves."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-import os
-import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-import asyncpg
 import httpx
-import pytest
 import uvicorn
 import websockets
 
 from service.api.deps import Services
 from service.app import create_app
+from service.clock import Clock, system_clock
 from service.settings import Settings
-
-POSTGRES_URL = os.environ.get(
-    "TCPR_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-)
-
-
-def _dsn(url: str) -> str:
-    return url.replace("postgresql+asyncpg://", "postgresql://")
-
-
-def _postgres_reason() -> str | None:
-    async def probe() -> None:
-        conn = await asyncpg.connect(_dsn(POSTGRES_URL), timeout=3)
-        await conn.close()
-
-    try:
-        asyncio.run(probe())
-    except Exception as exc:
-        return f"PostgreSQL at {POSTGRES_URL} unreachable ({exc.__class__.__name__}: {exc})"
-    return None
-
-
-_PG_REASON: list[str | None] = []
-
-
-def require_postgres() -> None:
-    if not _PG_REASON:
-        _PG_REASON.append(_postgres_reason())
-    reason = _PG_REASON[0]
-    if reason is not None:
-        if os.environ.get("CI"):
-            pytest.fail(f"{reason}; CI must run the PostgreSQL tests", pytrace=False)
-        pytest.skip(f"{reason}; set TCPR_TEST_POSTGRES_URL to run these")
-
-
-def _fresh_postgres_database() -> tuple[str, str]:
-    name = f"tcpr_test_{uuid.uuid4().hex[:12]}"
-
-    async def create() -> None:
-        conn = await asyncpg.connect(_dsn(POSTGRES_URL))
-        try:
-            await conn.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await conn.close()
-
-    asyncio.run(create())
-    base, _, _ = POSTGRES_URL.rpartition("/")
-    return f"{base}/{name}", name
-
-
-def _drop_postgres_database(name: str) -> None:
-    async def drop() -> None:
-        conn = await asyncpg.connect(_dsn(POSTGRES_URL))
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await conn.close()
-
-    asyncio.run(drop())
+from support.databases import migrated_if_new
 
 
 def service_settings(database_url: str, **overrides: Any) -> Settings:
@@ -130,11 +66,50 @@ class Server:
 
     async def stop(self) -> None:
         self._server.should_exit = True
+        self._server.exit_now.set()
         await self._task
 
 
-async def start_server(settings: Settings, *, demo: bool = False) -> Server:
-    app = create_app(settings, demo=demo)
+class _Uvicorn(uvicorn.Server):
+    """uvicorn's server, told to stop at once instead of at its next 0.1 s tick."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.exit_now = asyncio.Event()
+
+    async def main_loop(self) -> None:
+        counter = 0
+        while not await self.on_tick(counter):
+            counter = (counter + 1) % 864000
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.exit_now.wait(), 0.1)
+
+
+class FakeClock:
+    """A clock the test moves. A server started with it reads it as now (its live view, alert
+    timers, hub and feed watch), and its alert timers look again whenever it moves."""
+
+    def __init__(self, now: datetime | None = None) -> None:
+        self.now = now or datetime.now(UTC)
+        self.moved: list[Callable[[], None]] = []
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> datetime:
+        self.now += timedelta(seconds=seconds)
+        for told in self.moved:
+            told()
+        return self.now
+
+
+async def start_server(
+    settings: Settings, *, demo: bool = False, clock: Clock = system_clock
+) -> Server:
+    """The service on loopback. A SQLite file not made yet starts as the migrated template."""
+    if settings.migrate_on_start:
+        migrated_if_new(settings.database_url)
+    app = create_app(settings, demo=demo, clock=clock)
     config = uvicorn.Config(
         app,
         host="127.0.0.1",
@@ -145,7 +120,7 @@ async def start_server(settings: Settings, *, demo: bool = False) -> Server:
         proxy_headers=settings.trust_proxy_headers,  # as `tcpr serve` runs it
         lifespan="on",
     )
-    server = uvicorn.Server(config)
+    server = _Uvicorn(config)
     task = asyncio.create_task(server.serve())
     for _ in range(600):
         if server.started or task.done():
@@ -155,7 +130,10 @@ async def start_server(settings: Settings, *, demo: bool = False) -> Server:
         task.result()  # raise the startup failure
     assert server.started, "server did not start"
     port = server.servers[0].sockets[0].getsockname()[1]
-    return Server(f"http://127.0.0.1:{port}", settings, app, server, task)
+    running = Server(f"http://127.0.0.1:{port}", settings, app, server, task)
+    if isinstance(clock, FakeClock):
+        clock.moved.append(running.services.scheduler.wake)
+    return running
 
 
 def at(seconds_ago: float = 0.0, offset_hours: int = 0) -> str:

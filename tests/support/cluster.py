@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,8 +23,8 @@ from typing import Any
 import httpx
 import websockets
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "service"))  # the shared harness
-
+from service.store.db import create_engine, sessionmaker
+from service.store.tokens import TokenStore
 
 BROKERS = {
     "redis": os.environ.get("TCPR_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"),
@@ -122,14 +123,19 @@ class Cluster:
     replicas: list[Replica] = field(default_factory=list)
 
     def token(self, role: str, agency: str = "A") -> str:
-        out = subprocess.run(
-            [*tcpr(), "token", "create", "--role", role, "--agency", agency, "--name", f"t-{role}"],
-            env=self.env,
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        return out.stdout.strip()
+        """A token minted straight into the shared database (what `tcpr token create` does,
+        without starting a process for it)."""
+
+        async def create() -> str:
+            engine = create_engine(self.database_url)
+            try:
+                return await TokenStore(sessionmaker(engine)).create(role, [agency], f"t-{role}")
+            finally:
+                await engine.dispose()
+
+        # On a thread of its own: the test's event loop is running.
+        with ThreadPoolExecutor(1) as thread:
+            return thread.submit(asyncio.run, create()).result()
 
     async def start(self, count: int) -> list[Replica]:
         for _ in range(count):
