@@ -7,6 +7,9 @@ from collections.abc import Iterator
 import pytest
 from support.databases import finish_drops
 
+# The golden timeline builders (tl, timeline, pop_call) for every folder that tests the core.
+pytest_plugins = ["support.timelines"]
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _databases_dropped() -> Iterator[None]:

@@ -1,7 +1,7 @@
 """Refuse a NUL character in the URL before any route reads it.
 
 PostgreSQL text holds no U+0000, so a path or query value carrying one (`%00`) would fail the
-query it reaches with a 500 (found by tests/service/test_fuzz_api.py). Checked once here for
+query it reaches with a 500 (tests/service/api/test_fuzz_api.py holds it). Checked once here for
 every route rather than in each; bodies are checked by their parsers (contract/wire.py).
 """
 

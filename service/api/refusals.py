@@ -7,7 +7,7 @@ with their body, service/api/uploads.py `refuse`), a route's own
 `HTTPException` (`{"detail": "..."}` or `{"detail": {"field": ..., "detail": ...}}`) and
 FastAPI's check of declared parameters (`{"detail": [{"loc": [...], "msg": ..., "type": ...}]}`).
 Routes list the codes they can answer with `refusals(...)`, so the schema the fuzzing
-(tests/service/test_fuzz_api.py) validates against is the one clients read.
+(tests/service/api/test_fuzz_api.py) validates against is the one clients read.
 """
 
 from __future__ import annotations

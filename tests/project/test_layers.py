@@ -8,8 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support.paths import REPO
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = REPO
 # No I/O shells below the HTTP layer: no routes, no store, no web or database client.
 SHELLS = (
     "service.api",

@@ -17,8 +17,8 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
+from support.paths import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 LOCK = REPO / "uv.lock"
 
 

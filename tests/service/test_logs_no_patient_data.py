@@ -7,16 +7,16 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from support.harness import Panel, Server, at, event, service_settings, start_server
+from support.paths import SHARED
 
 NAME = "Zebulon Quixtaffer"
 PHONE = "919-555-0147"
 ADDRESS = "4711 Marigold Crescent"
 SECRETS = (NAME, PHONE, ADDRESS, "Quixtaffer", "5550147", "Marigold")
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "standards"
+SHARED = SHARED / "standards"
 # Handlers where records end up (uvicorn's loggers do not propagate to the root); levels on
 # every logger that has one of its own.
 HANDLED = ("", "uvicorn", "uvicorn.access")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +16,7 @@ from fastapi import HTTPException
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
+from support.paths import SHARED
 
 from contract.event import as_dict
 from contract.kinds import KINDS, SOURCES
@@ -38,7 +38,7 @@ FUZZ = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
-NEMSIS_SAMPLES = Path(__file__).resolve().parents[2].parent / "shared/standards/nemsis/samples"
+NEMSIS_SAMPLES = SHARED / "standards/nemsis/samples"
 
 SCALARS = (
     st.none()

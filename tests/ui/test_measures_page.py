@@ -22,6 +22,7 @@ from calls import call, post_calls
 from playwright.async_api import Page, expect
 from signin import unexpected
 from support.harness import Server, service_settings, start_server
+from support.paths import REPO
 
 NewPage = Callable[..., Awaitable[Page]]
 Screenshot = Callable[[Page, str], Awaitable[Path]]
@@ -919,7 +920,7 @@ async def test_every_figure_counts_the_agency_s_own_calendar(
 
 # -- protocol versions on the trend ------------------------------------------------------------
 
-SHIPPED_PACKS = Path(__file__).parents[2] / "ui" / "prompts"
+SHIPPED_PACKS = REPO / "ui" / "prompts"
 DIRECTOR = "Dr. A. Medina, medical director"
 # Agency A's own signed versions (in Chicago): one in force before the period, one taking effect
 # mid-December in English and Spanish alike, and one not in force yet.

@@ -9,7 +9,7 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from timeline import CEST, EST, IST, NST
+from support.timeline import CEST, EST, IST, NST
 
 from contract.event import Event
 from contract.kinds import ALERTS, NOT_GIVEN_REASONS

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from timeline import CEST, EST, UTC
+from support.timeline import CEST, EST, UTC
 
 from service.triage.profiles import DEFAULT_CONFIG, AgencyConfig
 from service.triage.state import phase

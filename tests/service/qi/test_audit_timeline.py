@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from timeline import CEST, EST, IST, UTC
+from support.timeline import CEST, EST, IST, UTC
 
 from contract.reasons import reason_problem
 from service.qi.audit import draft

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from timeline import CEST, Timeline, population_call
+from support.timeline import CEST, Timeline, population_call
 
 from service.qi.cares import COLUMNS, cares_row, exported, telecommunicator_cpr
 from service.triage.profiles import AHA_2020

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from timeline import CEST, EST, IST, UTC
+from support.timeline import CEST, EST, IST, UTC
 
 from contract.event import Event, chronological
 from service.qi.audit import draft

@@ -1,4 +1,5 @@
-"""Fixtures for the pure-core tests: golden timeline builders (see timeline.py)."""
+"""Fixtures for the pure-core tests: golden timeline builders (see support/timeline.py), loaded
+for every test folder by tests/conftest.py."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from collections.abc import Callable
 from datetime import datetime
 
 import pytest
-from timeline import REF, Timeline, population_call
+
+from support.timeline import REF, Timeline, population_call
 
 
 @pytest.fixture

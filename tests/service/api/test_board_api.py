@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from support.harness import Server, event, service_settings, start_server
+from support.paths import REPO
 
 
 def when(t0: datetime, seconds: float) -> str:
@@ -76,7 +77,7 @@ async def test_shipped_prompts_in_english_and_spanish(server: Server) -> None:
 
 async def test_the_agency_pack_in_force_wins(sqlite_url: str, tmp_path: Path) -> None:
     """An agency's signed pack over the shipped sample, from its `effective_from` on."""
-    shipped = Path(__file__).parents[2] / "ui" / "prompts" / "tcpr-sample-en"
+    shipped = REPO / "ui" / "prompts" / "tcpr-sample-en"
     texts = json.loads((shipped / "texts.json").read_text())
     texts["questions"]["conscious"] = "Is the person awake and talking?"
     manifest = {

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.paths import REPO
 
 from cad_adapters.core import ParseError, Record
 from cad_adapters.delimited import DelimitedFormat
@@ -31,7 +32,7 @@ RVFD_HEADER = (
 
 # The README's worked example (docs/examples/metro911.toml): a fictional pipe-delimited export,
 # one row per unit assignment.
-METRO = (Path(__file__).parents[2] / "docs" / "examples" / "metro911.toml").read_text("utf-8")
+METRO = (REPO / "docs" / "examples" / "metro911.toml").read_text("utf-8")
 
 FIXED = """
 [source]
@@ -223,7 +224,7 @@ def test_a_fall_back_time_is_the_first_occurrence_unless_the_mapping_says_otherw
     # 2010-11-07: 01:00-02:00 happened twice in Central time (CDT, then CST).
     row = rvfd_row(b"11/7/10 12:00 AM", b"9E1", b"A1=01:30:00", b"NULL")
     assert parse(load_mapping("rvfd"), RVFD_HEADER, row)[0]["at"] == "2010-11-07T01:30:00-05:00"
-    preset = Path(__file__).parents[2] / "cad_adapters" / "presets" / "rvfd.toml"
+    preset = REPO / "cad_adapters" / "presets" / "rvfd.toml"
     text = preset.read_text("utf-8")
     later = mapping(tmp_path, text.replace('ambiguous = "earlier"', 'ambiguous = "later"'))
     assert parse(later, RVFD_HEADER, row)[0]["at"] == "2010-11-07T01:30:00-06:00"

@@ -7,16 +7,15 @@ against the files; small hand-written documents cover not-values, malformed inpu
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
+from support.paths import SHARED
 
 from contract.data_models import EmsOutcomeData
 from service.qi import nemsis_codes
 from service.qi.ems_match import match, outcome_event_id
 from service.qi.nemsis import CareReport, NemsisError, parse
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 NEMSIS = SHARED / "standards" / "nemsis"
 SAMPLES = NEMSIS / "samples"
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from timeline import CEST, IST, Timeline, population_call
+from support.timeline import CEST, IST, Timeline, population_call
 
 from service.qi.measures import measures, percent, summarize
 from service.triage.profiles import AHA_2020, RA_LEGACY

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from timeline import CEST, EST, IST, Timeline
+from support.timeline import CEST, EST, IST, Timeline
 
 from service.qi.audit import draft
 from service.qi.cohorts import cohorts

@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 
 import pytest
-from timeline import CEST, EST, IST, UTC
+from support.timeline import CEST, EST, IST, UTC
 
 from service.qi.audit import DELAY_REASONS, NONRECOGNITION_REASONS, draft
 from service.serialise import audit_json

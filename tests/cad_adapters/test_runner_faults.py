@@ -13,12 +13,13 @@ from typing import Any
 
 from runner_kit import config_file, event_line, free_port, until
 from support.harness import Server
+from support.paths import REPO
 
 from cad_adapters.config import load
 from cad_adapters.runner import Report, run
 from cad_adapters.spool import Spool
 
-EXAMPLES = Path(__file__).parents[2] / "docs" / "examples"
+EXAMPLES = REPO / "docs" / "examples"
 GUARD_S = 20.0  # against hanging only; nothing here asserts how long anything takes
 
 

@@ -5,25 +5,18 @@ present; the structural facts (namespace, times, codes, ids) are checked always.
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import httpx
 import pytest
 from lxml import etree
 from support.harness import Server, event
+from support.paths import SHARED
 
 from contract.event import Event
 from service.qi.linkage_extract import ExtractAgency, build, emd_determinant, pcr_uuid
 from service.triage.state import fold
 
-XSD = (
-    Path(__file__).resolve().parents[2].parent
-    / "shared"
-    / "standards"
-    / "nemsis"
-    / "xsd_v3.5.1"
-    / "EMSDataSet_v3.xsd"
-)
+XSD = SHARED / "standards" / "nemsis" / "xsd_v3.5.1" / "EMSDataSet_v3.xsd"
 NS = {"n": "http://www.nemsis.org"}
 EST = timezone(timedelta(hours=-5))
 T = datetime(2026, 3, 1, 10, 0, tzinfo=EST)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.paths import SHARED
 
 from cad_adapters import eido
 from cad_adapters.core import Record
@@ -30,7 +31,6 @@ from service.triage.alerts import applicable, due, next_deadline
 from service.triage.profiles import AHA_2020, DEFAULT_CONFIG, RA_LEGACY, AgencyConfig
 from service.triage.state import CallState, fold, phase
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 RVFD = SHARED / "samples" / "rvfd_calls_2010_2020_subset.csv"
 NENA = SHARED / "standards" / "eido" / "samples" / "sample_call_transfer_EIDO.json"
 AGENCY = "RV"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from timeline import CEST, EST, IST, NST, UTC
+from support.timeline import CEST, EST, IST, NST, UTC
 
 from service.qi.audit import draft
 from service.serialise import audit_json, benchmarks_json

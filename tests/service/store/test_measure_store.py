@@ -15,8 +15,8 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from measures_oracle import oracle as measures
 from sqlalchemy import delete, insert
+from support.measures_oracle import oracle as measures
 
 from contract.kinds import NOT_GIVEN_REASONS
 from service.qi.cohorts import cohorts

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from support.paths import REPO
 
 from cad_adapters.config import load
 from cad_adapters.runner import check
 
-ROOT = Path(__file__).parents[2]
+ROOT = REPO
 EXAMPLES = ROOT / "docs" / "examples"
 
 

@@ -29,6 +29,7 @@ import websockets
 from sqlalchemy import select
 from starlette.routing import Mount, WebSocketRoute
 from support.harness import Panel, Server, at, event
+from support.paths import REPO
 
 from contract.kinds import KINDS
 from service.app import create_app
@@ -43,7 +44,7 @@ except ImportError:  # pragma: no cover - older FastAPI lists every route flat
         return iter(routes)
 
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "security.md"
+DOC = REPO / "docs" / "security.md"
 ROLES = ("telecommunicator", "supervisor", "qi", "admin", "adapter")
 FOREIGN = "foreign agency"  # an admin token of agency B: the strongest role, the wrong agency
 PRINCIPALS = (*ROLES, FOREIGN)

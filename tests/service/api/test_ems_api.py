@@ -5,17 +5,17 @@ population, roles, and refused documents kept in the reject store."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from support.harness import Server, event
+from support.paths import SHARED
 
 CST = timezone(timedelta(hours=-6))
 T = datetime(2026, 2, 1, 8, 0, tzinfo=CST)
 XML = {"Content-Type": "application/xml"}
-SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "standards" / "nemsis" / "samples"
+SAMPLES = SHARED / "standards" / "nemsis" / "samples"
 
 
 def iso(t: datetime) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from timeline import CEST, EST, IST, UTC, Timeline
+from support.timeline import CEST, EST, IST, UTC, Timeline
 
 from service.qi.audit import draft
 from service.serialise import audit_json

@@ -9,9 +9,8 @@ from typing import Any
 import pytest
 from fake_cad import Notifier
 from support.harness import Server, service_settings, start_server
+from support.paths import SHARED
 from websockets.asyncio.server import serve
-
-SHARED = Path(__file__).resolve().parents[3] / "shared"
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from timeline import Timeline, population_call
+from support.timeline import Timeline, population_call
 
 from service.qi.cohorts import cohorts
 from service.qi.measures import breakdown_groups, measures
