@@ -1,4 +1,4 @@
-"""Schemathesis against the service's own OpenAPI schema (issue 6, fuzzing): every operation,
+"""Schemathesis against the service's own OpenAPI schema: every operation,
 with valid and invalid data, as an admin (who reaches the handlers) and as a telecommunicator
 (who is mostly refused), must answer without a 5xx, with a documented status code and body, and
 refuse with a JSON `detail` that says why.

@@ -1,4 +1,4 @@
-"""Tamper evidence (issue 6): events stored through the real API are chained per agency, and
+"""Tamper evidence: events stored through the real API are chained per agency, and
 `tcpr verify-audit` catches and names every edit made to the database behind the service's back
 (with sqlite3 / asyncpg, as someone with database access would), on SQLite and PostgreSQL."""
 
