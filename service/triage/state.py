@@ -106,6 +106,8 @@ class CallState:
     review: Mapping[str, Any] | None = None
     review_in_force: Review | None = None
     corrections: Mapping[str, datetime] = field(default_factory=lambda: _EMPTY)
+    # What the fold kept, so `step` can go on from it; not part of the state's value.
+    _tally: _Tally | None = field(default=None, init=False, repr=False, compare=False)
 
     # -- corrected view: what intervals and audits use -------------------------------------
     def corrected(self, kind: str) -> datetime | None:
@@ -253,90 +255,121 @@ def _note_actor(values: dict[str, Any], e: Event) -> None:
         values.setdefault("telecommunicator", e.actor)
 
 
-def fold(
-    agency: str, call_id: str, events: Iterable[Event], config: AgencyConfig = DEFAULT_CONFIG
-) -> CallState:
-    """Fold a call's events, in any arrival order, into its state. Pure and total."""
-    ordered = _distinct(chronological(events))
-    firsts: dict[str, datetime] = {}
-    latest: dict[str, str] = {}
+@dataclass(slots=True)
+class _Tally:
+    """What the fold keeps between events. Built by `fold`, then never changed: `step` adds an
+    event to a copy, so every state keeps the tally it was finished from."""
+
+    config: AgencyConfig
+    events: tuple[Event, ...] = ()  # distinct, in chronological order
+    ids: frozenset[str] = frozenset()
+    firsts: dict[str, datetime] = field(default_factory=dict)
+    latest: dict[str, str] = field(default_factory=dict)
     breathing_detail: tuple[bool, bool] = (False, False)  # (confirmed, agonal) of the latest
-    negative = False
-    medical = False
+    negative: bool = False
+    medical: bool = False
+    console: bool = False
     recognized_at: datetime | None = None
     path: str | None = None
-    values: dict[str, Any] = {}
-    units: list[str] = []
-    alerts: list[str] = []
-    for e in ordered:
-        firsts.setdefault(e.kind, e.at)
-        match e.kind, e.payload:
-            case (Kind.TRIAGE_CONSCIOUS | Kind.TRIAGE_BREATHING, Answer() as p):
-                if p.answer in ANSWERS:
-                    latest[e.kind] = p.answer
-                    negative = negative or p.answer in NEGATIVE
-                    if e.kind == Kind.TRIAGE_BREATHING:
-                        breathing_detail = (p.answer == "yes" and p.confirmed, p.agonal)
-                    both = (latest.get(Kind.TRIAGE_CONSCIOUS), latest.get(Kind.TRIAGE_BREATHING))
-                    if recognized_at is None and all(a in NEGATIVE for a in both):
-                        recognized_at, path = e.at, "question"
-                _note_actor(values, e)
-            case (Kind.OHCA_RECOGNIZED, _):
-                if recognized_at is None:
-                    recognized_at, path = e.at, "direct"
-                _note_actor(values, e)
-            case (_, Nature() as p):
-                values["nature_code"] = p.code
-                values["nature_text"] = p.text
-                medical = medical or config.is_medical_nature(p.code)
-                if recognized_at is None and config.is_arrest_nature(p.code):
-                    recognized_at, path = e.at, "nature_code"
-            case (Kind.CALL_ANSWERED, _):
-                if e.actor:
-                    values.setdefault("answered_by", e.actor)
-            case (_, Received() as p):
-                values.setdefault("psap", p.psap)
-                _first(values, "area", p.area)
-            case (_, Transferred() as p):
-                values.setdefault("transferred_to", p.to)
-            case (_, NotGiven() as p):
-                values.setdefault("not_given_reason", p.reason or "other")
-                values.setdefault("not_given_note", p.note)
-            case (_, TcprStarted() as p):
-                _first(values, "tcpr_variant", p.variant)
-                _first(values, "tcpr_language", p.language)
-                _first(values, "tcpr_protocol", p.protocol)
-                _note_actor(values, e)
-            case (Kind.TCPR_FIRST_COMPRESSION, _):
-                _note_actor(values, e)
-            case (Kind.UNIT_DISPATCHED, Unit(unit=str() as unit)):
-                if unit not in units:
-                    units.append(unit)
-            case (_, AlertRaised(alert=str() as alert)):
-                if alert not in alerts:
-                    alerts.append(alert)
-            case (_, EmsOutcome()):
-                values["ems_outcome"] = MappingProxyType(dict(e.data))
-            case (_, Review() as p):
-                # The review in force is the latest, as a whole (service.qi.review).
-                values["review"] = MappingProxyType(dict(e.data))
-                values["review_in_force"] = p
+    values: dict[str, Any] = field(default_factory=dict)
+    units: list[str] = field(default_factory=list)
+    alerts: list[str] = field(default_factory=list)
 
-    conscious = latest.get(Kind.TRIAGE_CONSCIOUS)
-    breathing = latest.get(Kind.TRIAGE_BREATHING)
-    confirmed, agonal = breathing_detail
-    open_ = recognized_at is None
+    def grown(self, e: Event) -> _Tally:
+        """A copy with `e` appended to the events, not yet added to the facts."""
+        return _Tally(
+            self.config,
+            (*self.events, e),
+            self.ids | {e.event_id},
+            dict(self.firsts),
+            dict(self.latest),
+            self.breathing_detail,
+            self.negative,
+            self.medical,
+            self.console,
+            self.recognized_at,
+            self.path,
+            dict(self.values),
+            list(self.units),
+            list(self.alerts),
+        )
+
+
+def _add(t: _Tally, e: Event) -> None:
+    """Add one event, the latest so far in chronological order, to the tally."""
+    t.firsts.setdefault(e.kind, e.at)
+    t.console = t.console or e.kind in CONSOLE_KINDS
+    values = t.values
+    match e.kind, e.payload:
+        case (Kind.TRIAGE_CONSCIOUS | Kind.TRIAGE_BREATHING, Answer() as p):
+            if p.answer in ANSWERS:
+                t.latest[e.kind] = p.answer
+                t.negative = t.negative or p.answer in NEGATIVE
+                if e.kind == Kind.TRIAGE_BREATHING:
+                    t.breathing_detail = (p.answer == "yes" and p.confirmed, p.agonal)
+                both = (t.latest.get(Kind.TRIAGE_CONSCIOUS), t.latest.get(Kind.TRIAGE_BREATHING))
+                if t.recognized_at is None and all(a in NEGATIVE for a in both):
+                    t.recognized_at, t.path = e.at, "question"
+            _note_actor(values, e)
+        case (Kind.OHCA_RECOGNIZED, _):
+            if t.recognized_at is None:
+                t.recognized_at, t.path = e.at, "direct"
+            _note_actor(values, e)
+        case (_, Nature() as p):
+            values["nature_code"] = p.code
+            values["nature_text"] = p.text
+            t.medical = t.medical or t.config.is_medical_nature(p.code)
+            if t.recognized_at is None and t.config.is_arrest_nature(p.code):
+                t.recognized_at, t.path = e.at, "nature_code"
+        case (Kind.CALL_ANSWERED, _):
+            if e.actor:
+                values.setdefault("answered_by", e.actor)
+        case (_, Received() as p):
+            values.setdefault("psap", p.psap)
+            _first(values, "area", p.area)
+        case (_, Transferred() as p):
+            values.setdefault("transferred_to", p.to)
+        case (_, NotGiven() as p):
+            values.setdefault("not_given_reason", p.reason or "other")
+            values.setdefault("not_given_note", p.note)
+        case (_, TcprStarted() as p):
+            _first(values, "tcpr_variant", p.variant)
+            _first(values, "tcpr_language", p.language)
+            _first(values, "tcpr_protocol", p.protocol)
+            _note_actor(values, e)
+        case (Kind.TCPR_FIRST_COMPRESSION, _):
+            _note_actor(values, e)
+        case (Kind.UNIT_DISPATCHED, Unit(unit=str() as unit)):
+            if unit not in t.units:
+                t.units.append(unit)
+        case (_, AlertRaised(alert=str() as alert)):
+            if alert not in t.alerts:
+                t.alerts.append(alert)
+        case (_, EmsOutcome()):
+            values["ems_outcome"] = MappingProxyType(dict(e.data))
+        case (_, Review() as p):
+            # The review in force is the latest, as a whole (service.qi.review).
+            values["review"] = MappingProxyType(dict(e.data))
+            values["review_in_force"] = p
+
+
+def _finish(agency: str, call_id: str, t: _Tally) -> CallState:
+    """The call's state from a tally of all its events."""
+    conscious = t.latest.get(Kind.TRIAGE_CONSCIOUS)
+    breathing = t.latest.get(Kind.TRIAGE_BREATHING)
+    confirmed, agonal = t.breathing_detail
+    open_ = t.recognized_at is None
     # §3: breathing `yes` rules arrest out only when confirmed, or while consciousness is unknown.
     verify = open_ and conscious in NEGATIVE and breathing == "yes" and not confirmed
     ruled_out = open_ and (
         conscious == "yes" or (breathing == "yes" and (conscious is None or confirmed))
     )
-    console = any(e.kind in CONSOLE_KINDS for e in ordered)
+    firsts, values = t.firsts, t.values
     review_in_force = values.get("review_in_force")
-    return CallState(
+    state = CallState(
         agency=agency,
         call_id=call_id,
-        events=ordered,
+        events=t.events,
         received_at=firsts.get(Kind.CALL_RECEIVED),
         transferred_at=firsts.get(Kind.CALL_TRANSFERRED),
         answered_at=firsts.get(Kind.CALL_ANSWERED),
@@ -345,16 +378,16 @@ def fold(
         dispatched_at=firsts.get(Kind.UNIT_DISPATCHED),
         on_scene_at=firsts.get(Kind.UNIT_ON_SCENE),
         ended_at=firsts.get(Kind.CALL_ENDED),
-        recognition_reported_at=recognized_at,
-        recognition_path=path,
+        recognition_reported_at=t.recognized_at,
+        recognition_path=t.path,
         conscious=conscious,
         breathing=breathing,
         breathing_confirmed=confirmed,
         breathing_agonal=agonal,
         ruled_out=ruled_out,
         verify_breathing=verify,
-        negative_answer=negative,
-        in_scope=config.alert_scope != "medical" or medical or console,
+        negative_answer=t.negative,
+        in_scope=t.config.alert_scope != "medical" or t.medical or t.console,
         nature_code=values.get("nature_code"),
         nature_text=values.get("nature_text"),
         telecommunicator=values.get("answered_by") or values.get("telecommunicator"),
@@ -366,20 +399,52 @@ def fold(
         transferred_to=values.get("transferred_to"),
         not_given_reason=values.get("not_given_reason"),
         not_given_note=values.get("not_given_note"),
-        units=tuple(units),
-        alerts=tuple(alerts),
+        units=tuple(t.units),
+        alerts=tuple(t.alerts),
         ems_outcome=values.get("ems_outcome"),
         review=values.get("review"),
         review_in_force=review_in_force,
         corrections=_corrections(review_in_force),
     )
+    object.__setattr__(state, "_tally", t)
+    return state
+
+
+def fold(
+    agency: str, call_id: str, events: Iterable[Event], config: AgencyConfig = DEFAULT_CONFIG
+) -> CallState:
+    """Fold a call's events, in any arrival order, into its state. Pure and total."""
+    ordered = _distinct(chronological(events))
+    tally = _Tally(config, ordered, frozenset(e.event_id for e in ordered))
+    for e in ordered:
+        _add(tally, e)
+    return _finish(agency, call_id, tally)
+
+
+def _order(e: Event) -> tuple[datetime, int, str]:
+    """`chronological`'s key."""
+    return (e.at, e.arrival, e.event_id)
 
 
 def step(state: CallState, event: Event, config: AgencyConfig = DEFAULT_CONFIG) -> CallState:
-    """The state with one more event: every event of the call folded again with it (not an
-    incremental update, so it costs a whole fold), which lands a late, out-of-order event in
-    its place."""
-    return fold(state.agency, state.call_id, (*state.events, event), config)
+    """The state with one more event, equal to folding all of them again.
+
+    An event that sorts after every event of the call (the usual case) is added to a copy of the
+    tally the state was finished from, at a cost that does not grow with the call. A late,
+    out-of-order event, a repeated id (a repeat that sorts earlier changes which copy is kept),
+    another agency configuration, or a state built by hand is folded again with every event,
+    which lands it in its place."""
+    t = state._tally
+    if (
+        t is None
+        or (t.config is not config and t.config != config)
+        or event.event_id in t.ids
+        or (t.events and _order(event) < _order(t.events[-1]))
+    ):
+        return fold(state.agency, state.call_id, (*state.events, event), config)
+    grown = t.grown(event)
+    _add(grown, event)
+    return _finish(state.agency, state.call_id, grown)
 
 
 def phase(state: CallState) -> str:
