@@ -1,0 +1,32 @@
+"""Routes that answer from the request alone, for the hot ingest path.
+
+FastAPI documents a route from its declaration and, per request, solves its dependencies and
+serialises its answer. For `POST /api/v1/events` the solving (a `Request` and the services)
+cost more than parsing and authorising the event: a `LeanRoute` keeps the declaration, so the
+OpenAPI description is the same, and calls the endpoint with the request, nothing solved. Its
+`HTTPException`s (401, 429) still reach the app's exception handlers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi.routing import APIRoute
+from starlette.requests import Request
+from starlette.responses import Response
+
+from service.api.deps import Services
+
+
+class LeanRoute(APIRoute):
+    """An `APIRoute` whose endpoint is `async (Request) -> Response`, called as it is."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler: Callable[[Request], Coroutine[Any, Any, Response]] = self.endpoint
+        return handler
+
+
+def services_of(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
