@@ -15,12 +15,19 @@ from typing import Any
 from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import request_response
 
 from service.api.deps import Services
 
 
 class LeanRoute(APIRoute):
-    """An `APIRoute` whose endpoint is `async (Request) -> Response`, called as it is."""
+    """An `APIRoute` whose endpoint is `async (Request) -> Response`, called as it is: no
+    dependencies to solve, so no exit stacks for them either (Starlette's own wrapping, which
+    still hands its exceptions to the app's handlers)."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, endpoint, **kwargs)
+        self.app = request_response(self.get_route_handler())
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler: Callable[[Request], Coroutine[Any, Any, Response]] = self.endpoint
