@@ -1,10 +1,10 @@
 """Routes that answer from the request alone, for the hot ingest path.
 
-FastAPI documents a route from its declaration and, per request, solves its dependencies and
-serialises its answer. For `POST /api/v1/events` the solving (a `Request` and the services)
-cost more than parsing and authorising the event: a `LeanRoute` keeps the declaration, so the
-OpenAPI description is the same, and calls the endpoint with the request, nothing solved. Its
-`HTTPException`s (401, 429) still reach the app's exception handlers.
+FastAPI documents a route from its declaration and, per request, solves its dependencies. For
+`POST /api/v1/events` the solving (a `Request` and the services) cost more than parsing and
+authorising the event: a `LeanRoute` keeps the declaration, so the OpenAPI description is the
+same, and calls the endpoint with the request, nothing solved. An `HTTPException` it raises (the
+429 of a rate limit) still reaches the app's exception handlers.
 """
 
 from __future__ import annotations
