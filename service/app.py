@@ -153,7 +153,7 @@ def create_app(
     )
     app.state.ready = False
     app.include_router(health.router)
-    app.include_router(events.router)
+    events.install(app)
     app.include_router(rejects.router)
     app.include_router(board.router)
     app.include_router(audits.router)

@@ -15,7 +15,6 @@ import base64
 import hashlib
 import re
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # CSP3 'self' also matches ws:/wss: to the same host and port in Chromium and Firefox, so the
@@ -78,8 +77,25 @@ def docs_policy(body: bytes) -> str:
     )
 
 
+class Stamp:
+    """Headers encoded once, set on a response start message in one pass over the headers the
+    route set (any of the same name are replaced)."""
+
+    __slots__ = ("headers", "names")
+
+    def __init__(self, headers: dict[str, str]) -> None:
+        self.headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+        self.names = frozenset(name for name, _ in self.headers)
+
+    def __call__(self, start: Message) -> None:
+        kept = [(k, v) for k, v in start.get("headers", ()) if k.lower() not in self.names]
+        start["headers"] = kept + self.headers
+
+
 class SecurityHeaders:
-    """Adds the security headers to every HTTP response of the wrapped app."""
+    """Adds the security headers to every HTTP response of the wrapped app.
+
+    They are encoded once, here: stamping a response is one pass over the headers it set."""
 
     def __init__(self, app: ASGIApp, *, hsts_seconds: int = 0, docs_path: str | None = None):
         self.app = app
@@ -89,6 +105,8 @@ class SecurityHeaders:
         if hsts_seconds > 0:
             self.headers["strict-transport-security"] = f"max-age={hsts_seconds}"
         self.docs_path = docs_path
+        self._pages = Stamp(self.headers)
+        self._api = Stamp(self.headers | {"cache-control": "no-store"})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -98,13 +116,11 @@ class SecurityHeaders:
         if path == self.docs_path:
             await self._docs(scope, receive, send)
             return
-        api = path.startswith("/api/")
+        stamp = self._api if path.startswith("/api/") else self._pages
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = self._stamp(message)
-                if api:
-                    headers["cache-control"] = "no-store"
+                stamp(message)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -118,14 +134,8 @@ class SecurityHeaders:
 
         await self.app(scope, receive, hold)
         body = b"".join(m.get("body", b"") for m in held if m["type"] == "http.response.body")
+        policy = {"content-security-policy": docs_policy(body)}
         for message in held:
             if message["type"] == "http.response.start":
-                self._stamp(message)["content-security-policy"] = docs_policy(body)
+                Stamp(self.headers | policy)(message)
             await send(message)
-
-    def _stamp(self, start: Message) -> MutableHeaders:
-        """Set the headers on a response start message (replacing any the route set)."""
-        headers = MutableHeaders(scope=start)
-        for name, value in self.headers.items():
-            headers[name] = value
-        return headers

@@ -19,6 +19,8 @@ def nul_field(path: str, query: bytes) -> str | None:
     """The name of the first URL part holding a NUL: `path`, or the query parameter."""
     if NUL in path:
         return "path"
+    if b"\x00" not in query and b"%00" not in query:
+        return None  # unquoting yields a NUL only from %00: most queries are decided here
     for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
         if NUL in name or NUL in value:
             return name.replace(NUL, "\\x00")

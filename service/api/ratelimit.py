@@ -19,6 +19,7 @@ The time source is injectable (`Limits.clock`), so tests step time instead of sl
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import math
 import time
@@ -176,8 +177,10 @@ class Limits:
         return principal
 
 
+@functools.lru_cache(maxsize=4096)
 def _counted(address: str) -> bool:
-    """Whether failures from `address` count (not loopback)."""
+    """Whether failures from `address` count (not loopback); remembered, as it is asked on
+    every credentialed request."""
     try:
         return not ipaddress.ip_address(address).is_loopback
     except ValueError:
