@@ -76,9 +76,9 @@ class LiveView:
         # by the message's id, so this view applies it without decoding it again. A message
         # the broker dropped ages out (the log has its events).
         self._in_process = bool(getattr(broker, "in_process", False))
-        self._published: OrderedDict[int, tuple[str, list[Event], set[tuple[str, str]]]] = (
-            OrderedDict()
-        )
+        self._published: OrderedDict[
+            int, tuple[str, list[Event], set[tuple[str, str]], list[CallState]]
+        ] = OrderedDict()
 
     def listen(self, listener: Listener) -> None:
         self._listeners.append(listener)
@@ -124,22 +124,26 @@ class LiveView:
     async def stop(self) -> None:
         await stop_all(self._tasks)
 
-    async def publish(self, events: list[Event], new_calls: set[tuple[str, str]]) -> None:
-        """The store's commit hook: tell every replica's live view."""
+    async def publish(
+        self, events: list[Event], new_calls: set[tuple[str, str]], states: list[CallState]
+    ) -> None:
+        """The store's commit hook: tell every replica's live view. `states` are each event's
+        call state right after it, as the store's projection computed them."""
         message = encode_batch(events, new_calls)
         if self._in_process:
-            self._published[id(message)] = (message, events, set(new_calls))
+            self._published[id(message)] = (message, events, set(new_calls), states)
             while len(self._published) > KEPT_PUBLICATIONS:
                 self._published.popitem(last=False)
         await self._broker.publish(self._settings.broker_channel, message)
 
-    def _decode(self, message: str) -> tuple[list[Event], set[tuple[str, str]]]:
+    async def _receive(self, message: str) -> None:
         own = self._published.pop(id(message), None)
         if own is not None and own[0] is message:
-            return own[1], own[2]
+            await self.apply(own[1], own[2], own[3])
+            return
         body = json.loads(message)
         new_calls = {(a, c) for a, c in body.get("new_calls", ())}
-        return [from_dict(d) for d in body["events"]], new_calls
+        await self.apply([from_dict(d) for d in body["events"]], new_calls)
 
     async def _follow_broker(self, subscribed: asyncio.Event) -> None:
         async def once() -> None:
@@ -147,7 +151,7 @@ class LiveView:
                 async with self._broker.subscribe(self._settings.broker_channel) as messages:
                     subscribed.set()
                     async for message in messages:
-                        await self.apply(*self._decode(message))
+                        await self._receive(message)
             except BrokerClosed:
                 log.warning("broker subscription closed; catching up from the log")
                 await self.catch_up()
@@ -176,10 +180,16 @@ class LiveView:
 
     # -- applying events --------------------------------------------------------------------
     async def apply(
-        self, events: list[Event], new_calls: set[tuple[str, str]] | None = None
+        self,
+        events: list[Event],
+        new_calls: set[tuple[str, str]] | None = None,
+        states: list[CallState] | None = None,
     ) -> None:
-        """Apply stored events in sequence order; `new_calls` have no history before these."""
+        """Apply stored events in sequence order; `new_calls` have no history before these;
+        `states` (aligned with `events`, when the store computed them) are each event's call
+        state right after it, so the call is not folded again here."""
         new_calls = new_calls or set()
+        after = {e.arrival: s for e, s in zip(events, states, strict=True)} if states else {}
         async with self._apply_lock:
             for e in sorted(events, key=lambda e: e.arrival):
                 if e.arrival <= self.seq:
@@ -190,13 +200,18 @@ class LiveView:
                         if missed.arrival >= e.arrival:
                             break
                         await self._apply_one(missed, new_calls)
-                await self._apply_one(e, new_calls)
+                await self._apply_one(e, new_calls, after.get(e.arrival))
 
-    async def _apply_one(self, e: Event, new_calls: set[tuple[str, str]]) -> None:
+    async def _apply_one(
+        self, e: Event, new_calls: set[tuple[str, str]], known: CallState | None = None
+    ) -> None:
         key = (e.agency, e.call_id)
         state = self.calls.get(key)
         config = self._settings.agency_config(e.agency)
-        if state is None and key in new_calls:
+        if known is not None:
+            new_calls.discard(key)
+            state = known
+        elif state is None and key in new_calls:
             new_calls.discard(key)  # its later events either find it here or in the log
             state = fold(e.agency, e.call_id, [e], config)
         elif state is None:

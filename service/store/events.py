@@ -29,9 +29,10 @@ from service.store.chain import extend
 from service.store.chain_store import read_heads, write_heads
 from service.store.event_reads import EventReads, stored_digests
 from service.store.event_rows import EVENTS, INSERT_EVENTS_PG, content_hash, row_values
-from service.store.projection import project
+from service.store.projection import KEPT_CALLS, CallStates, Projected, project
 from service.store.sequence import allocate, lock_appends
 from service.triage.profiles import AgencyConfig
+from service.triage.state import CallState
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,9 @@ class Appended:
     outcomes: list[Outcome]
 
 
-OnCommit = Callable[[list[Event], set[tuple[str, str]]], Awaitable[None]]
+# The commit hook: the new events (in sequence order), the calls they created, and each event's
+# call state right after it (aligned with the events).
+OnCommit = Callable[[list[Event], set[tuple[str, str]], list[CallState]], Awaitable[None]]
 # How many append requests one transaction may carry.
 MAX_GROUP = 256
 
@@ -103,6 +106,7 @@ class EventStore(EventReads):
         postgres: bool,
         config_for: Callable[[str], AgencyConfig],
         chain_key: bytes | None = None,
+        kept_calls: int = KEPT_CALLS,
     ) -> None:
         super().__init__(sessions)
         # The audit key (`TCPR_AUDIT_KEY`): with it the chain links are HMACs (chain.py).
@@ -111,6 +115,8 @@ class EventStore(EventReads):
         self._config_for = config_for
         self._queue: list[_Request] = []
         self._committer: asyncio.Task[None] | None = None
+        # Committed call states, so a call's next events step from them (projection.py).
+        self._states = CallStates(kept_calls)
         # Called after each commit with the new events and the calls they created.
         self.on_commit: OnCommit | None = None
 
@@ -131,13 +137,15 @@ class EventStore(EventReads):
             group, self._queue = self._queue[:MAX_GROUP], self._queue[MAX_GROUP:]
             try:
                 try:
-                    results, new, created = await self._write(group)
+                    results, new, projected = await self._write(group)
                 except IntegrityError:
                     # Another process stored one of these ids between our read and our write
                     # (SQLite shared by two services); a second pass sees it.
-                    results, new, created = await self._write(group)
+                    results, new, projected = await self._write(group)
+                # Committed: only now may the states claim these sequences.
+                self._states.keep(projected.latest)
                 if new and self.on_commit is not None:
-                    await self._announce(new, created)
+                    await self._announce(new, projected)
             except Exception as exc:
                 for request in group:
                     if not request.done.done():
@@ -151,18 +159,18 @@ class EventStore(EventReads):
                 else:
                     request.done.set_result(result)
 
-    async def _announce(self, new: list[Event], created: set[tuple[str, str]]) -> None:
+    async def _announce(self, new: list[Event], projected: Projected) -> None:
         """Tell the live views. The events are committed whatever happens here: a failed
         announcement must not refuse them, and the live views catch up from the log."""
         assert self.on_commit is not None
         try:
-            await self.on_commit(new, created)
+            await self.on_commit(new, projected.created, projected.steps)
         except Exception:
             log.exception("announcing %d committed events failed; readers catch up", len(new))
 
     async def _write(
         self, group: list[_Request]
-    ) -> tuple[list[Appended | EventConflict], list[Event], set[tuple[str, str]]]:
+    ) -> tuple[list[Appended | EventConflict], list[Event], Projected]:
         received_at = datetime.now(UTC)
         async with self._sessions() as session, session.begin():
             await lock_appends(session, postgres=self._postgres)
@@ -193,7 +201,7 @@ class EventStore(EventReads):
             seqs = {key: seq for key, (_, seq) in known.items()}
             seqs.update({key: e.arrival for key, e in stored.items()})
             new = list(stored.values())
-            created = await project(session, new, received_at, self._config_for)
+            projected = await project(session, new, received_at, self._config_for, self._states)
         results: list[Appended | EventConflict] = []
         for plan in plans:
             if isinstance(plan, EventConflict):
@@ -203,4 +211,4 @@ class EventStore(EventReads):
                 Outcome(e.event_id, status, seqs[(e.agency, e.event_id)]) for status, e, _ in plan
             ]
             results.append(Appended(outcomes))
-        return results, new, created
+        return results, new, projected
