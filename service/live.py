@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections import OrderedDict
+import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -42,14 +42,19 @@ Listener = Callable[[Update], None]
 # A call that left the live views without `call.ended` (the CAD never ended it): (agency, call).
 GoneListener = Callable[[CallState], None]
 SWEEP_EVERY_S = 30.0
-# Batches this view published and has not yet received back (in-process broker only).
-KEPT_PUBLICATIONS = 256
 
 
-def encode_batch(events: Iterable[Event], new_calls: Iterable[tuple[str, str]] = ()) -> str:
-    """A broker message: stored events, and which calls they created (so no replica needs to
-    read those calls' history from the log)."""
-    body = {"events": [as_dict(e) for e in events], "new_calls": [list(c) for c in new_calls]}
+def encode_batch(
+    events: Iterable[Event], new_calls: Iterable[tuple[str, str]] = (), *, origin: str = ""
+) -> str:
+    """A broker message: stored events, which calls they created (so no replica needs to read
+    those calls' history from the log), and the replica that stored them (first, so that
+    replica recognises its own message without decoding it)."""
+    body = {
+        "origin": origin,
+        "events": [as_dict(e) for e in events],
+        "new_calls": [list(c) for c in new_calls],
+    }
     return json.dumps(body, separators=(",", ":"))
 
 
@@ -72,13 +77,12 @@ class LiveView:
         self._gone_listeners: list[GoneListener] = []
         self._apply_lock = asyncio.Lock()
         self._tasks: list[asyncio.Task[None]] = []
-        # The in-process broker hands back the very string published: its batch is kept here
-        # by the message's id, so this view applies it without decoding it again. A message
-        # the broker dropped ages out (the log has its events).
+        # This replica applies its own commits directly; the broker carries them to the others
+        # only, tagged with this id, and a message bearing it is passed over unread. On the
+        # in-process broker there are no others: nothing is published.
+        self.origin = secrets.token_hex(8)
+        self._own = encode_batch((), origin=self.origin).split('"events"', 1)[0]
         self._in_process = bool(getattr(broker, "in_process", False))
-        self._published: OrderedDict[
-            int, tuple[str, list[Event], set[tuple[str, str]], list[CallState]]
-        ] = OrderedDict()
 
     def listen(self, listener: Listener) -> None:
         self._listeners.append(listener)
@@ -124,23 +128,23 @@ class LiveView:
     async def stop(self) -> None:
         await stop_all(self._tasks)
 
-    async def publish(
+    async def committed(
         self, events: list[Event], new_calls: set[tuple[str, str]], states: list[CallState]
     ) -> None:
-        """The store's commit hook: tell every replica's live view. `states` are each event's
-        call state right after it, as the store's projection computed them."""
-        message = encode_batch(events, new_calls)
-        if self._in_process:
-            self._published[id(message)] = (message, events, set(new_calls), states)
-            while len(self._published) > KEPT_PUBLICATIONS:
-                self._published.popitem(last=False)
-        await self._broker.publish(self._settings.broker_channel, message)
+        """The store's commit hook: apply this replica's own commit here, with each event's call
+        state as the store's projection computed it (no second fold), then tell the other
+        replicas. Commits reach this hook one at a time in commit order; a gap before them (an
+        other replica's events not yet received) is read from the log, as for any gap."""
+        try:
+            await self.apply(events, new_calls, states)
+        finally:
+            if not self._in_process:
+                message = encode_batch(events, new_calls, origin=self.origin)
+                await self._broker.publish(self._settings.broker_channel, message)
 
     async def _receive(self, message: str) -> None:
-        own = self._published.pop(id(message), None)
-        if own is not None and own[0] is message:
-            await self.apply(own[1], own[2], own[3])
-            return
+        if message.startswith(self._own):
+            return  # this replica's own commit, applied when it was made
         body = json.loads(message)
         new_calls = {(a, c) for a, c in body.get("new_calls", ())}
         await self.apply([from_dict(d) for d in body["events"]], new_calls)
