@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -40,6 +40,7 @@ CHAINED = (
     "seq",
     "chain_prev_seq",
 )
+_CHAINED_SORTED = sorted(CHAINED)
 _VERSION = b"tcpr-assist event chain v1"
 # A row of the events table: a Core row's mapping, or the values about to be inserted.
 Row = Mapping[Any, Any]
@@ -51,13 +52,25 @@ def _instant(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def canonical(row: Row) -> bytes:
+def encode(value: Any) -> str:
+    """A value as the chain serializes it: JSON with sorted keys and compact separators. An
+    object's encoding is its members' encodings joined in key order, so parts encoded apart
+    (the event's `data`, encoded once for its content hash too) compose into the same bytes."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def canonical(row: Row, data: str | None = None) -> bytes:
     """The bytes a link covers: the chained columns of a stored row (or of the values about
-    to be inserted), identical whichever database the row was read back from."""
-    content = {name: row[name] for name in CHAINED}
-    content["at"] = _instant(row["at"])
-    content["received_at"] = _instant(row["received_at"])
-    return json.dumps(content, sort_keys=True, separators=(",", ":")).encode()
+    to be inserted), identical whichever database the row was read back from. `data` is the
+    row's `data` already encoded (`encode`), when the caller has it."""
+    values = {name: row[name] for name in CHAINED}
+    values["at"] = _instant(row["at"])
+    values["received_at"] = _instant(row["received_at"])
+    members = [
+        f"{encode(name)}:{data if name == 'data' and data is not None else encode(values[name])}"
+        for name in _CHAINED_SORTED
+    ]
+    return ("{" + ",".join(members) + "}").encode()
 
 
 def _digest(key: bytes | None, message: bytes) -> str:
@@ -71,9 +84,10 @@ def genesis(agency: str, key: bytes | None) -> str:
     return _digest(key, _VERSION + b" genesis\n" + agency.encode())
 
 
-def link(previous: str, row: Row, key: bytes | None) -> str:
-    """The link of `row`, which follows the link `previous` in its agency's chain."""
-    return _digest(key, _VERSION + b"\n" + previous.encode() + b"\n" + canonical(row))
+def link(previous: str, row: Row, key: bytes | None, data: str | None = None) -> str:
+    """The link of `row`, which follows the link `previous` in its agency's chain (`data`:
+    the row's `data` already encoded, if at hand)."""
+    return _digest(key, _VERSION + b"\n" + previous.encode() + b"\n" + canonical(row, data))
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,17 +123,21 @@ class Verdict:
 
 
 def extend(
-    heads: dict[str, Head], rows: list[dict[str, Any]], key: bytes | None
+    heads: dict[str, Head],
+    rows: list[dict[str, Any]],
+    key: bytes | None,
+    data: Sequence[str] | None = None,
 ) -> dict[str, Head]:
     """Link `rows` (new rows of the events table, in `seq` order, each with its `seq`) onto
     their agencies' chains: sets each row's `chain_prev_seq` and `chain_hash`; returns the new
-    heads of the agencies they touch (an agency not in `heads` starts at its genesis)."""
+    heads of the agencies they touch (an agency not in `heads` starts at its genesis). `data`
+    holds each row's `data` already encoded (`encode`), if at hand."""
     moved: dict[str, Head] = {}
-    for row in rows:
+    for i, row in enumerate(rows):
         agency = row["agency"]
         head = moved.get(agency) or heads.get(agency) or Head(0, genesis(agency, key), 0)
         row["chain_prev_seq"] = head.last_seq
-        row["chain_hash"] = link(head.last_hash, row, key)
+        row["chain_hash"] = link(head.last_hash, row, key, data[i] if data is not None else None)
         moved[agency] = Head(row["seq"], row["chain_hash"], head.count + 1)
     return moved
 

@@ -28,7 +28,7 @@ from contract.event import Event
 from service.store.chain import extend
 from service.store.chain_store import read_heads, write_heads
 from service.store.event_reads import EventReads, stored_digests
-from service.store.event_rows import EVENTS, INSERT_EVENTS_PG, content_hash, row_values
+from service.store.event_rows import EVENTS, INSERT_EVENTS_PG, Content, content_of, row_values
 from service.store.projection import KEPT_CALLS, CallStates, Projected, project
 from service.store.sequence import allocate, lock_appends
 from service.triage.profiles import AgencyConfig
@@ -68,7 +68,7 @@ MAX_GROUP = 256
 @dataclass
 class _Request:
     events: Sequence[Event]
-    digests: list[str]
+    contents: list[Content]
     done: asyncio.Future[Appended]
     keep_first: bool = False
 
@@ -81,7 +81,8 @@ def _plan(
     unless the request keeps the first report of each id (then it is a duplicate too)."""
     plan: list[tuple[str, Event, str]] = []
     mine: dict[tuple[str, str], str] = {}
-    for i, (e, digest) in enumerate(zip(request.events, request.digests, strict=True)):
+    for i, (e, content) in enumerate(zip(request.events, request.contents, strict=True)):
+        digest = content.digest
         key = (e.agency, e.event_id)
         stored = mine.get(key) or (known[key][0] if key in known else None)
         if stored is None:
@@ -126,7 +127,7 @@ class EventStore(EventReads):
         update time) an id already stored with other content is a duplicate instead: the first
         report of a fact wins. Returns only once the transaction holding them has committed."""
         done: asyncio.Future[Appended] = asyncio.get_running_loop().create_future()
-        request = _Request(events, [content_hash(e) for e in events], done, keep_first)
+        request = _Request(events, [content_of(e) for e in events], done, keep_first)
         self._queue.append(request)
         if self._committer is None or self._committer.done():
             self._committer = asyncio.create_task(self._commit_queued(), name="event-committer")
@@ -176,24 +177,25 @@ class EventStore(EventReads):
             await lock_appends(session, postgres=self._postgres)
             known = await stored_digests(session, [e for r in group for e in r.events])
             plans: list[list[tuple[str, Event, str]] | EventConflict] = []
-            accepted: dict[tuple[str, str], tuple[Event, str]] = {}
+            accepted: dict[tuple[str, str], tuple[Event, Content]] = {}
             for request in group:
                 plan = _plan(request, known)
                 plans.append(plan)
                 if isinstance(plan, EventConflict):
                     continue
-                for status, e, digest in plan:
+                for (status, e, digest), content in zip(plan, request.contents, strict=True):
                     if status == "accepted":
-                        accepted[(e.agency, e.event_id)] = (e, digest)
+                        accepted[(e.agency, e.event_id)] = (e, content)
                         known[(e.agency, e.event_id)] = (digest, 0)
             stored: dict[tuple[str, str], Event] = {}
             if accepted:
-                rows = [row_values(e, digest, received_at) for e, digest in accepted.values()]
+                rows = [row_values(e, c.digest, received_at) for e, c in accepted.values()]
                 seqs_in_order = await allocate(session, len(rows), postgres=self._postgres)
                 for row, seq in zip(rows, seqs_in_order, strict=True):
                     row["seq"] = seq
                 heads = await read_heads(session, {row["agency"] for row in rows})
-                moved = extend(heads, rows, self._chain_key)
+                data = [c.data for _, c in accepted.values()]
+                moved = extend(heads, rows, self._chain_key, data)
                 await session.execute(INSERT_EVENTS_PG if self._postgres else insert(EVENTS), rows)
                 await write_heads(session, heads, moved)
                 for key, seq in zip(accepted, seqs_in_order, strict=True):
