@@ -138,6 +138,7 @@ def create_app(
             await scheduler.stop()
             await live.stop()
             await broker.disconnect()
+            await store.close()
             await engine.dispose()
 
     app = FastAPI(

@@ -17,16 +17,20 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Literal
 
-from sqlalchemy import insert
+from sqlalchemy import Engine, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from contract.event import Event
 from service.store.chain import extend
 from service.store.chain_store import read_heads, write_heads
+from service.store.db import sqlite_writer_engine
 from service.store.event_reads import EventReads, stored_digests
 from service.store.event_rows import EVENTS, INSERT_EVENTS_PG, Content, content_of, row_values
 from service.store.projection import KEPT_CALLS, CallStates, Projected, project
@@ -61,6 +65,8 @@ class Appended:
 # The commit hook: the new events (in sequence order), the calls they created, and each event's
 # call state right after it (aligned with the events).
 OnCommit = Callable[[list[Event], set[tuple[str, str]], list[CallState]], Awaitable[None]]
+# A group's outcome: each request's result, the new events, and what the projection made of them.
+_Written = tuple[list[Appended | EventConflict], list[Event], Projected]
 # How many append requests one transaction may carry.
 MAX_GROUP = 256
 
@@ -118,6 +124,9 @@ class EventStore(EventReads):
         self._committer: asyncio.Task[None] | None = None
         # Committed call states, so a call's next events step from them (projection.py).
         self._states = CallStates(kept_calls)
+        # SQLite: a blocking engine and the one thread that writes through it (False: none,
+        # the database is in memory); made at the first append.
+        self._writer: tuple[Engine, ThreadPoolExecutor] | Literal[False] | None = None
         # Called after each commit with the new events and the calls they created.
         self.on_commit: OnCommit | None = None
 
@@ -169,41 +178,82 @@ class EventStore(EventReads):
         except Exception:
             log.exception("announcing %d committed events failed; readers catch up", len(new))
 
-    async def _write(
-        self, group: list[_Request]
-    ) -> tuple[list[Appended | EventConflict], list[Event], Projected]:
+    async def _write(self, group: list[_Request]) -> _Written:
+        """One group's transaction as one blocking function: on SQLite run on the store's
+        writer thread (one hand-off per group commit); on PostgreSQL through the async session
+        (the same statements, the same I/O)."""
         received_at = datetime.now(UTC)
+        writer = self._sqlite_writer()
+        if writer is not None:
+            engine, thread = writer
+            return await asyncio.get_running_loop().run_in_executor(
+                thread, self._transaction_on, engine, group, received_at
+            )
         async with self._sessions() as session, session.begin():
-            await lock_appends(session, postgres=self._postgres)
-            known = await stored_digests(session, [e for r in group for e in r.events])
-            plans: list[list[tuple[str, Event, str]] | EventConflict] = []
-            accepted: dict[tuple[str, str], tuple[Event, Content]] = {}
-            for request in group:
-                plan = _plan(request, known)
-                plans.append(plan)
-                if isinstance(plan, EventConflict):
-                    continue
-                for (status, e, digest), content in zip(plan, request.contents, strict=True):
-                    if status == "accepted":
-                        accepted[(e.agency, e.event_id)] = (e, content)
-                        known[(e.agency, e.event_id)] = (digest, 0)
-            stored: dict[tuple[str, str], Event] = {}
-            if accepted:
-                rows = [row_values(e, c.digest, received_at) for e, c in accepted.values()]
-                seqs_in_order = await allocate(session, len(rows), postgres=self._postgres)
-                for row, seq in zip(rows, seqs_in_order, strict=True):
-                    row["seq"] = seq
-                heads = await read_heads(session, {row["agency"] for row in rows})
-                data = [c.data for _, c in accepted.values()]
-                moved = extend(heads, rows, self._chain_key, data)
-                await session.execute(INSERT_EVENTS_PG if self._postgres else insert(EVENTS), rows)
-                await write_heads(session, heads, moved)
-                for key, seq in zip(accepted, seqs_in_order, strict=True):
-                    stored[key] = replace(accepted[key][0], arrival=seq)
-            seqs = {key: seq for key, (_, seq) in known.items()}
-            seqs.update({key: e.arrival for key, e in stored.items()})
-            new = list(stored.values())
-            projected = await project(session, new, received_at, self._config_for, self._states)
+            return await session.run_sync(self._transaction, group, received_at)
+
+    def _sqlite_writer(self) -> tuple[Engine, ThreadPoolExecutor] | None:
+        """The SQLite writer: its own blocking engine on the same file, used by one thread."""
+        if self._postgres or self._writer is False:
+            return None
+        if self._writer is None:
+            bind = self._sessions.kw.get("bind")
+            engine = sqlite_writer_engine(bind.url) if bind is not None else None
+            if engine is None:
+                self._writer = False  # in memory: only the async engine's connection has it
+                return None
+            self._writer = (engine, ThreadPoolExecutor(1, thread_name_prefix="event-writer"))
+        return self._writer
+
+    async def close(self) -> None:
+        """Release the SQLite writer's connection and thread (the async engine is the caller's)."""
+        writer, self._writer = self._writer, None
+        if writer:
+            engine, thread = writer
+            await asyncio.get_running_loop().run_in_executor(thread, engine.dispose)
+            thread.shutdown(wait=False)
+
+    def _transaction_on(
+        self, engine: Engine, group: list[_Request], received_at: datetime
+    ) -> _Written:
+        with Session(engine) as session, session.begin():
+            return self._transaction(session, group, received_at)
+
+    def _transaction(
+        self, session: Session, group: list[_Request], received_at: datetime
+    ) -> _Written:
+        """The body of a group's transaction (the caller commits it, or rolls it back on an
+        exception): duplicates and conflicts, sequences, chain links, rows, projection."""
+        lock_appends(session, postgres=self._postgres)
+        known = stored_digests(session, [e for r in group for e in r.events])
+        plans: list[list[tuple[str, Event, str]] | EventConflict] = []
+        accepted: dict[tuple[str, str], tuple[Event, Content]] = {}
+        for request in group:
+            plan = _plan(request, known)
+            plans.append(plan)
+            if isinstance(plan, EventConflict):
+                continue
+            for (status, e, digest), content in zip(plan, request.contents, strict=True):
+                if status == "accepted":
+                    accepted[(e.agency, e.event_id)] = (e, content)
+                    known[(e.agency, e.event_id)] = (digest, 0)
+        stored: dict[tuple[str, str], Event] = {}
+        if accepted:
+            rows = [row_values(e, c.digest, received_at) for e, c in accepted.values()]
+            seqs_in_order = allocate(session, len(rows), postgres=self._postgres)
+            for row, seq in zip(rows, seqs_in_order, strict=True):
+                row["seq"] = seq
+            heads = read_heads(session, {row["agency"] for row in rows})
+            data = [c.data for _, c in accepted.values()]
+            moved = extend(heads, rows, self._chain_key, data)
+            session.execute(INSERT_EVENTS_PG if self._postgres else insert(EVENTS), rows)
+            write_heads(session, heads, moved)
+            for key, seq in zip(accepted, seqs_in_order, strict=True):
+                stored[key] = replace(accepted[key][0], arrival=seq)
+        seqs = {key: seq for key, (_, seq) in known.items()}
+        seqs.update({key: e.arrival for key, e in stored.items()})
+        new = list(stored.values())
+        projected = project(session, new, received_at, self._config_for, self._states)
         results: list[Appended | EventConflict] = []
         for plan in plans:
             if isinstance(plan, EventConflict):

@@ -16,11 +16,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from contract.event import Event
 from service.qi.summary import summarize
-from service.store.event_reads import CALLS_PER_READ, events_of_calls
+from service.store.event_reads import CALLS_PER_READ, histories
 from service.store.tables import SUMMARY_COLUMNS, CallRow
 from service.triage.profiles import AgencyConfig
 from service.triage.state import CallState, fold, step
@@ -78,11 +78,11 @@ class Projected:
     latest: dict[CallKey, tuple[int, CallState]]
 
 
-async def _stored_last_seqs(session: AsyncSession, agency: str, ids: list[str]) -> dict[str, int]:
+def _stored_last_seqs(session: Session, agency: str, ids: list[str]) -> dict[str, int]:
     """The `last_seq` of each of these calls that has a projection row."""
     stored: dict[str, int] = {}
     for i in range(0, len(ids), CALLS_PER_READ):
-        rows = await session.execute(
+        rows = session.execute(
             select(CALLS.c.call_id, CALLS.c.last_seq).where(
                 CALLS.c.agency == agency, CALLS.c.call_id.in_(ids[i : i + CALLS_PER_READ])
             )
@@ -91,8 +91,8 @@ async def _stored_last_seqs(session: AsyncSession, agency: str, ids: list[str]) 
     return stored
 
 
-async def project(
-    session: AsyncSession,
+def project(
+    session: Session,
     new: list[Event],
     now: datetime,
     config_for: Callable[[str], AgencyConfig],
@@ -112,7 +112,7 @@ async def project(
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     for agency, calls in by_call.items():
-        stored = await _stored_last_seqs(session, agency, list(calls))
+        stored = _stored_last_seqs(session, agency, list(calls))
         config = config_for(agency)
         states: dict[str, CallState] = {}
         unknown: list[str] = []
@@ -125,7 +125,7 @@ async def project(
         if unknown:
             # The history read includes this transaction's rows; the state before them is
             # what the row's `last_seq` covers.
-            history = await events_of_calls(session, agency, unknown)
+            history = histories(session, agency, unknown)
             for call_id in unknown:
                 before = [e for e in history[call_id] if e.arrival <= stored[call_id]]
                 states[call_id] = fold(agency, call_id, before, config)
@@ -151,7 +151,7 @@ async def project(
                 inserts.append({"agency": agency, "call_id": call_id, **row})
                 created.add((agency, call_id))
     if inserts:
-        await session.execute(INSERT_CALLS, inserts)
+        session.execute(INSERT_CALLS, inserts)
     if updates:
-        await session.execute(UPDATE_CALLS, updates)
+        session.execute(UPDATE_CALLS, updates)
     return Projected(created, [s for s in steps if s is not None], latest)

@@ -14,6 +14,7 @@ import service.store.events as events_module
 import service.store.projection as projection
 from contract.event import Event
 from service.qi.summary import summarize
+from service.store.chain_store import verify
 from service.store.db import create_engine, is_sqlite, migrate, sessionmaker
 from service.store.events import EventStore
 from service.triage.profiles import AgencyConfig
@@ -47,10 +48,10 @@ async def test_a_kept_state_gives_the_row_a_fold_of_the_log_gives(
     try:
         await store.append([ev("e1", "call.received", 0)])
 
-        async def no_history(*_: object) -> dict[str, list[Event]]:
+        def no_history(*_: object) -> dict[str, list[Event]]:
             raise AssertionError("a kept call was read back from the log")
 
-        monkeypatch.setattr(projection, "events_of_calls", no_history)
+        monkeypatch.setattr(projection, "histories", no_history)
         await store.append([ev("e2", "triage.breathing", 30, answer="no")])
         # Out of order: earlier than the latest event, so its state is folded again in place.
         await store.append(
@@ -60,6 +61,7 @@ async def test_a_kept_state_gives_the_row_a_fold_of_the_log_gives(
         assert summary == await folded_summary(store)
         assert summary.recognized and summary.to_recognition == 40.0
     finally:
+        await store.close()
         await engine.dispose()
 
 
@@ -89,9 +91,11 @@ async def test_a_call_another_writer_moved_on_is_read_from_the_log(database_url:
         await e2.dispose()
 
 
-async def test_a_rolled_back_transaction_keeps_no_state(
+async def test_a_rolled_back_transaction_keeps_no_state_and_no_row(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The group's transaction fails after its rows, links, heads and projection were written
+    (on SQLite in the writer thread's own connection): none of it stays, nor any kept state."""
     await asyncio.to_thread(migrate, database_url)
     store, engine = store_for(database_url)
     real = events_module.project
@@ -103,18 +107,24 @@ async def test_a_rolled_back_transaction_keeps_no_state(
         def failing(*args: Any, **kwargs: Any) -> Any:
             raise RuntimeError("the transaction fails after the projection")
 
-        async def project_then_fail(*args: Any, **kwargs: Any) -> Any:
-            await real(*args, **kwargs)
+        def project_then_fail(*args: Any, **kwargs: Any) -> Any:
+            real(*args, **kwargs)
             failing()
 
         monkeypatch.setattr(events_module, "project", project_then_fail)
         with pytest.raises(RuntimeError):
             await store.append([ev("e2", "triage.breathing", 30, answer="no")])
         assert store._states.get(("A", "C1"), 1) is kept  # nothing claims the rolled-back seq
+        assert [e.event_id for e in await store.events_since(0)] == ["e1"]
+        assert [v.ok for v in await verify(engine, None)] == [True]
         monkeypatch.setattr(events_module, "project", real)
         await store.append([ev("e2", "triage.breathing", 30, answer="no")])
         (summary,) = await store.summaries("A", None, None)
         assert summary == await folded_summary(store)
         assert [e.event_id for e in await store.call_events("A", "C1")] == ["e1", "e2"]
+        assert [(v.ok, v.count) for v in await verify(engine, None)] == [(True, 2)]
+        if is_sqlite(database_url):
+            assert isinstance(store._writer, tuple)  # it went through the writer thread
     finally:
+        await store.close()
         await engine.dispose()
