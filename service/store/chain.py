@@ -20,9 +20,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 # The columns a link covers; `content_hash` is derived from them and deliberately not trusted.
@@ -41,6 +42,8 @@ CHAINED = (
     "chain_prev_seq",
 )
 _CHAINED_SORTED = sorted(CHAINED)
+# The sorted-key object of the chained columns, each member's value to fill in.
+_CANONICAL = "{" + ",".join(f'"{name}":%s' for name in _CHAINED_SORTED) + "}"
 _VERSION = b"tcpr-assist event chain v1"
 # A row of the events table: a Core row's mapping, or the values about to be inserted.
 Row = Mapping[Any, Any]
@@ -52,25 +55,39 @@ def _instant(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def encode(value: Any) -> str:
-    """A value as the chain serializes it: JSON with sorted keys and compact separators. An
-    object's encoding is its members' encodings joined in key order, so parts encoded apart
-    (the event's `data`, encoded once for its content hash too) compose into the same bytes."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+# JSON with sorted keys and compact separators (what `json.dumps(..., sort_keys=True,
+# separators=(",", ":"))` gives), the encoder made once rather than on every call.
+encode = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
+# A string as that encoding writes it (ASCII-escaped), straight to the C routine.
+encode_str: Callable[[str], str] = encode_basestring_ascii
+
+
+def scalar(value: Any) -> str:
+    """A column value as `encode` would write it, without the encoder's overhead for the
+    common cases (the link is computed for every stored event)."""
+    if value.__class__ is str:
+        return encode_str(value)
+    if value is None:
+        return "null"
+    if value.__class__ is int:
+        return int.__repr__(value)
+    return encode(value)
 
 
 def canonical(row: Row, data: str | None = None) -> bytes:
     """The bytes a link covers: the chained columns of a stored row (or of the values about
-    to be inserted), identical whichever database the row was read back from. `data` is the
-    row's `data` already encoded (`encode`), when the caller has it."""
-    values = {name: row[name] for name in CHAINED}
-    values["at"] = _instant(row["at"])
-    values["received_at"] = _instant(row["received_at"])
-    members = [
-        f"{encode(name)}:{data if name == 'data' and data is not None else encode(values[name])}"
-        for name in _CHAINED_SORTED
-    ]
-    return ("{" + ",".join(members) + "}").encode()
+    to be inserted), identical whichever database the row was read back from: the sorted-key
+    compact JSON object of those columns, composed member by member so that `data`, the row's
+    `data` already encoded (`encode`) when the caller has it, is not encoded again."""
+    values = []
+    for name in _CHAINED_SORTED:
+        if name == "data":
+            values.append(data if data is not None else encode(row["data"]))
+        elif name == "at" or name == "received_at":
+            values.append(encode_str(_instant(row[name])))
+        else:
+            values.append(scalar(row[name]))
+    return (_CANONICAL % tuple(values)).encode()
 
 
 def _digest(key: bytes | None, message: bytes) -> str:

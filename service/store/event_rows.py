@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from contract.event import Event
-from service.store.chain import encode
+from service.store.chain import encode, encode_str, scalar
 from service.store.tables import EventRow
 
 # Core rows of the events table: reading them skips building ORM objects on the hot path.
@@ -32,21 +32,26 @@ class Content:
     data: str
 
 
+# The members of an event's content, in sorted key order (the order `content_of` fills them).
+_CONTENT = (
+    '{"actor":%s,"agency":%s,"at":%s,"call_id":%s,"data":%s,"event_id":%s,"kind":%s,"source":%s}'
+)
+
+
 def content_of(e: Event) -> Content:
     """The event's content as `content_hash` defines it: its canonical JSON shape without the
     sequence, keys sorted, compact (composed member by member around the encoded data)."""
     data = encode(dict(e.data))
-    members = (
-        ("actor", encode(e.actor)),
-        ("agency", encode(e.agency)),
-        ("at", encode(e.at.isoformat())),
-        ("call_id", encode(e.call_id)),
-        ("data", data),
-        ("event_id", encode(e.event_id)),
-        ("kind", encode(e.kind)),
-        ("source", encode(e.source)),
+    blob = _CONTENT % (
+        scalar(e.actor),
+        encode_str(e.agency),
+        encode_str(e.at.isoformat()),
+        encode_str(e.call_id),
+        data,
+        encode_str(e.event_id),
+        encode_str(e.kind),
+        scalar(e.source),
     )
-    blob = "{" + ",".join(f'"{name}":{value}' for name, value in members) + "}"
     return Content(hashlib.sha256(blob.encode()).hexdigest(), data)
 
 
