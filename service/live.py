@@ -1,8 +1,9 @@
 """The live view: every live call's state, applied in global sequence order.
 
-It is fed by the broker for latency and checks continuity against the log: a gap in the
-sequence, a dropped subscription or a quiet period sends it back to the store for whatever it
-missed, so panels are never left behind by a lost message.
+It applies this replica's own commits directly (with the call states the store's projection
+computed), is fed the other replicas' by the broker for latency, and checks continuity against
+the log: a gap in the sequence, a dropped subscription or a quiet period sends it back to the
+store for whatever it missed, so panels are never left behind by a lost message.
 """
 
 from __future__ import annotations
