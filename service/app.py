@@ -90,7 +90,7 @@ def create_app(
         live.listen(hub.on_update)
         live.on_gone(hub.on_gone)
         live.listen(scheduler.on_update)
-        store.on_commit = live.publish
+        store.on_commit = live.committed
         token_store = TokenStore(sessions)
         identities = Identities(
             token_store,
@@ -138,6 +138,7 @@ def create_app(
             await scheduler.stop()
             await live.stop()
             await broker.disconnect()
+            await store.close()
             await engine.dispose()
 
     app = FastAPI(

@@ -1,8 +1,9 @@
 """The live view: every live call's state, applied in global sequence order.
 
-It is fed by the broker for latency and checks continuity against the log: a gap in the
-sequence, a dropped subscription or a quiet period sends it back to the store for whatever it
-missed, so panels are never left behind by a lost message.
+It applies this replica's own commits directly (with the call states the store's projection
+computed), is fed the other replicas' by the broker for latency, and checks continuity against
+the log: a gap in the sequence, a dropped subscription or a quiet period sends it back to the
+store for whatever it missed, so panels are never left behind by a lost message.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections import OrderedDict
+import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -42,14 +43,19 @@ Listener = Callable[[Update], None]
 # A call that left the live views without `call.ended` (the CAD never ended it): (agency, call).
 GoneListener = Callable[[CallState], None]
 SWEEP_EVERY_S = 30.0
-# Batches this view published and has not yet received back (in-process broker only).
-KEPT_PUBLICATIONS = 256
 
 
-def encode_batch(events: Iterable[Event], new_calls: Iterable[tuple[str, str]] = ()) -> str:
-    """A broker message: stored events, and which calls they created (so no replica needs to
-    read those calls' history from the log)."""
-    body = {"events": [as_dict(e) for e in events], "new_calls": [list(c) for c in new_calls]}
+def encode_batch(
+    events: Iterable[Event], new_calls: Iterable[tuple[str, str]] = (), *, origin: str = ""
+) -> str:
+    """A broker message: stored events, which calls they created (so no replica needs to read
+    those calls' history from the log), and the replica that stored them (first, so that
+    replica recognises its own message without decoding it)."""
+    body = {
+        "origin": origin,
+        "events": [as_dict(e) for e in events],
+        "new_calls": [list(c) for c in new_calls],
+    }
     return json.dumps(body, separators=(",", ":"))
 
 
@@ -72,13 +78,12 @@ class LiveView:
         self._gone_listeners: list[GoneListener] = []
         self._apply_lock = asyncio.Lock()
         self._tasks: list[asyncio.Task[None]] = []
-        # The in-process broker hands back the very string published: its batch is kept here
-        # by the message's id, so this view applies it without decoding it again. A message
-        # the broker dropped ages out (the log has its events).
+        # This replica applies its own commits directly; the broker carries them to the others
+        # only, tagged with this id, and a message bearing it is passed over unread. On the
+        # in-process broker there are no others: nothing is published.
+        self.origin = secrets.token_hex(8)
+        self._own = encode_batch((), origin=self.origin).split('"events"', 1)[0]
         self._in_process = bool(getattr(broker, "in_process", False))
-        self._published: OrderedDict[int, tuple[str, list[Event], set[tuple[str, str]]]] = (
-            OrderedDict()
-        )
 
     def listen(self, listener: Listener) -> None:
         self._listeners.append(listener)
@@ -124,22 +129,26 @@ class LiveView:
     async def stop(self) -> None:
         await stop_all(self._tasks)
 
-    async def publish(self, events: list[Event], new_calls: set[tuple[str, str]]) -> None:
-        """The store's commit hook: tell every replica's live view."""
-        message = encode_batch(events, new_calls)
-        if self._in_process:
-            self._published[id(message)] = (message, events, set(new_calls))
-            while len(self._published) > KEPT_PUBLICATIONS:
-                self._published.popitem(last=False)
-        await self._broker.publish(self._settings.broker_channel, message)
+    async def committed(
+        self, events: list[Event], new_calls: set[tuple[str, str]], states: list[CallState]
+    ) -> None:
+        """The store's commit hook: apply this replica's own commit here, with each event's call
+        state as the store's projection computed it (no second fold), then tell the other
+        replicas. Commits reach this hook one at a time in commit order; a gap before them (an
+        other replica's events not yet received) is read from the log, as for any gap."""
+        try:
+            await self.apply(events, new_calls, states)
+        finally:
+            if not self._in_process:
+                message = encode_batch(events, new_calls, origin=self.origin)
+                await self._broker.publish(self._settings.broker_channel, message)
 
-    def _decode(self, message: str) -> tuple[list[Event], set[tuple[str, str]]]:
-        own = self._published.pop(id(message), None)
-        if own is not None and own[0] is message:
-            return own[1], own[2]
+    async def _receive(self, message: str) -> None:
+        if message.startswith(self._own):
+            return  # this replica's own commit, applied when it was made
         body = json.loads(message)
         new_calls = {(a, c) for a, c in body.get("new_calls", ())}
-        return [from_dict(d) for d in body["events"]], new_calls
+        await self.apply([from_dict(d) for d in body["events"]], new_calls)
 
     async def _follow_broker(self, subscribed: asyncio.Event) -> None:
         async def once() -> None:
@@ -147,7 +156,7 @@ class LiveView:
                 async with self._broker.subscribe(self._settings.broker_channel) as messages:
                     subscribed.set()
                     async for message in messages:
-                        await self.apply(*self._decode(message))
+                        await self._receive(message)
             except BrokerClosed:
                 log.warning("broker subscription closed; catching up from the log")
                 await self.catch_up()
@@ -176,10 +185,16 @@ class LiveView:
 
     # -- applying events --------------------------------------------------------------------
     async def apply(
-        self, events: list[Event], new_calls: set[tuple[str, str]] | None = None
+        self,
+        events: list[Event],
+        new_calls: set[tuple[str, str]] | None = None,
+        states: list[CallState] | None = None,
     ) -> None:
-        """Apply stored events in sequence order; `new_calls` have no history before these."""
+        """Apply stored events in sequence order; `new_calls` have no history before these;
+        `states` (aligned with `events`, when the store computed them) are each event's call
+        state right after it, so the call is not folded again here."""
         new_calls = new_calls or set()
+        after = {e.arrival: s for e, s in zip(events, states, strict=True)} if states else {}
         async with self._apply_lock:
             for e in sorted(events, key=lambda e: e.arrival):
                 if e.arrival <= self.seq:
@@ -190,13 +205,18 @@ class LiveView:
                         if missed.arrival >= e.arrival:
                             break
                         await self._apply_one(missed, new_calls)
-                await self._apply_one(e, new_calls)
+                await self._apply_one(e, new_calls, after.get(e.arrival))
 
-    async def _apply_one(self, e: Event, new_calls: set[tuple[str, str]]) -> None:
+    async def _apply_one(
+        self, e: Event, new_calls: set[tuple[str, str]], known: CallState | None = None
+    ) -> None:
         key = (e.agency, e.call_id)
         state = self.calls.get(key)
         config = self._settings.agency_config(e.agency)
-        if state is None and key in new_calls:
+        if known is not None:
+            new_calls.discard(key)
+            state = known
+        elif state is None and key in new_calls:
             new_calls.discard(key)  # its later events either find it here or in the log
             state = fold(e.agency, e.call_id, [e], config)
         elif state is None:

@@ -11,8 +11,8 @@ from service.broker.queues import close, drain, offer
 
 
 class MemoryBroker:
-    # Subscribers receive the very string published (the live view relies on it to skip
-    # decoding its own batches).
+    # Only this process subscribes: the live view, which applies its own commits directly,
+    # publishes none of them here.
     in_process = True
 
     def __init__(self, queue_limit: int = 10_000) -> None:

@@ -20,9 +20,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 # The columns a link covers; `content_hash` is derived from them and deliberately not trusted.
@@ -40,6 +41,9 @@ CHAINED = (
     "seq",
     "chain_prev_seq",
 )
+_CHAINED_SORTED = sorted(CHAINED)
+# The sorted-key object of the chained columns, each member's value to fill in.
+_CANONICAL = "{" + ",".join(f'"{name}":%s' for name in _CHAINED_SORTED) + "}"
 _VERSION = b"tcpr-assist event chain v1"
 # A row of the events table: a Core row's mapping, or the values about to be inserted.
 Row = Mapping[Any, Any]
@@ -51,13 +55,39 @@ def _instant(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def canonical(row: Row) -> bytes:
+# JSON with sorted keys and compact separators (what `json.dumps(..., sort_keys=True,
+# separators=(",", ":"))` gives), the encoder made once rather than on every call.
+encode = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
+# A string as that encoding writes it (ASCII-escaped), straight to the C routine.
+encode_str: Callable[[str], str] = encode_basestring_ascii
+
+
+def scalar(value: Any) -> str:
+    """A column value as `encode` would write it, without the encoder's overhead for the
+    common cases (the link is computed for every stored event)."""
+    if value.__class__ is str:
+        return encode_str(value)
+    if value is None:
+        return "null"
+    if value.__class__ is int:
+        return int.__repr__(value)
+    return encode(value)
+
+
+def canonical(row: Row, data: str | None = None) -> bytes:
     """The bytes a link covers: the chained columns of a stored row (or of the values about
-    to be inserted), identical whichever database the row was read back from."""
-    content = {name: row[name] for name in CHAINED}
-    content["at"] = _instant(row["at"])
-    content["received_at"] = _instant(row["received_at"])
-    return json.dumps(content, sort_keys=True, separators=(",", ":")).encode()
+    to be inserted), identical whichever database the row was read back from: the sorted-key
+    compact JSON object of those columns, composed member by member so that `data`, the row's
+    `data` already encoded (`encode`) when the caller has it, is not encoded again."""
+    values = []
+    for name in _CHAINED_SORTED:
+        if name == "data":
+            values.append(data if data is not None else encode(row["data"]))
+        elif name == "at" or name == "received_at":
+            values.append(encode_str(_instant(row[name])))
+        else:
+            values.append(scalar(row[name]))
+    return (_CANONICAL % tuple(values)).encode()
 
 
 def _digest(key: bytes | None, message: bytes) -> str:
@@ -71,9 +101,10 @@ def genesis(agency: str, key: bytes | None) -> str:
     return _digest(key, _VERSION + b" genesis\n" + agency.encode())
 
 
-def link(previous: str, row: Row, key: bytes | None) -> str:
-    """The link of `row`, which follows the link `previous` in its agency's chain."""
-    return _digest(key, _VERSION + b"\n" + previous.encode() + b"\n" + canonical(row))
+def link(previous: str, row: Row, key: bytes | None, data: str | None = None) -> str:
+    """The link of `row`, which follows the link `previous` in its agency's chain (`data`:
+    the row's `data` already encoded, if at hand)."""
+    return _digest(key, _VERSION + b"\n" + previous.encode() + b"\n" + canonical(row, data))
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,17 +140,21 @@ class Verdict:
 
 
 def extend(
-    heads: dict[str, Head], rows: list[dict[str, Any]], key: bytes | None
+    heads: dict[str, Head],
+    rows: list[dict[str, Any]],
+    key: bytes | None,
+    data: Sequence[str] | None = None,
 ) -> dict[str, Head]:
     """Link `rows` (new rows of the events table, in `seq` order, each with its `seq`) onto
     their agencies' chains: sets each row's `chain_prev_seq` and `chain_hash`; returns the new
-    heads of the agencies they touch (an agency not in `heads` starts at its genesis)."""
+    heads of the agencies they touch (an agency not in `heads` starts at its genesis). `data`
+    holds each row's `data` already encoded (`encode`), if at hand."""
     moved: dict[str, Head] = {}
-    for row in rows:
+    for i, row in enumerate(rows):
         agency = row["agency"]
         head = moved.get(agency) or heads.get(agency) or Head(0, genesis(agency, key), 0)
         row["chain_prev_seq"] = head.last_seq
-        row["chain_hash"] = link(head.last_hash, row, key)
+        row["chain_hash"] = link(head.last_hash, row, key, data[i] if data is not None else None)
         moved[agency] = Head(row["seq"], row["chain_hash"], head.count + 1)
     return moved
 

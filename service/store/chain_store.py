@@ -7,7 +7,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import Select, bindparam, insert, select, text, union, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.orm import Session
 
 from service.store.chain import CHAINED, ChainCheck, Head, Verdict
 from service.store.tables import ChainHeadRow, EventRow
@@ -39,14 +40,12 @@ def chain_rows_query(agency: str, after_seq: int, limit: int | None = None) -> S
     )
 
 
-async def read_heads(session: AsyncSession, agencies: Iterable[str]) -> dict[str, Head]:
-    rows = await session.execute(heads_query(agencies))
+def read_heads(session: Session, agencies: Iterable[str]) -> dict[str, Head]:
+    rows = session.execute(heads_query(agencies))
     return {row.agency: head_of(row) for row in rows}
 
 
-async def write_heads(
-    session: AsyncSession, before: Mapping[str, Head], after: Mapping[str, Head]
-) -> None:
+def write_heads(session: Session, before: Mapping[str, Head], after: Mapping[str, Head]) -> None:
     """Move the heads the transaction's rows extended (it holds the append lock: no race)."""
     values = {
         agency: {"last_seq": h.last_seq, "last_hash": h.last_hash, "count": h.count}
@@ -55,9 +54,9 @@ async def write_heads(
     inserts = [{"agency": a, **v} for a, v in values.items() if a not in before]
     updates = [{"key_agency": a, **v} for a, v in values.items() if a in before]
     if inserts:
-        await session.execute(INSERT_HEADS, inserts)
+        session.execute(INSERT_HEADS, inserts)
     if updates:
-        await session.execute(UPDATE_HEADS, updates)
+        session.execute(UPDATE_HEADS, updates)
 
 
 async def _snapshot(connection: AsyncConnection, postgres: bool) -> None:

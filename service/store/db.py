@@ -10,7 +10,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import Engine, event, make_url
+from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 import migrations
@@ -31,6 +32,25 @@ def create_engine(url: str) -> AsyncEngine:
     return create_async_engine(
         url, pool_size=10, max_overflow=20, pool_pre_ping=True, hide_parameters=True
     )
+
+
+def sqlite_writer_engine(url: str) -> Engine | None:
+    """A blocking engine on the same SQLite file, with the same pragmas, for the event log's
+    writer thread (each group commit is one hand-off to it, not one per statement); None for an
+    in-memory database, which another engine would not share."""
+    parsed = make_url(url)
+    if parsed.database in (None, "", ":memory:") or parsed.database.startswith("file:"):
+        return None
+    # The writer thread is the only one to use its connections; disposing of them happens there
+    # too, but a pool closed from elsewhere at shutdown must not be refused.
+    engine = create_sync_engine(
+        parsed.set(drivername="sqlite"),
+        connect_args={"timeout": 30, "check_same_thread": False},
+        hide_parameters=True,
+        pool_size=1,
+    )
+    event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

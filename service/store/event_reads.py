@@ -7,8 +7,9 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from contract.event import Event
 from service.qi.summary import CallSummary
@@ -33,6 +34,12 @@ def _utc(value: datetime | str) -> datetime:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
+def _calls_events(agency: str, call_ids: list[str]) -> Select[Any]:
+    return EVENT_COLUMNS.where(EventRow.agency == agency, EventRow.call_id.in_(call_ids)).order_by(
+        EventRow.seq
+    )
+
+
 async def events_of_calls(
     session: AsyncSession, agency: str, call_ids: Iterable[str]
 ) -> dict[str, list[Event]]:
@@ -41,18 +48,23 @@ async def events_of_calls(
     ids = list(dict.fromkeys(call_ids))
     out: dict[str, list[Event]] = {c: [] for c in ids}
     for i in range(0, len(ids), CALLS_PER_READ):
-        rows = await session.execute(
-            EVENT_COLUMNS.where(
-                EventRow.agency == agency, EventRow.call_id.in_(ids[i : i + CALLS_PER_READ])
-            ).order_by(EventRow.seq)
-        )
-        for row in rows:
+        for row in await session.execute(_calls_events(agency, ids[i : i + CALLS_PER_READ])):
             out[row.call_id].append(to_event(row))
     return out
 
 
-async def stored_digests(
-    session: AsyncSession, events: Sequence[Event]
+def histories(session: Session, agency: str, call_ids: Iterable[str]) -> dict[str, list[Event]]:
+    """`events_of_calls` inside the write path's (blocking) transaction."""
+    ids = list(dict.fromkeys(call_ids))
+    out: dict[str, list[Event]] = {c: [] for c in ids}
+    for i in range(0, len(ids), CALLS_PER_READ):
+        for row in session.execute(_calls_events(agency, ids[i : i + CALLS_PER_READ])):
+            out[row.call_id].append(to_event(row))
+    return out
+
+
+def stored_digests(
+    session: Session, events: Sequence[Event]
 ) -> dict[tuple[str, str], tuple[str, int]]:
     """The content hash and sequence of each of these events' ids already stored, by (agency,
     event id): one query per agency and `IDS_PER_READ` ids."""
@@ -63,7 +75,7 @@ async def stored_digests(
     for agency, id_set in by_agency.items():
         ids = list(id_set)
         for i in range(0, len(ids), IDS_PER_READ):
-            result = await session.execute(
+            result = session.execute(
                 select(EventRow.event_id, EventRow.content_hash, EventRow.seq).where(
                     EventRow.agency == agency, EventRow.event_id.in_(ids[i : i + IDS_PER_READ])
                 )

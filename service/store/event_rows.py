@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 import hashlib
-import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import insert, select
 
-from contract.event import Event, as_dict
+from contract.event import Event
+from service.store.chain import encode, encode_str, scalar
 from service.store.tables import EventRow
 
 # Core rows of the events table: reading them skips building ORM objects on the hot path.
@@ -22,12 +23,41 @@ EVENTS = EventRow.metadata.tables[EventRow.__tablename__]
 INSERT_EVENTS_PG = insert(EVENTS).returning(EVENTS.c.seq)
 
 
+@dataclass(frozen=True, slots=True)
+class Content:
+    """An event's content hash, and its `data` encoded as the hash and the chain link both
+    serialize it (`chain.encode`): the data is encoded once per event."""
+
+    digest: str
+    data: str
+
+
+# The members of an event's content, in sorted key order (the order `content_of` fills them).
+_CONTENT = (
+    '{"actor":%s,"agency":%s,"at":%s,"call_id":%s,"data":%s,"event_id":%s,"kind":%s,"source":%s}'
+)
+
+
+def content_of(e: Event) -> Content:
+    """The event's content as `content_hash` defines it: its canonical JSON shape without the
+    sequence, keys sorted, compact (composed member by member around the encoded data)."""
+    data = encode(dict(e.data))
+    blob = _CONTENT % (
+        scalar(e.actor),
+        encode_str(e.agency),
+        encode_str(e.at.isoformat()),
+        encode_str(e.call_id),
+        data,
+        encode_str(e.event_id),
+        encode_str(e.kind),
+        scalar(e.source),
+    )
+    return Content(hashlib.sha256(blob.encode()).hexdigest(), data)
+
+
 def content_hash(e: Event) -> str:
     """Identity of an event's content: the same id re-sent with this hash is a duplicate."""
-    content = as_dict(e)
-    content.pop("seq", None)
-    blob = json.dumps(content, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(blob.encode()).hexdigest()
+    return content_of(e).digest
 
 
 def to_event(row: Any) -> Event:

@@ -5,7 +5,7 @@ sequence a reader has already passed."""
 from __future__ import annotations
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 # Any constant works; it only has to be the same for every replica.
 _APPEND_LOCK_KEY = 0x7C9A_0911
@@ -20,26 +20,26 @@ LAST_SQLITE_SEQ = text(
 )
 
 
-async def lock_appends(session: AsyncSession, *, postgres: bool) -> None:
+def lock_appends(session: Session, *, postgres: bool) -> None:
     """Take the append lock for this transaction, before its first read."""
     if postgres:
         # Commit order = sequence order across every replica sharing the database.
-        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _APPEND_LOCK_KEY})
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _APPEND_LOCK_KEY})
     else:
         # Take SQLite's write lock before the first read: a WAL reader whose snapshot
         # another process has moved past cannot upgrade to a writer (it fails at once,
         # whatever the busy timeout), and this transaction reads before it writes.
-        await session.execute(text("BEGIN IMMEDIATE"))
+        session.execute(text("BEGIN IMMEDIATE"))
 
 
-async def allocate(session: AsyncSession, n: int, *, postgres: bool) -> list[int]:
+def allocate(session: Session, n: int, *, postgres: bool) -> list[int]:
     """The next `n` sequence numbers, before the insert, so each row's chain link (which
     covers its seq) goes in with it: no second write of the rows. The transaction holds
     the append lock, so the numbers are in commit order."""
     if postgres:
-        return sorted(await session.scalars(NEXT_PG_SEQS, {"n": n}))
+        return sorted(session.scalars(NEXT_PG_SEQS, {"n": n}))
     # SQLAlchemy cannot pair RETURNING rows with parameters in one multi-row INSERT on
     # SQLite, so the rows are numbered here as AUTOINCREMENT would (one past the highest
     # sequence ever used) and inserted with a single executemany.
-    last = int(await session.scalar(LAST_SQLITE_SEQ) or 0)
+    last = int(session.scalar(LAST_SQLITE_SEQ) or 0)
     return list(range(last + 1, last + 1 + n))

@@ -168,13 +168,13 @@ async def test_a_lost_broker_message_is_filled_from_the_log_in_order(server: Ser
     announce = store.on_commit
     lost = True
 
-    async def lossy(events: list[Any], created: set[tuple[str, str]]) -> None:
+    async def lossy(events: list[Any], created: set[tuple[str, str]], states: list[Any]) -> None:
         nonlocal lost
         if lost:
             lost = False
             return
         assert announce is not None
-        await announce(events, created)
+        await announce(events, created, states)
 
     store.on_commit = lossy
     try:

@@ -4,6 +4,7 @@ or swap in a chain is caught at the right event."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -11,7 +12,9 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from service.store.chain import ChainCheck, Head, Verdict, extend, link
+from contract.event import as_dict
+from service.store.chain import CHAINED, ChainCheck, Head, Verdict, canonical, extend, link
+from service.store.event_rows import content_of, to_event
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
@@ -112,3 +115,32 @@ def test_a_head_ahead_of_the_log_or_absent_is_named() -> None:
     broken = check("A", [], head).broken
     assert broken is not None and (broken.problem, broken.seq) == ("missing at the end", None)
     assert check("A", [], None).ok
+
+
+@given(JSON, INSTANTS, st.integers(-12 * 60, 14 * 60), st.none() | st.text())
+def test_the_shared_encoding_is_byte_for_byte_the_one_stored_chains_were_linked_with(
+    data: Any, instant: datetime, offset_minutes: int, actor: str | None
+) -> None:
+    """The content hash and the link compose their JSON around the once-encoded `data`; the
+    bytes are those of the whole-object encoding every stored chain and hash was made with."""
+    at = instant.astimezone(timezone(timedelta(minutes=offset_minutes)))
+    written = {**row(3, "A", data, at), "actor": actor, "chain_prev_seq": 2}
+    content = content_of(to_event(_Stored(written)))
+    whole = {name: written[name] for name in CHAINED}
+    whole["at"] = at.astimezone(UTC).isoformat(timespec="microseconds")
+    whole["received_at"] = written["received_at"].astimezone(UTC).isoformat(timespec="microseconds")
+    expected = json.dumps(whole, sort_keys=True, separators=(",", ":")).encode()
+    assert canonical(written) == expected
+    assert canonical(written, content.data) == expected
+    assert link("prev", written, b"k", content.data) == link("prev", written, b"k")
+    event_shape = as_dict(to_event(_Stored(written)))
+    event_shape.pop("seq")
+    blob = json.dumps(event_shape, sort_keys=True, separators=(",", ":")).encode()
+    assert content.digest == hashlib.sha256(blob).hexdigest()
+
+
+class _Stored:
+    """A stored row's attributes, as `to_event` reads them."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)

@@ -13,6 +13,7 @@ from service.store.db import create_engine, downgrade, is_sqlite, migrate, sessi
 from service.store.event_reads import CALLS_PER_READ
 from service.store.events import EventStore
 from service.triage.profiles import AgencyConfig
+from service.triage.state import CallState
 
 T0 = datetime(2026, 1, 15, 14, 0, tzinfo=UTC)
 
@@ -161,7 +162,13 @@ async def test_a_batch_over_stored_and_new_calls(database_url: str) -> None:
     store, engine = store_for(database_url)
     announced: list[tuple[list[Event], set[tuple[str, str]]]] = []
 
-    async def on_commit(new: list[Event], created: set[tuple[str, str]]) -> None:
+    async def on_commit(
+        new: list[Event], created: set[tuple[str, str]], states: list[CallState]
+    ) -> None:
+        # Each event comes with its call's state right after it.
+        assert [(s.agency, s.call_id, max(x.arrival for x in s.events)) for s in states] == [
+            (e.agency, e.call_id, e.arrival) for e in new
+        ]
         announced.append((new, created))
 
     store.on_commit = on_commit
