@@ -10,7 +10,8 @@ from contract.event import Event
 from service.qi.audit import AuditDraft, draft
 from service.settings import Settings
 from service.store.events import EventStore
-from service.triage.state import CallState, fold
+from service.triage.call_state import CallState
+from service.triage.state import fold
 
 
 def call_states(

@@ -20,7 +20,7 @@ from service.live import Update
 from service.serialise import call_view_json
 from service.settings import Settings
 from service.store.tokens import Principal
-from service.triage.state import CallState
+from service.triage.call_state import CallState
 from service.triage.view import call_view
 
 SLOW_CONSUMER = 4008  # application close code: queue overflow, reconnect and resume

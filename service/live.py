@@ -24,7 +24,8 @@ from service.serialise import call_view_json
 from service.settings import Settings
 from service.store.events import EventStore
 from service.tasks import periodically, stop_all, supervise
-from service.triage.state import CallState, fold, step
+from service.triage.call_state import CallState
+from service.triage.state import fold, step
 from service.triage.view import call_view
 
 log = logging.getLogger(__name__)

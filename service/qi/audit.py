@@ -17,6 +17,7 @@ from contract.kinds import Kind
 from contract.payloads import Nature
 from service.qi.review import Determination, determination
 from service.qi.timeline import TimelineEntry, timeline
+from service.triage.call_state import CallState
 from service.triage.intervals import (
     Benchmarks,
     benchmarks,
@@ -25,7 +26,6 @@ from service.triage.intervals import (
     seconds_between,
 )
 from service.triage.profiles import BenchmarkProfile
-from service.triage.state import CallState
 
 NONRECOGNITION_REASONS: Final = (
     "agonal_breathing_reported_as_breathing",

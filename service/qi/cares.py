@@ -21,9 +21,9 @@ from zoneinfo import ZoneInfo
 from contract.kinds import Kind
 from service.qi.audit_csv import cell
 from service.qi.summary import is_traumatic
+from service.triage.call_state import CallState
 from service.triage.intervals import benchmarks, intervals
 from service.triage.profiles import BenchmarkProfile
-from service.triage.state import CallState
 
 COLUMNS: Final = (
     "agency",

@@ -37,7 +37,7 @@ from lxml import etree
 
 from contract.kinds import Kind
 from service.qi import nemsis_codes as codes
-from service.triage.state import CallState
+from service.triage.call_state import CallState
 
 N: Final = f"{{{codes.NAMESPACE}}}"
 XSI_NIL: Final = f"{{{codes.XSI}}}nil"

@@ -18,7 +18,7 @@ from contract import payloads
 from contract.event import Event
 from contract.kinds import Kind
 from contract.payloads import Review
-from service.triage.state import CallState
+from service.triage.call_state import CallState
 
 
 @dataclass(frozen=True, slots=True)

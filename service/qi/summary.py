@@ -26,9 +26,9 @@ from typing import Final
 from contract.kinds import Kind
 from service.qi.audit import DELAY_REASONS, NONRECOGNITION_REASONS, ems_flags
 from service.qi.review import judged
+from service.triage.call_state import CallState
 from service.triage.intervals import intervals
 from service.triage.profiles import DEFAULT_CONFIG, AgencyConfig
-from service.triage.state import CallState
 
 OTHER_REASON: Final = "other"
 # DESIGN.md §5 breakdown `age_group`: (upper bound exclusive, label).

@@ -27,8 +27,8 @@ from contract.payloads import (
     Transferred,
     Unit,
 )
+from service.triage.call_state import NEGATIVE, CallState
 from service.triage.intervals import seconds_between
-from service.triage.state import NEGATIVE, CallState
 
 ALERT_TEXT: Final = {
     "recognition_due": "Alert: recognition due",

@@ -35,8 +35,8 @@ from service.store.event_reads import EventReads, stored_digests
 from service.store.event_rows import EVENTS, INSERT_EVENTS_PG, Content, content_of, row_values
 from service.store.projection import KEPT_CALLS, CallStates, Projected, project
 from service.store.sequence import allocate, lock_appends
+from service.triage.call_state import CallState
 from service.triage.profiles import AgencyConfig
-from service.triage.state import CallState
 
 log = logging.getLogger(__name__)
 

@@ -22,8 +22,9 @@ from contract.event import Event
 from service.qi.summary import summarize
 from service.store.event_reads import CALLS_PER_READ, histories
 from service.store.tables import SUMMARY_COLUMNS, CallRow
+from service.triage.call_state import CallState
 from service.triage.profiles import AgencyConfig
-from service.triage.state import CallState, fold, step
+from service.triage.state import fold, step
 
 CALLS = CallRow.metadata.tables[CallRow.__tablename__]
 INSERT_CALLS = insert(CALLS)

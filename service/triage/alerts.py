@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
+from service.triage.call_state import CallState
 from service.triage.profiles import BenchmarkProfile
-from service.triage.state import CallState
 
 DEFAULT_GRACE: Final = timedelta(minutes=5)
 

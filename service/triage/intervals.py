@@ -14,8 +14,8 @@ from datetime import datetime
 from typing import Final
 
 from contract.kinds import Kind
+from service.triage.call_state import CallState
 from service.triage.profiles import BenchmarkProfile
-from service.triage.state import CallState
 
 INTERVALS: Final = {
     "to_answer": Kind.CALL_ANSWERED,

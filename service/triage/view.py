@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 
 from contract.payloads import Nature
 from service.triage.alerts import needs_dispatch
+from service.triage.call_state import CallState, phase
 from service.triage.intervals import Benchmarks, benchmarks, intervals
 from service.triage.profiles import DEFAULT_CONFIG, AgencyConfig
-from service.triage.state import CallState, phase
 
 
 @dataclass(frozen=True, slots=True)

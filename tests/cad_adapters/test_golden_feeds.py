@@ -28,8 +28,9 @@ from service.qi.audit import draft
 from service.qi.summary import summarize
 from service.serialise import audit_json
 from service.triage.alerts import applicable, due, next_deadline
+from service.triage.call_state import CallState, phase
 from service.triage.profiles import AHA_2020, DEFAULT_CONFIG, RA_LEGACY, AgencyConfig
-from service.triage.state import CallState, fold, phase
+from service.triage.state import fold
 
 RVFD = SHARED / "samples" / "rvfd_calls_2010_2020_subset.csv"
 NENA = SHARED / "standards" / "eido" / "samples" / "sample_call_transfer_EIDO.json"

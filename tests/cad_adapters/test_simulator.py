@@ -23,8 +23,9 @@ from contract.event import Event
 from contract.wire import CanonicalEvent
 from service.qi.measures import measures, summarize
 from service.replay import load_jsonl
+from service.triage.call_state import CallState
 from service.triage.profiles import AHA_2020, DEFAULT_CONFIG
-from service.triage.state import CallState, fold
+from service.triage.state import fold
 
 START = datetime(2026, 1, 15, 14, 0, tzinfo=timezone(timedelta(hours=-5)))
 

@@ -21,8 +21,9 @@ from service.qi.audit import draft
 from service.qi.measures import measures, summarize
 from service.replay import Record, RecordingError, gap_seconds, load_jsonl, play, retime
 from service.serialise import audit_json
+from service.triage.call_state import CallState
 from service.triage.profiles import AHA_2020, DEFAULT_CONFIG
-from service.triage.state import CallState, fold
+from service.triage.state import fold
 
 # -- load_jsonl -------------------------------------------------------------------------------
 

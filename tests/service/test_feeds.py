@@ -15,7 +15,7 @@ from service.broker.memory import MemoryBroker
 from service.feeds import FeedWatch
 from service.live import Update
 from service.settings import Settings
-from service.triage.state import CallState
+from service.triage.call_state import CallState
 
 T = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
 

@@ -15,8 +15,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from contract.event import Event
+from service.triage.call_state import CallState
 from service.triage.profiles import DEFAULT_CONFIG, AgencyConfig
-from service.triage.state import CallState, fold
+from service.triage.state import fold
 
 EST = timezone(timedelta(hours=-5))  # -05:00
 CEST = timezone(timedelta(hours=2))  # +02:00

@@ -21,7 +21,8 @@ from support.harness import Server, service_settings, start_server
 
 from contract.kinds import Kind
 from service.protocols import SHIPPED
-from service.triage.state import fold, phase
+from service.triage.call_state import phase
+from service.triage.state import fold
 
 NewPage = Callable[..., Awaitable[Page]]
 Screenshot = Callable[[Page, str], Awaitable[Path]]

@@ -16,8 +16,9 @@ from contract.kinds import ALERTS, NOT_GIVEN_REASONS
 from service.qi.audit import draft
 from service.qi.measures import measures, summarize
 from service.serialise import audit_json
+from service.triage.call_state import CallState
 from service.triage.profiles import AHA_2020, RA_LEGACY
-from service.triage.state import CallState, fold, step
+from service.triage.state import fold, step
 
 SETTINGS = settings(max_examples=200, deadline=None)
 TZS = (UTC, EST, CEST, IST, NST)

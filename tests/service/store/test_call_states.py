@@ -17,8 +17,9 @@ from service.qi.summary import summarize
 from service.store.chain_store import verify
 from service.store.db import create_engine, is_sqlite, migrate, sessionmaker
 from service.store.events import EventStore
+from service.triage.call_state import CallState
 from service.triage.profiles import AgencyConfig
-from service.triage.state import CallState, fold
+from service.triage.state import fold
 
 T0 = datetime(2026, 1, 15, 14, 0, tzinfo=UTC)
 CONFIG = AgencyConfig()

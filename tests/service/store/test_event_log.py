@@ -12,8 +12,8 @@ from contract.event import Event
 from service.store.db import create_engine, downgrade, is_sqlite, migrate, sessionmaker
 from service.store.event_reads import CALLS_PER_READ
 from service.store.events import EventStore
+from service.triage.call_state import CallState
 from service.triage.profiles import AgencyConfig
-from service.triage.state import CallState
 
 T0 = datetime(2026, 1, 15, 14, 0, tzinfo=UTC)
 

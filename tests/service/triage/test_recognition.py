@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from support.timeline import CEST, EST, UTC
 
+from service.triage.call_state import phase
 from service.triage.profiles import DEFAULT_CONFIG, AgencyConfig
-from service.triage.state import phase
 
 
 def test_question_path_timed_by_completing_answer(tl):

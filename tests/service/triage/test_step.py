@@ -18,8 +18,9 @@ from contract.kinds import ALERTS, NOT_GIVEN_REASONS
 from service.qi.audit import draft
 from service.serialise import audit_json, call_view_json
 from service.triage import state as state_module
+from service.triage.call_state import CallState
 from service.triage.profiles import AHA_2020, DEFAULT_CONFIG, RA_LEGACY, AgencyConfig
-from service.triage.state import CallState, fold, step
+from service.triage.state import fold, step
 from service.triage.view import call_view
 
 SETTINGS = settings(max_examples=200, deadline=None)
