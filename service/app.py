@@ -82,6 +82,7 @@ def create_app(
             postgres=not is_sqlite(settings.database_url),
             config_for=settings.agency_config,
             chain_key=settings.chain_key,
+            writer_thread=settings.sqlite_writer_thread,
         )
         broker = broker_for(settings.broker_url)
         await broker.connect()

@@ -89,6 +89,12 @@ class Settings(BaseSettings):
     hsts_seconds: int = Field(default=0, ge=0)
     # How often the live view re-reads the log for anything the broker did not deliver.
     catch_up_interval_seconds: float = 2.0
+    # SQLite: run each group commit on a dedicated writer thread and connection (one hand-off
+    # per commit instead of one per statement). Faster single-event ingest (2,146 against 1,806
+    # ev/s, ack p99 7 against 17 ms), but the thread's Python work takes the interpreter lock
+    # from the event loop between every websocket send: with 500 panels pushes slowed by half
+    # and stalled panels were no longer cut off. Off by default: the panels come first.
+    sqlite_writer_thread: bool = False
     # Secret key of the event hash chain (tamper evidence): with it each link is an HMAC, so
     # someone with only database access cannot forge the chain. Keep it out of the database;
     # every replica, and `tcpr verify-audit`, needs the same key.

@@ -114,6 +114,7 @@ class EventStore(EventReads):
         config_for: Callable[[str], AgencyConfig],
         chain_key: bytes | None = None,
         kept_calls: int = KEPT_CALLS,
+        writer_thread: bool = False,
     ) -> None:
         super().__init__(sessions)
         # The audit key (`TCPR_AUDIT_KEY`): with it the chain links are HMACs (chain.py).
@@ -124,9 +125,12 @@ class EventStore(EventReads):
         self._committer: asyncio.Task[None] | None = None
         # Committed call states, so a call's next events step from them (projection.py).
         self._states = CallStates(kept_calls)
-        # SQLite: a blocking engine and the one thread that writes through it (False: none,
-        # the database is in memory); made at the first append.
-        self._writer: tuple[Engine, ThreadPoolExecutor] | Literal[False] | None = None
+        # SQLite with `writer_thread`: a blocking engine and the one thread that writes through
+        # it, made at the first append (False: none: not asked for, or the database is in
+        # memory). See Settings.sqlite_writer_thread for what it costs the panels.
+        self._writer: tuple[Engine, ThreadPoolExecutor] | Literal[False] | None = (
+            None if writer_thread else False
+        )
         # Called after each commit with the new events and the calls they created.
         self.on_commit: OnCommit | None = None
 
@@ -179,9 +183,9 @@ class EventStore(EventReads):
             log.exception("announcing %d committed events failed; readers catch up", len(new))
 
     async def _write(self, group: list[_Request]) -> _Written:
-        """One group's transaction as one blocking function: on SQLite run on the store's
-        writer thread (one hand-off per group commit); on PostgreSQL through the async session
-        (the same statements, the same I/O)."""
+        """One group's transaction as one blocking function: through the async session (each
+        statement handed to the driver; its Python work stays on the event loop's thread), or
+        on SQLite with `writer_thread` on the store's writer thread (one hand-off per commit)."""
         received_at = datetime.now(UTC)
         writer = self._sqlite_writer()
         if writer is not None:

@@ -25,10 +25,13 @@ T0 = datetime(2026, 1, 15, 14, 0, tzinfo=UTC)
 CONFIG = AgencyConfig()
 
 
-def store_for(url: str) -> tuple[EventStore, Any]:
+def store_for(url: str, *, writer_thread: bool = False) -> tuple[EventStore, Any]:
     engine = create_engine(url)
     store = EventStore(
-        sessionmaker(engine), postgres=not is_sqlite(url), config_for=lambda _: CONFIG
+        sessionmaker(engine),
+        postgres=not is_sqlite(url),
+        config_for=lambda _: CONFIG,
+        writer_thread=writer_thread,
     )
     return store, engine
 
@@ -92,13 +95,15 @@ async def test_a_call_another_writer_moved_on_is_read_from_the_log(database_url:
         await e2.dispose()
 
 
+@pytest.mark.parametrize("writer_thread", [False, True], ids=["loop", "writer-thread"])
 async def test_a_rolled_back_transaction_keeps_no_state_and_no_row(
-    database_url: str, monkeypatch: pytest.MonkeyPatch
+    database_url: str, monkeypatch: pytest.MonkeyPatch, writer_thread: bool
 ) -> None:
     """The group's transaction fails after its rows, links, heads and projection were written
-    (on SQLite in the writer thread's own connection): none of it stays, nor any kept state."""
+    (through the async session, or on SQLite in the writer thread's own connection): none of it
+    stays, nor any kept state."""
     await asyncio.to_thread(migrate, database_url)
-    store, engine = store_for(database_url)
+    store, engine = store_for(database_url, writer_thread=writer_thread)
     real = events_module.project
     try:
         await store.append([ev("e1", "call.received", 0)])
@@ -124,8 +129,10 @@ async def test_a_rolled_back_transaction_keeps_no_state_and_no_row(
         assert summary == await folded_summary(store)
         assert [e.event_id for e in await store.call_events("A", "C1")] == ["e1", "e2"]
         assert [(v.ok, v.count) for v in await verify(engine, None)] == [(True, 2)]
-        if is_sqlite(database_url):
+        if is_sqlite(database_url) and writer_thread:
             assert isinstance(store._writer, tuple)  # it went through the writer thread
+        else:
+            assert not isinstance(store._writer, tuple)  # every statement through the session
     finally:
         await store.close()
         await engine.dispose()
