@@ -397,8 +397,9 @@ async def test_not_dispatched_only_where_the_agency_wants_it(
 async def test_a_silent_cad_feed_shows_until_it_beats(
     sqlite_url: str, new_page: NewPage, console_errors: list[str], screenshot: Screenshot
 ) -> None:
-    # 2 s: the panel opens (and shows no banner) before a feed watched from the start is late.
-    agencies = json.dumps({"A": {"feed_silence_seconds": 2}})
+    # 4 s: the panel opens (and shows no banner) before a feed watched from the start is late,
+    # even with the other test processes loading the machine.
+    agencies = json.dumps({"A": {"feed_silence_seconds": 4}})
     async with server_with(sqlite_url, agencies=agencies) as server:
         page = await open_panel(server, new_page)
         feed = page.locator("#feed-banner")
@@ -412,7 +413,7 @@ async def test_a_silent_cad_feed_shows_until_it_beats(
         await expect(feed).to_have_text(f"CAD feed silent since {local}")
         await screenshot(page, "panel-feed-silent-1280x720")
 
-        # The adapter beats: the banner clears (beats keep coming, faster than the 2 s limit).
+        # The adapter beats: the banner clears (beats keep coming, faster than the 4 s limit).
         async def beat() -> None:
             async with await server.client("adapter", "A") as adapter:
                 while True:
@@ -423,7 +424,7 @@ async def test_a_silent_cad_feed_shows_until_it_beats(
         beating = asyncio.create_task(beat())
         try:
             await expect(feed).to_be_hidden(timeout=5_000)
-            await asyncio.sleep(2.5)
+            await asyncio.sleep(4.5)  # longer than the limit: the beats keep it hidden
             await expect(feed).to_be_hidden()
         finally:
             beating.cancel()
