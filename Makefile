@@ -73,10 +73,11 @@ wrk:
 	fi
 
 # Tests run in parallel processes (pytest-xdist), more than the cores: most of a test's time is a
-# server, a browser or a deadline waiting, not the CPU.
+# server, a browser or a deadline waiting, not the CPU. Work stealing keeps the long tests (kill
+# drills, replicas, Hypothesis over both databases) from all ending up at the end of one worker.
 TEST_WORKERS ?= 4
 test: lint browser
-	$(BIN)/python -m pytest -n $(TEST_WORKERS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal
 
 check: test
 
