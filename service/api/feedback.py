@@ -2,8 +2,7 @@
 
 "Me" is always the token holder, whatever the role: a supervisor or QI reviewer who also takes
 calls reads their own reviews here, never a colleague's (the audit routes are for those).
-`agency=` narrows the answer to some of the token's agencies; one that is not the token's is
-refused with 403.
+`agency=` narrows the answer to one of the token's agencies; another agency is refused with 403.
 """
 
 from __future__ import annotations
@@ -24,12 +23,11 @@ router = APIRouter(responses=AUTHENTICATED)
 async def my_feedback(
     principal: PrincipalDep,
     services: ServicesDep,
-    agency: Annotated[list[str] | None, Query(max_length=32)] = None,
+    agency: Annotated[str | None, Query(min_length=1, max_length=32)] = None,
 ) -> list[dict[str, Any]]:
     if principal.role not in policy.READ_OWN_FEEDBACK:
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"role {principal.role} may not do this")
-    for named in agency or ():
-        if not principal.may_act_for(named):
-            raise HTTPException(status.HTTP_403_FORBIDDEN, f"token is not valid for agency {named}")
-    scope = set(agency) if agency else principal.agencies
+    if agency is not None and not principal.may_act_for(agency):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"token is not valid for agency {agency}")
+    scope = {agency} if agency is not None else principal.agencies
     return await own_feedback(services.sessions, services.settings, principal, scope)
