@@ -16,7 +16,7 @@ from pydantic import (
     field_validator,
 )
 
-from contract.fields import AlertName, Answer, NotGivenReason, enum_of, one_of
+from contract.fields import AlertName, Answer, Id, NotGivenReason, enum_of, one_of
 from contract.kinds import KINDS, TCPR_VARIANTS, Kind
 from contract.reasons import reason_problem
 from contract.times import parse_rfc3339
@@ -129,6 +129,11 @@ class TcprStartedData(BaseModel):
     protocol: Annotated[StrictStr, Field(min_length=1, max_length=64)] | None = None
 
 
+class FeedbackAcknowledgedData(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    review: Id  # the `qi.review` event id
+
+
 class AlertData(BaseModel):
     model_config = ConfigDict(extra="allow")
     alert: AlertName
@@ -145,5 +150,6 @@ DATA_MODELS: dict[str, type[BaseModel]] = {
     Kind.UNIT_ON_SCENE: UnitData,
     Kind.EMS_OUTCOME: EmsOutcomeData,
     Kind.QI_REVIEW: QiReviewData,
+    Kind.FEEDBACK_ACKNOWLEDGED: FeedbackAcknowledgedData,
     Kind.ALERT_RAISED: AlertData,
 }

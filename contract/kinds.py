@@ -24,6 +24,7 @@ class Kind(StrEnum):
     CALL_ENDED = "call.ended"
     EMS_OUTCOME = "ems.outcome"
     QI_REVIEW = "qi.review"
+    FEEDBACK_ACKNOWLEDGED = "feedback.acknowledged"
     ALERT_RAISED = "alert.raised"
 
 

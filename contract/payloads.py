@@ -114,6 +114,13 @@ class Review:
 
 
 @dataclass(frozen=True, slots=True)
+class FeedbackAcknowledged:
+    """The telecommunicator read the review whose event id is `review`."""
+
+    review: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class AlertRaised:
     alert: str | None = None
 
@@ -129,6 +136,7 @@ Payload: TypeAlias = (
     | Unit
     | EmsOutcome
     | Review
+    | FeedbackAcknowledged
     | AlertRaised
 )
 
@@ -186,6 +194,8 @@ def decode(kind: str, data: Mapping[str, Any]) -> Payload:
             )
         case Kind.QI_REVIEW:
             return review(data)
+        case Kind.FEEDBACK_ACKNOWLEDGED:
+            return FeedbackAcknowledged(review=_str(data, "review"))
         case Kind.ALERT_RAISED:
             return AlertRaised(alert=_str(data, "alert"))
     return NoPayload()

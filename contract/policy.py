@@ -7,10 +7,11 @@ from typing import Final
 from contract.kinds import CONSOLE_KINDS, KINDS, Kind
 
 ALL_KINDS: Final = frozenset(KINDS)
-# `alert.raised` is written only by the service itself, so it is nobody's to post.
+# `alert.raised` is written only by the service itself, so it is nobody's to post; a CAD never
+# reads feedback, so `feedback.acknowledged` is only the telecommunicator's own.
 POST_KINDS: Final[dict[str, frozenset[str]]] = {
-    "adapter": ALL_KINDS - {Kind.QI_REVIEW, Kind.ALERT_RAISED},
-    "telecommunicator": CONSOLE_KINDS,
+    "adapter": ALL_KINDS - {Kind.QI_REVIEW, Kind.ALERT_RAISED, Kind.FEEDBACK_ACKNOWLEDGED},
+    "telecommunicator": CONSOLE_KINDS | {Kind.FEEDBACK_ACKNOWLEDGED},
     # The AHA names "the supervisor (or designated QI person)" as the reviewer.
     "supervisor": frozenset({Kind.QI_REVIEW}),
     "qi": frozenset({Kind.QI_REVIEW, Kind.EMS_OUTCOME}),
@@ -30,6 +31,8 @@ POST_EIDO: Final = frozenset({"adapter", "admin"})
 FILE_REJECTS: Final = frozenset({"adapter", "admin"})
 # Issuing, listing and revoking tokens, within the admin's own agencies.
 MANAGE_TOKENS: Final = frozenset({"admin"})
+# The reviews of one's own calls (DESIGN.md §8): whoever takes calls, never a machine client.
+READ_OWN_FEEDBACK: Final = frozenset({"telecommunicator", "supervisor", "qi", "admin"})
 WATCH: Final = frozenset({"telecommunicator", "supervisor", "qi", "admin"})
 # CAD feed health: an adapter's heartbeat, and the feeds' state for the floor's supervisors.
 POST_HEARTBEAT: Final = frozenset({"adapter", "admin"})

@@ -26,6 +26,7 @@ from service.api import (
     eido,
     ems,
     events,
+    feedback,
     feeds,
     health,
     protocols,
@@ -166,6 +167,7 @@ def create_app(
     app.include_router(rejects.router)
     app.include_router(board.router)
     app.include_router(audits.router)
+    app.include_router(feedback.router)
     app.include_router(reports.router)
     app.include_router(ems.router)
     app.include_router(eido.router)

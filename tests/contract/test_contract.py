@@ -14,6 +14,7 @@ from contract.payloads import (
     AlertRaised,
     Answer,
     EmsOutcome,
+    FeedbackAcknowledged,
     Nature,
     NoPayload,
     NotGiven,
@@ -43,6 +44,7 @@ DESIGN_KINDS = (
     "call.ended",
     "ems.outcome",
     "qi.review",
+    "feedback.acknowledged",
     "alert.raised",
 )
 
@@ -67,6 +69,8 @@ def test_kinds_are_the_contract_strings() -> None:
         ("unit.on_scene", {"unit": "M1"}, Unit("M1")),
         ("ems.outcome", {"ohca": True, "pcr_key": "x"}, EmsOutcome(ohca=True)),
         ("alert.raised", {"alert": "recognition_due"}, AlertRaised("recognition_due")),
+        ("feedback.acknowledged", {"review": "r1"}, FeedbackAcknowledged("r1")),
+        ("feedback.acknowledged", {"review": 7}, FeedbackAcknowledged()),
         ("call.ended", {"anything": 1}, NoPayload()),
         ("not.a.kind", {"code": "9-E-1"}, NoPayload()),
     ],

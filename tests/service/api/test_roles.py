@@ -73,6 +73,7 @@ SAMPLE_DATA: dict[str, dict[str, Any]] = {
     "call.ended": {},
     "ems.outcome": {"ohca": True, "resuscitation_attempted": True, "ems_witnessed": False},
     "qi.review": {"recognizable": True, "delay_reasons": ["call_transfer"]},
+    "feedback.acknowledged": {"review": "a-review"},
     "alert.raised": {"alert": "recognition_due"},
 }
 

@@ -1,0 +1,81 @@
+"""The reviews in force of a telecommunicator's own calls, as `GET /api/v1/feedback` gives them
+(DESIGN.md §8): each reviewed call's times against the benchmarks, the reviewer's feedback, the
+EMS outcome and whether the telecommunicator acknowledged reading it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from contract.event import Event, iso
+from contract.kinds import Kind
+from service.calls import call_states
+from service.qi.audit import draft
+from service.serialise import benchmarks_json
+from service.settings import Settings
+from service.store.event_reads import events_of_calls
+from service.store.own_calls import own_call_ids
+from service.store.tokens import Principal
+from service.triage.call_state import CallState
+
+# The outcome fields a telecommunicator is told (return of circulation, survival).
+OUTCOME_FIELDS = ("ohca", "rosc", "survived")
+
+
+def _review_in_force(state: CallState) -> Event | None:
+    """The latest `qi.review` by `at` (then arrival): the fold's events are in that order."""
+    reviews = [e for e in state.events if e.kind == Kind.QI_REVIEW]
+    return reviews[-1] if reviews else None
+
+
+def feedback_item(state: CallState, settings: Settings) -> dict[str, Any] | None:
+    review = _review_in_force(state)
+    if review is None or state.review_in_force is None:
+        return None
+    d = draft(state, settings.agency_config(state.agency).profile)
+    outcome = state.ems_outcome
+    return {
+        "agency": state.agency,
+        "call_id": state.call_id,
+        "t0": iso(d.t0),
+        "intervals": dict(d.intervals),
+        "benchmarks": benchmarks_json(d.benchmarks),
+        "recognized": d.recognized,
+        "feedback": state.review_in_force.feedback,
+        "signed_off": state.review_in_force.signed_off,
+        "review": review.event_id,
+        "reviewed_at": iso(review.at),
+        "ems_outcome": (
+            None if outcome is None else {k: outcome[k] for k in OUTCOME_FIELDS if k in outcome}
+        ),
+        "acknowledged": review.event_id in state.acknowledged_reviews,
+    }
+
+
+def actors_of(principal: Principal) -> list[str]:
+    """Who "me" is in the log: the token's name and the OIDC subject."""
+    return [a for a in (principal.name, principal.subject) if a]
+
+
+async def own_feedback(
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    principal: Principal,
+    agencies: Iterable[str],
+) -> list[dict[str, Any]]:
+    """The reviews in force of the principal's own calls in `agencies`, newest review first."""
+    owned = await own_call_ids(sessions, agencies, actors_of(principal))
+    items: list[tuple[datetime, dict[str, Any]]] = []
+    for agency, call_ids in owned.items():
+        async with sessions() as session:
+            calls = await events_of_calls(session, agency, call_ids)
+        for state in call_states(settings, agency, calls.items()):
+            review = _review_in_force(state)
+            item = feedback_item(state, settings)
+            if review is not None and item is not None:
+                items.append((review.at, item))
+    items.sort(key=lambda pair: (pair[0], pair[1]["agency"], pair[1]["call_id"]), reverse=True)
+    return [item for _, item in items]

@@ -1,0 +1,35 @@
+"""The calls a telecommunicator handled: those of the given agencies with a console event or a
+`call.answered` whose `actor` is one of theirs (DESIGN.md §8, `GET /api/v1/feedback`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from contract.kinds import Kind
+from service.store.tables import EventRow
+
+
+async def own_call_ids(
+    sessions: async_sessionmaker[AsyncSession], agencies: Iterable[str], actors: Iterable[str]
+) -> dict[str, list[str]]:
+    """Each agency's distinct call ids (in first-event order) handled by one of `actors`."""
+    names, scope = sorted(set(actors)), sorted(set(agencies))
+    if not names or not scope:
+        return {}
+    query = (
+        select(EventRow.agency, EventRow.call_id)
+        .where(
+            EventRow.agency.in_(scope),
+            EventRow.actor.in_(names),
+            or_(EventRow.source == "console", EventRow.kind == Kind.CALL_ANSWERED.value),
+        )
+        .order_by(EventRow.seq)
+    )
+    out: dict[str, dict[str, None]] = {}
+    async with sessions() as session:
+        for agency, call_id in await session.execute(query):
+            out.setdefault(agency, {})[call_id] = None
+    return {agency: list(calls) for agency, calls in out.items()}
