@@ -31,10 +31,9 @@ def _review_in_force(state: CallState) -> Event | None:
     return reviews[-1] if reviews else None
 
 
-def feedback_item(state: CallState, settings: Settings) -> dict[str, Any] | None:
-    review = _review_in_force(state)
-    if review is None or state.review_in_force is None:
-        return None
+def feedback_item(state: CallState, review: Event, settings: Settings) -> dict[str, Any]:
+    """One reviewed call as the feedback list gives it; `review` is its review in force."""
+    assert state.review_in_force is not None
     d = draft(state, settings.agency_config(state.agency).profile)
     outcome = state.ems_outcome
     return {
@@ -74,8 +73,7 @@ async def own_feedback(
             calls = await events_of_calls(session, agency, call_ids)
         for state in call_states(settings, agency, calls.items()):
             review = _review_in_force(state)
-            item = feedback_item(state, settings)
-            if review is not None and item is not None:
-                items.append((review.at, item))
+            if review is not None and state.review_in_force is not None:
+                items.append((review.at, feedback_item(state, review, settings)))
     items.sort(key=lambda pair: (pair[0], pair[1]["agency"], pair[1]["call_id"]), reverse=True)
     return [item for _, item in items]
