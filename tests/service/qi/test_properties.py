@@ -7,9 +7,9 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
-from support.timeline import CEST, EST, IST, NST
+from support.strategies import AGENCY, ANSWER, BOOL, CODES, KINDS, SETTINGS, TZS
 
 from contract.event import Event
 from contract.kinds import ALERTS, NOT_GIVEN_REASONS
@@ -19,13 +19,6 @@ from service.serialise import audit_json
 from service.triage.call_state import CallState
 from service.triage.profiles import AHA_2020, RA_LEGACY
 from service.triage.state import fold, step
-
-SETTINGS = settings(max_examples=200, deadline=None)
-TZS = (UTC, EST, CEST, IST, NST)
-AGENCY = "PSAP1"
-ANSWER = st.sampled_from(("yes", "no", "unsure"))
-BOOL = st.booleans()
-CODES = st.sampled_from(("09-E-01", "9E1", "09-D-01", "09-C-01", "10-D-01", "26-A-01", None))
 
 
 def _data(kind: str) -> st.SearchStrategy[dict[str, Any]]:
@@ -51,28 +44,6 @@ def _data(kind: str) -> st.SearchStrategy[dict[str, Any]]:
         case _:
             return st.just({})
 
-
-# Kinds weighted toward the ones that drive recognition.
-KINDS = (
-    "call.received",
-    "call.transferred",
-    "call.answered",
-    "call.nature",
-    "triage.conscious",
-    "triage.conscious",
-    "triage.breathing",
-    "triage.breathing",
-    "ohca.recognized",
-    "tcpr.started",
-    "tcpr.first_compression",
-    "tcpr.not_given",
-    "unit.dispatched",
-    "unit.on_scene",
-    "call.ended",
-    "ems.outcome",
-    "qi.review",
-    "alert.raised",
-)
 
 LATEST_WINS = (
     "triage.conscious",
