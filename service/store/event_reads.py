@@ -45,16 +45,11 @@ async def events_of_calls(
 ) -> dict[str, list[Event]]:
     """Each of the agency's calls with its events in sequence order (an empty list for a call
     with none): one query per `CALLS_PER_READ` calls."""
-    ids = list(dict.fromkeys(call_ids))
-    out: dict[str, list[Event]] = {c: [] for c in ids}
-    for i in range(0, len(ids), CALLS_PER_READ):
-        for row in await session.execute(_calls_events(agency, ids[i : i + CALLS_PER_READ])):
-            out[row.call_id].append(to_event(row))
-    return out
+    return await session.run_sync(histories, agency, call_ids)
 
 
 def histories(session: Session, agency: str, call_ids: Iterable[str]) -> dict[str, list[Event]]:
-    """`events_of_calls` inside the write path's (blocking) transaction."""
+    """`events_of_calls` on a blocking session (the write path's transaction runs on one)."""
     ids = list(dict.fromkeys(call_ids))
     out: dict[str, list[Event]] = {c: [] for c in ids}
     for i in range(0, len(ids), CALLS_PER_READ):
