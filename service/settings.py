@@ -40,9 +40,9 @@ class Settings(BaseSettings):
     #   "arrest_nature_patterns": ["^09-[ED]"], "zone": "America/Chicago",
     #   "reasons": {"delay": ["cad_down"]}, "alert_scope": "medical",
     #   "medical_nature_patterns": ["^MED"], "dispatch_alerts": true,
-    #   "feed_silence_seconds": 300}}. Agencies not named get aha-2020, MPDS 9-E/9-D, UTC, the
-    # seeded reason codes only, alerts on every call, no dispatch alerts, 300 s of feed silence
-    # (docs/operations-floor.md).
+    #   "feed_silence_seconds": 300}, "KCE-TRAIN": {"training": true}}. Agencies not named get
+    # aha-2020, MPDS 9-E/9-D, UTC, the seeded reason codes only, alerts on every call, no
+    # dispatch alerts, 300 s of feed silence, no training (docs/operations-floor.md).
     agencies: dict[str, dict[str, Any]] = Field(default_factory=dict)
     # A deadline that passed longer ago than this is a replayed or abandoned call: no alert.
     alert_grace_seconds: float = 300.0
@@ -173,13 +173,28 @@ class Settings(BaseSettings):
                     conf.get("medical_nature_patterns", DEFAULT_MEDICAL_NATURE_PATTERNS)
                 ),
                 dispatch_alerts=bool(conf.get("dispatch_alerts", False)),
-                feed_silence_s=int(conf.get("feed_silence_seconds", DEFAULT_FEED_SILENCE_S)),
+                # A training agency has no CAD feed to fall silent: its scenarios are played by
+                # the service itself, between long quiet spells.
+                feed_silence_s=int(
+                    conf.get(
+                        "feed_silence_seconds",
+                        0 if conf.get("training", False) else DEFAULT_FEED_SILENCE_S,
+                    )
+                ),
+                training=bool(conf.get("training", False)),
             )
             for agency, conf in self.agencies.items()
         }
 
     def agency_config(self, agency: str) -> AgencyConfig:
         return self._configs.get(agency) or _DEFAULT
+
+    def is_training(self, agency: str) -> bool:
+        """Whether `agency` is a training agency (`"training": true`)."""
+        return self.agency_config(agency).training
+
+    def training_agencies(self) -> list[str]:
+        return sorted(a for a, conf in self._configs.items() if conf.training)
 
     def configured_agencies(self) -> list[AgencyConfig]:
         """The configuration of every agency named in `TCPR_AGENCIES`, and the default."""
@@ -209,6 +224,8 @@ def _check_floor(agency: str, conf: dict[str, Any]) -> None:
     if scope not in ALERT_SCOPES:
         raise ValueError(f"agencies.{agency}.alert_scope must be one of {', '.join(ALERT_SCOPES)}")
     _check_patterns(agency, conf, "medical_nature_patterns")
+    if not isinstance(conf.get("training", False), bool):
+        raise ValueError(f"agencies.{agency}.training must be true or false")
     if not isinstance(conf.get("dispatch_alerts", False), bool):
         raise ValueError(f"agencies.{agency}.dispatch_alerts must be true or false")
     silence = conf.get("feed_silence_seconds", DEFAULT_FEED_SILENCE_S)

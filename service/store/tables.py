@@ -79,6 +79,8 @@ class EventRow(Base):
     __table_args__ = (
         UniqueConstraint("agency", "event_id", name="uq_events_agency_event_id"),
         Index("ix_events_agency_call", "agency", "call_id", "seq"),
+        # A telecommunicator's own calls (`GET /api/v1/feedback`).
+        Index("ix_events_agency_actor", "agency", "actor"),
     )
 
     seq: Mapped[int] = mapped_column(SequenceKey, primary_key=True, autoincrement=True)
@@ -287,3 +289,62 @@ class AccessRow(Base):
     action: Mapped[str] = mapped_column(String(64))
     target: Mapped[str | None] = mapped_column(String(512))
     client: Mapped[str | None] = mapped_column(String(64))
+
+
+class DebriefRow(Base):
+    """A supervisor's debrief of a call that needed one (an EMS-confirmed arrest never
+    recognised, or one that missed a benchmark): who held it and when. The calls that need one
+    are found from the `calls` projection; only the debriefs held are stored."""
+
+    __tablename__ = "debriefs"
+    __table_args__ = (UniqueConstraint("agency", "call_id", name="uq_debriefs_agency_call_id"),)
+
+    id: Mapped[int] = mapped_column(SequenceKey, primary_key=True, autoincrement=True)
+    agency: Mapped[str] = mapped_column(String(32))
+    call_id: Mapped[str] = mapped_column(String(128))
+    done_by: Mapped[str] = mapped_column(String(160))
+    done_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class TrainingSessionRow(Base):
+    """A trainer's session with one trainee: simulator scenarios played live as CAD events into
+    a training agency (`agency`, `"training": true` in its settings). `home_agency` is the
+    trainee's own agency, whose continuing-education records the session's time joins once it
+    is completed. `scenarios` lists each scenario played: {scenario, call_id, started_at,
+    ended_at}."""
+
+    __tablename__ = "training_sessions"
+    __table_args__ = (Index("ix_training_sessions_home_trainee", "home_agency", "trainee"),)
+
+    id: Mapped[int] = mapped_column(SequenceKey, primary_key=True, autoincrement=True)
+    agency: Mapped[str] = mapped_column(String(32))
+    home_agency: Mapped[str] = mapped_column(String(32))
+    trainee: Mapped[str] = mapped_column(String(128))
+    trainer: Mapped[str] = mapped_column(String(160))
+    category: Mapped[str] = mapped_column(String(16))  # initial | continuing
+    status: Mapped[str] = mapped_column(String(16))  # running | completed | abandoned
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    scenarios: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+
+
+class TrainingRecordRow(Base):
+    """Time a person spent in T-CPR training, for the AHA's initial (3-4 h) and continuing
+    (2-3 h in each 12 months) education: a completed session (`session_id`) or other training
+    a supervisor entered (classroom, online)."""
+
+    __tablename__ = "training_records"
+    __table_args__ = (Index("ix_training_records_agency_person", "agency", "person"),)
+
+    id: Mapped[int] = mapped_column(SequenceKey, primary_key=True, autoincrement=True)
+    agency: Mapped[str] = mapped_column(String(32))
+    person: Mapped[str] = mapped_column(String(128))
+    category: Mapped[str] = mapped_column(String(16))  # initial | continuing
+    kind: Mapped[str] = mapped_column(String(16))  # session | classroom | online | other
+    title: Mapped[str] = mapped_column(String(200))
+    minutes: Mapped[int] = mapped_column(Integer)
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    session_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    entered_by: Mapped[str] = mapped_column(String(160))
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime())

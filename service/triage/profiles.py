@@ -70,6 +70,9 @@ class AgencyConfig:
     dispatch_alerts: bool = False
     # No event nor heartbeat from the CAD feed for this long: the floor is told (0: never).
     feed_silence_s: int = DEFAULT_FEED_SILENCE_S
+    # A training agency (`"training": true`): its calls are scenarios played to trainees, kept
+    # out of every real agency's board, measures, exports and registry views.
+    training: bool = False
     _compiled: tuple[re.Pattern[str], ...] = field(init=False, repr=False, compare=False)
     _medical: tuple[re.Pattern[str], ...] = field(init=False, repr=False, compare=False)
 
