@@ -1,4 +1,5 @@
-"""The adapters reference's worked example (docs/adapters.md) stays true: the mapping shown is the file; it reads its sample."""
+"""The worked example of docs/adapters.md stays true: the mapping shown is the file; it reads
+its sample."""
 
 from __future__ import annotations
 
