@@ -2,8 +2,9 @@
 (service/training/needs.py): who is compliant, the records behind it, and the centre's CSVs.
 
 - `GET /api/v1/training/hours?agency=A[&person=P][&as_of=T]`: each person's hours, status and
-  suggested scenarios. Supervisors, QI and admins read everyone; a telecommunicator reads only
-  their own line (`person` must be their token's name or OIDC subject).
+  suggested scenarios, now or as of a time (a date: the end of that day). Supervisors, QI and
+  admins read everyone; a telecommunicator reads only their own line (`person` must be their
+  token's name or OIDC subject).
 - `GET /api/v1/training/summary?agency=A`: the counts only (the board's flag): no one's name.
 - `POST /api/v1/training/records`: a supervisor or admin enters classroom, online or other
   training. A session's time is entered by the session itself when it completes.
@@ -19,7 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -102,7 +103,18 @@ async def standings(
 
 
 def as_of_of(value: str | None, zone: ZoneInfo) -> datetime:
-    return when(value, "as_of", zone) if value else datetime.now(UTC)
+    """Now, an RFC 3339 time, or a date meaning the end of that day in the agency's zone (so
+    "as of 31 December" counts what was taken on the 31st)."""
+    if not value:
+        return datetime.now(UTC)
+    t = when(value, "as_of", zone)
+    if not 1990 <= t.year <= 9000:
+        raise unprocessable("as_of", "lies between the years 1990 and 9000")
+    if len(value) == 10:
+        t = datetime.combine(t.date() + timedelta(days=1), time(0), zone) - timedelta(
+            microseconds=1
+        )
+    return t
 
 
 def own_person(principal: Principal, person: str | None) -> str:
