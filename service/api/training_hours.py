@@ -86,7 +86,6 @@ async def standings(
     store = TrainingRecords(services.sessions)
     records = await store.of_agency(agency, person)
     people = {person} if person is not None else await store.people(agency, as_of)
-    people.update(r.person for r in records if person is None and r.taken_at <= as_of)
     by_person: dict[str, list[TrainingRecord]] = {p: [] for p in people}
     for record in records:
         if record.person in by_person:

@@ -6,9 +6,10 @@ at all is listed as out of compliance rather than missing:
 - the `actor` of its console events and `call.answered` in the last 12 months: this takes in the
   supervisors and QI staff who take calls too (their panel's events carry their name), and the
   CAD's own ids of call takers who have no token of ours;
-- everyone with a training record taken in the last 12 months.
-A person who has left (token revoked, no calls nor training for a year) drops off the list; their
-records stay, in the records export.
+- everyone with a training record taken in the last 24 months (two continuing-education cycles),
+  so a person whose hours have lapsed is still listed as due.
+A person who has left (token revoked, no calls for a year, no training for two) drops off the
+list; their records stay, in the records export.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from service.store.tables import CallRow, EventRow, TokenRow, TrainingRecordRow
 from service.training.needs import ReviewedCall
 
 ACTIVE_DAYS = 365
+TRAINED_DAYS = 730
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +130,7 @@ class TrainingRecords:
                     EventRow.agency == agency,
                     EventRow.actor.is_not(None),
                     EventRow.at >= since,
+                    EventRow.at <= now,
                     or_(EventRow.source == "console", EventRow.kind == Kind.CALL_ANSWERED.value),
                 )
                 .distinct()
@@ -135,7 +138,11 @@ class TrainingRecords:
             names.update(a for a in actors if a)
             trained = await session.scalars(
                 select(TrainingRecordRow.person)
-                .where(TrainingRecordRow.agency == agency, TrainingRecordRow.taken_at >= since)
+                .where(
+                    TrainingRecordRow.agency == agency,
+                    TrainingRecordRow.taken_at >= now - timedelta(days=TRAINED_DAYS),
+                    TrainingRecordRow.taken_at <= now,
+                )
                 .distinct()
             )
             names.update(trained)
