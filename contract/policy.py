@@ -33,6 +33,11 @@ FILE_REJECTS: Final = frozenset({"adapter", "admin"})
 MANAGE_TOKENS: Final = frozenset({"admin"})
 # The reviews of one's own calls (DESIGN.md §8): whoever takes calls, never a machine client.
 READ_OWN_FEEDBACK: Final = frozenset({"telecommunicator", "supervisor", "qi", "admin"})
+# Continuing-education hours and training needs (service/training/hours.py): supervisors run the
+# training, QI keeps the programme's records; a telecommunicator reads only their own line.
+READ_TRAINING: Final = frozenset({"supervisor", "qi", "admin"})
+READ_OWN_TRAINING: Final = frozenset({"telecommunicator"})
+ENTER_TRAINING: Final = frozenset({"supervisor", "admin"})
 WATCH: Final = frozenset({"telecommunicator", "supervisor", "qi", "admin"})
 # CAD feed health: an adapter's heartbeat, and the feeds' state for the floor's supervisors.
 POST_HEARTBEAT: Final = frozenset({"adapter", "admin"})

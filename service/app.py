@@ -34,6 +34,7 @@ from service.api import (
     reports,
     signin,
     tokens,
+    training_hours,
     ws,
 )
 from service.api.deps import Services
@@ -174,6 +175,7 @@ def create_app(
     app.include_router(access_log.router)
     app.include_router(signin.router)
     app.include_router(tokens.router)
+    app.include_router(training_hours.router)
     app.include_router(ws.router)
     app.include_router(feeds.router)
     app.include_router(protocols.router)

@@ -16,7 +16,7 @@ const live = new Live({
     // A telecommunicator belongs on the panel: leave at once, before asking for figures their
     // role may not read (the 403 would race the navigation).
     if (msg.type === "snapshot" && msg.role === "telecommunicator") return location.replace("panel.html");
-    if (msg.type === "snapshot") { $("#agencies").textContent = msg.agencies.join(", "); refreshToday(); }
+    if (msg.type === "snapshot") { $("#agencies").textContent = msg.agencies.join(", "); refreshToday(); refreshTraining(); }
     renderFeeds();
     render();
   },
@@ -242,6 +242,22 @@ async function refreshToday() {
   $("#fig-median-compression").textContent = medians ? seconds(medians.median_seconds_to_first_compression) : "—";
 }
 
+// Training compliance of the board's agencies: a count (no names), refreshed every 15 minutes.
+async function refreshTraining() {
+  if (!live.me || !["supervisor", "qi", "admin"].includes(live.me.role)) return;
+  let out = 0;
+  for (const agency of live.me.agencies) {
+    const response = await fetch(`/api/v1/training/summary?${new URLSearchParams({ agency })}`).catch(() => null);
+    if (!response || !response.ok) return;
+    out += (await response.json()).out_of_compliance;
+  }
+  const text = `${out} ${out === 1 ? "person" : "people"} out of compliance`;
+  if ($("#training-count").textContent !== text) $("#training-count").textContent = text;
+  const link = $("#training-flag a");
+  if (live.me.agencies.length === 1) link.href = `training.html?${new URLSearchParams({ agency: live.me.agencies[0] })}`;
+  $("#training-flag").hidden = out === 0;
+}
+
 function askToSignIn(reason) {
   offerSignOut(false, askToSignIn);
   $("#signin-reason").textContent = reason || "Sign in with a supervisor token.";
@@ -254,6 +270,7 @@ function askToSignIn(reason) {
 const signedIn = signInForLive(live, askToSignIn);
 setInterval(render, 250);
 setInterval(refreshToday, 15000);
-window.tcpr = { live, refreshToday };
+setInterval(refreshTraining, 15 * 60000);
+window.tcpr = { live, refreshToday, refreshTraining };
 
 resumeSession().then(({ me, reason }) => (me ? signedIn() : askToSignIn(reason)));
