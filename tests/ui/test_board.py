@@ -381,13 +381,13 @@ async def test_the_board_lists_outstanding_debriefs_and_a_supervisor_marks_one_d
     outcome = ("ems.outcome", 3600, {"ohca": True, "resuscitation_attempted": True,
                                      "ems_witnessed": False})  # fmt: skip
     ended = ("call.ended", 600, {})
+    late = (("ohca.recognized", 120, {}), ("tcpr.first_compression", 140, {}))
+    in_time = (("ohca.recognized", 40, {}), ("tcpr.first_compression", 100, {}))
     await post_calls(
         ui_server,
         call("2026-000201", 0, "tc-114", ended, outcome, t0=t0),  # never recognised
-        call("2026-000202", 0, "tc-207", ("ohca.recognized", 120, {}),
-             ("tcpr.first_compression", 140, {}), ended, outcome, t0=t0),  # fmt: skip
-        call("2026-000203", 0, "tc-318", ("ohca.recognized", 40, {}),
-             ("tcpr.first_compression", 100, {}), ended, outcome, t0=t0),  # fmt: skip
+        call("2026-000202", 0, "tc-207", *late, ended, outcome, t0=t0),
+        call("2026-000203", 0, "tc-318", *in_time, ended, outcome, t0=t0),
         call("2026-000204", 30, "tc-425"),  # live
     )
     page = await open_board(ui_server, new_page, "A")
@@ -421,7 +421,8 @@ async def test_the_board_lists_outstanding_debriefs_and_a_supervisor_marks_one_d
     await expect(page.locator("#debriefs-title")).to_have_text("Outstanding debriefs: 1")
 
     async with await ui_server.client("supervisor", "A") as client:
-        done = (await client.get("/api/v1/debriefs", params={"agency": "A", "state": "done"})).json()
+        params = {"agency": "A", "state": "done"}
+        done = (await client.get("/api/v1/debriefs", params=params)).json()
     (held,) = done["debriefs"]
     assert held["call_id"] == "2026-000202"
     assert held["note"] == "Went through the breathing question."
