@@ -18,6 +18,10 @@ POST_KINDS: Final[dict[str, frozenset[str]]] = {
     "admin": ALL_KINDS - {Kind.ALERT_RAISED},
 }
 READ_AUDITS: Final = frozenset({"supervisor", "qi", "admin"})
+# Debriefs (issue 19): QI sees which are outstanding; the supervisor holds them (the floor's
+# conversation with their own telecommunicator), so only a supervisor or admin marks one done.
+READ_DEBRIEFS: Final = frozenset({"supervisor", "qi", "admin"})
+HOLD_DEBRIEFS: Final = frozenset({"supervisor", "admin"})
 READ_MEASURES: Final = frozenset({"qi", "admin"})
 READ_REJECTS: Final = frozenset({"admin"})
 # Who read which audit: QI reviews who looked at a call; admins answer for the whole record.

@@ -22,6 +22,7 @@ from service.api import (
     access_log,
     audits,
     board,
+    debriefs,
     docs,
     eido,
     ems,
@@ -116,6 +117,7 @@ def create_app(
             revocations=Revocations(identities, hub, broker, settings),
             feeds=FeedWatch(settings, broker, hub.broadcast, clock=clock),
             protocols=protocols,
+            clock=clock,
         )
         live.listen(services.feeds.on_update)
         app.state.services = services
@@ -169,6 +171,7 @@ def create_app(
     app.include_router(board.router)
     app.include_router(audits.router)
     app.include_router(feedback.router)
+    app.include_router(debriefs.router)
     app.include_router(reports.router)
     app.include_router(ems.router)
     app.include_router(eido.router)
