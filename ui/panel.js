@@ -677,6 +677,8 @@ $("#other-calls").addEventListener("toggle", () => {
 });
 function askToSignIn(reason) {
   offerSignOut(false, askToSignIn);
+  reviews.reset(); // a shared console: no one's reviews stay on screen after they sign out
+  render();
   $("#signin-reason").textContent = reason || "Sign in with your telecommunicator token.";
   $("#signin").hidden = false;
   status_("signed-out", "");

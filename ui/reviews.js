@@ -320,7 +320,7 @@ class MyReviews {
     button.replaceChildren(this.t("button"), unread ? h("span", { class: "badge", "aria-label": this.t("unread", { n: unread }) }, String(unread)) : "");
     button.setAttribute("aria-pressed", String(this.open));
     section.hidden = !this.open;
-    if (!this.open) return;
+    if (!this.open) { section.querySelector("#reviews-list").replaceChildren(); return; }
     const items = this.ordered();
     if (!items.some((i) => i.review === this.selected)) this.selected = items.length ? items[0].review : null;
     const several = Boolean(this.live.me && this.live.me.agencies.length > 1);

@@ -11,6 +11,7 @@ from typing import Any
 
 from calls import call, open_panel, post_calls
 from playwright.async_api import Page, expect
+from signin import unexpected
 from support.harness import Server
 
 from contract.kinds import Kind
@@ -27,7 +28,7 @@ def at(seconds: float, t0: datetime = T0) -> str:
 
 
 def handled(
-    call_id: str, actor: str, t0: datetime = T0, compression_s: float = 170
+    call_id: str, actor: str, t0: datetime = T0, compression_s: float = 170, ended: bool = True
 ) -> list[dict[str, Any]]:
     """A call `actor` answered and recognised at 50 s; first compression at `compression_s`."""
 
@@ -43,7 +44,7 @@ def handled(
         ev("o", "ohca.recognized", 50, **console),
         ev("s", "tcpr.started", 60, data={"variant": "adult"}, **console),
         ev("f", "tcpr.first_compression", compression_s, **console),
-        ev("e", "call.ended", 600),
+        *([ev("e", "call.ended", 600)] if ended else []),
     ]
 
 
@@ -65,9 +66,11 @@ def outcome(call_id: str, rosc: bool, survived: bool) -> dict[str, Any]:
 
 
 async def seed_reviews(server: Server) -> None:
-    """R1: reviewed, with ROSC, not yet read. R2: reviewed later, already acknowledged."""
+    """R1: reviewed, with ROSC, not yet read; the CAD never ended it (past the live-call limit,
+    an event for it must not bring it back as live). R2: reviewed later, already acknowledged."""
     earlier = T0 - timedelta(hours=3)
-    await post_calls(server, handled("R1", ME), handled("R2", ME, earlier, compression_s=115))
+    r1, r2 = handled("R1", ME, ended=False), handled("R2", ME, earlier, compression_s=115)
+    await post_calls(server, r1, r2)
     async with await server.client("qi", "A") as qi:
         posted = [outcome("R1", rosc=True, survived=False), reviewed("R1", 20, FEEDBACK)]
         posted.append(reviewed("R2", 30, "Textbook call.", earlier))
@@ -161,7 +164,15 @@ async def test_a_telecommunicator_reads_and_acknowledges_a_review_by_keyboard(
     await expect(view).to_be_hidden()
     await expect(page.locator("#card")).to_be_visible()
     await expect(page.locator("#card-title")).to_have_text("No live call. Waiting for the CAD…")
-    assert console_errors == []
+
+    # Signing out with the view open leaves nobody's reviews on a shared console.
+    await page.keyboard.press("f")
+    await expect(items).to_have_count(2)
+    await page.locator("#signout").click()
+    await expect(page.locator("#signin")).to_be_visible()
+    await expect(view).to_be_hidden()
+    await expect(view.locator("li.review")).to_have_count(0)
+    assert unexpected(console_errors) == []
 
 
 async def test_another_telecommunicator_does_not_see_my_reviews(
