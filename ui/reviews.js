@@ -287,7 +287,7 @@ class MyReviews {
     const li = h("li", {
       class: ["review", selected ? "selected" : "", item.acknowledged ? "read" : "unread"].join(" ").trim(),
       "data-review": item.review, "data-call-id": item.call_id, "data-state": state,
-      "aria-selected": String(selected),
+      "aria-current": selected ? "true" : null,
       onclick: () => { this.selected = item.review; this.onChange(); },
     },
     h("div", { class: "review-head" },

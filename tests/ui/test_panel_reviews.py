@@ -137,10 +137,10 @@ async def test_a_telecommunicator_reads_and_acknowledges_a_review_by_keyboard(
     await screenshot(page, "panel-reviews-1280x720")
 
     await page.keyboard.press("j")  # down to R2 (read: no acknowledge button) and back
-    await expect(items.nth(1)).to_have_attribute("aria-selected", "true")
+    await expect(items.nth(1)).to_have_attribute("aria-current", "true")
     await expect(items.nth(1).locator(".review-ack")).to_have_count(0)
     await page.keyboard.press("ArrowUp")
-    await expect(items.nth(0)).to_have_attribute("aria-selected", "true")
+    await expect(items.nth(0)).to_have_attribute("aria-current", "true")
     await expect(first.locator(".review-ack")).to_be_visible()
     await page.keyboard.press("Enter")
     # Shown as read only once the store has the acknowledgement (the list read again says so).
