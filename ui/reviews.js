@@ -188,6 +188,7 @@ class MyReviews {
   // The panel's F key and button. Returns the refusal to show, or null.
   toggle() {
     if (this.open) { this.open = false; return null; }
+    if (!this.live.signedIn) return null; // signed out: nobody's reviews to show
     const calls = this.blocking();
     if (calls.length) return this.t("blocked", { calls: calls.map((c) => c.call_id).join(", ") });
     this.open = true;
