@@ -1,13 +1,13 @@
 """The `tcpr` command line (DESIGN.md §8): serve, token create, replay, simulate, watch,
-verify-audit, migrate. Each module here holds one group of commands and declares its own
-arguments; this one puts them together in the order `tcpr --help` lists them."""
+verify-audit, backup, restore, migrate. Each module here holds one group of commands and
+declares its own arguments; this one puts them together in the order `tcpr --help` lists them."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 
-from service.cli import audit, prompts, recordings, server, tokens, watch
+from service.cli import audit, backup, prompts, recordings, server, tokens, watch
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_adapter_commands(commands)
     audit.add_commands(commands)
+    backup.add_commands(commands)
     prompts.add_commands(commands)
     server.add_migrate(commands)
     return parser
