@@ -57,8 +57,17 @@ def event_ids(path: Path) -> set[str]:
 
 
 async def test_a_backup_under_load_holds_what_was_acknowledged_and_round_trips(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """The backup runs as its own process beside the service; the rest as main() runs it."""
+    monkeypatch.setenv("TCPR_AUDIT_KEY", KEY)
+
+    async def here(*args: str, database: Path) -> tuple[int, str, str]:
+        capsys.readouterr()
+        code = await asyncio.to_thread(main, [*args, "--database-url", url_of(database)])
+        out, err = capsys.readouterr()
+        return code, out, err
+
     live = tmp_path / "tcpr.db"
     server = await start_server(service_settings(url_of(live), audit_key=KEY))
     acknowledged: list[str] = []
@@ -101,13 +110,13 @@ async def test_a_backup_under_load_holds_what_was_acknowledged_and_round_trips(
 
         # Into a database that does not exist yet.
         fresh = tmp_path / "fresh.db"
-        code, out, err = await tcpr("restore", str(copy), database=fresh)
+        code, out, err = await here("restore", str(copy), database=fresh)
         assert code == 0, (out, err)
         assert event_ids(fresh) == in_copy
         assert "(current)" in out, out
 
         # Never under a running service, --force or not.
-        code, out, err = await tcpr("restore", str(copy), "--force", database=live)
+        code, out, err = await here("restore", str(copy), "--force", database=live)
         assert code == 1 and "open in another process" in err, (out, err)
     finally:
         stop.set()
@@ -116,10 +125,10 @@ async def test_a_backup_under_load_holds_what_was_acknowledged_and_round_trips(
     assert everything == set(acknowledged)
 
     # A stopped service's database holds data: only with --force, keeping it beside.
-    code, out, err = await tcpr("restore", str(copy), database=live)
+    code, out, err = await here("restore", str(copy), database=live)
     assert code == 1 and "holds data" in err and f"{len(everything)} events" in err, err
     assert event_ids(live) == everything, "a refused restore changed the database"
-    code, out, err = await tcpr("restore", str(copy), "--force", database=live)
+    code, out, err = await here("restore", str(copy), "--force", database=live)
     assert code == 0, (out, err)
     (kept,) = files(tmp_path, "tcpr.db.before-restore-*")
     assert f"kept as {kept}" in out
@@ -136,7 +145,7 @@ async def test_a_backup_under_load_holds_what_was_acknowledged_and_round_trips(
             assert answer.status_code == 200, answer.text
     finally:
         await server.stop()
-    code, out, err = await tcpr("verify-audit", database=live)
+    code, out, err = await here("verify-audit", database=live)
     assert code == 0, (out, err)
 
 
