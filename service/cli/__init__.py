@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 
 from service.cli import audit, backup, prompts, recordings, server, tokens, watch
+from service.log_format import formatter
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,6 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    handler = logging.StreamHandler()
+    json_lines = os.environ.get("TCPR_LOG_FORMAT", "text").strip().lower() == "json"
+    handler.setFormatter(formatter("json" if json_lines else "text"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
     args = build_parser().parse_args(argv)
     return int(args.run(args))
