@@ -7,8 +7,9 @@ with their body, service/api/uploads.py `refuse`), a route's own
 `HTTPException` (`{"detail": "..."}` or `{"detail": {"field": ..., "detail": ...}}`) and
 FastAPI's check of declared parameters (`{"detail": [{"loc": [...], "msg": ..., "type": ...}]}`).
 Every refusal's JSON object also carries `request_id`, added on the way out
-(service/api/request_ids.py). Routes list the codes they can answer with `refusals(...)`, so the schema the fuzzing
-(tests/service/api/test_fuzz_api.py) validates against is the one clients read.
+(service/api/request_ids.py). Routes list the codes they can answer with `refusals(...)`, so
+the schema the fuzzing (tests/service/api/test_fuzz_api.py) validates against is the one
+clients read.
 """
 
 from __future__ import annotations
