@@ -42,6 +42,7 @@ from service.api.deps import Services
 from service.api.headers import SecurityHeaders
 from service.api.nul_guard import RefuseNul
 from service.api.ratelimit import Limits
+from service.api.request_ids import RequestIds
 from service.broker import broker_for
 from service.clock import Clock, system_clock
 from service.feeds import FeedWatch
@@ -193,6 +194,7 @@ def create_app(
     app.add_middleware(
         SecurityHeaders, hsts_seconds=settings.hsts_seconds, docs_path=docs.DOCS_PATH
     )
+    app.add_middleware(RequestIds)  # outermost: every answer, refusals from the others too
     return app
 
 
