@@ -34,6 +34,7 @@ from service.api import (
     reports,
     signin,
     tokens,
+    training_sessions,
     ws,
 )
 from service.api.deps import Services
@@ -56,6 +57,8 @@ from service.store.db import create_engine, is_sqlite, migrate, sessionmaker
 from service.store.events import EventStore
 from service.store.rejects import RejectStore
 from service.store.tokens import TokenStore
+from service.store.training_sessions import TrainingSessions
+from service.training.sessions import Training
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +118,7 @@ def create_app(
             revocations=Revocations(identities, hub, broker, settings),
             feeds=FeedWatch(settings, broker, hub.broadcast, clock=clock),
             protocols=protocols,
+            training=Training(store, TrainingSessions(sessions), clock=clock),
         )
         live.listen(services.feeds.on_update)
         app.state.services = services
@@ -142,6 +146,7 @@ def create_app(
                 demo_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await demo_task
+            await services.training.close()
             await services.feeds.stop()
             await services.revocations.stop()
             await scheduler.stop()
@@ -177,6 +182,7 @@ def create_app(
     app.include_router(ws.router)
     app.include_router(feeds.router)
     app.include_router(protocols.router)
+    app.include_router(training_sessions.router)
     app.include_router(docs.router)
     app.mount(docs.ASSETS_PATH, docs.assets(), name="docs-assets")
     app.add_middleware(RefuseNul)
