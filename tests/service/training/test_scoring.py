@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from support.training import expected_from_audit
 
 from contract.event import Event
 from contract.wire import CanonicalEvent
@@ -37,36 +38,6 @@ def played(scenario: Scenario, *pressed: Pressed, end_s: float | None = None) ->
                         "kind": kind, "at": (START + timedelta(seconds=s)).isoformat(),
                         "source": "console", "actor": "tc", "data": data})  # fmt: skip
     return [CanonicalEvent.model_validate(r).to_event() for r in records]
-
-
-def expected_from_audit(scenario: Scenario, audit: dict[str, Any]) -> dict[str, bool]:
-    """Each check as the audit JSON answers it."""
-    path, answers, tcpr = audit["recognition_path"], audit["answers"], audit["tcpr"]
-    recognized_at = audit["timestamps"]["recognized"]
-    asked_first = recognized_at is not None and any(
-        e["kind"] == "triage.conscious"
-        and datetime.fromisoformat(e["at"]) <= datetime.fromisoformat(recognized_at)
-        for e in audit["timeline"]
-    )
-    out = {
-        "recognition": audit["benchmarks"]["recognition_met"] is True,
-        "breathing_verified": path == "direct" or answers["breathing"] in ("no", "unsure"),
-        "script": path == "question"
-        or (path == "direct" and (scenario.expect.volunteers_arrest or asked_first)),
-    }
-    if scenario.expect.exclusion is None:
-        out["first_compression"] = audit["benchmarks"]["first_compression_met"] is True
-        out["exclusion"] = tcpr["not_given_reason"] is None
-    else:
-        out["exclusion"] = (
-            tcpr["not_given_reason"] == scenario.expect.exclusion and tcpr["excluded"]
-        )
-    if scenario.expect.variant:
-        out["variant"] = tcpr["started"] and tcpr["variant"] == scenario.expect.variant
-    if scenario.expect.language:
-        language = (tcpr["language"] or "").split("-")[0]
-        out["language"] = tcpr["started"] and language == scenario.expect.language
-    return out
 
 
 GOOD: tuple[Pressed, ...] = (
