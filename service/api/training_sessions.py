@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from contract import policy
@@ -27,6 +27,7 @@ from service.training.sessions import AllPlayed
 router = APIRouter(responses=AUTHENTICATED)
 
 Agency = Annotated[StrictStr, Field(min_length=1, max_length=MAX_AGENCY)]
+SessionId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 MAX_SCENARIOS = 30
 MAX_SPEED = 120.0
 
@@ -152,7 +153,7 @@ async def _session(services: Services, session_id: int) -> TrainingSession:
 
 @router.get("/api/v1/training/sessions/{session_id}", responses=refusals(404))
 async def get_session(
-    session_id: int, principal: PrincipalDep, services: ServicesDep
+    session_id: SessionId, principal: PrincipalDep, services: ServicesDep
 ) -> dict[str, Any]:
     """The session: its scenarios, the caller's lines now (trainer), what the trainee pressed,
     the scores of the scenarios whose call has ended."""
@@ -189,7 +190,7 @@ async def _act(
 
 @router.post("/api/v1/training/sessions/{session_id}/next", responses=refusals(404, 409))
 async def next_scenario(
-    session_id: int, principal: PrincipalDep, services: ServicesDep
+    session_id: SessionId, principal: PrincipalDep, services: ServicesDep
 ) -> dict[str, Any]:
     """Play the next scenario live from now (ending the call of the one before, if still live)."""
     return await _act(services, principal, session_id, lambda: services.training.next(session_id))
@@ -197,7 +198,7 @@ async def next_scenario(
 
 @router.post("/api/v1/training/sessions/{session_id}/stop", responses=refusals(404, 409))
 async def stop_scenario(
-    session_id: int, principal: PrincipalDep, services: ServicesDep
+    session_id: SessionId, principal: PrincipalDep, services: ServicesDep
 ) -> dict[str, Any]:
     """End the call of the scenario playing now (the trainer hangs up); it is then scored."""
     return await _act(services, principal, session_id, lambda: services.training.stop(session_id))
@@ -205,7 +206,7 @@ async def stop_scenario(
 
 @router.post("/api/v1/training/sessions/{session_id}/end", responses=refusals(404, 409))
 async def end_session(
-    session_id: int, principal: PrincipalDep, services: ServicesDep
+    session_id: SessionId, principal: PrincipalDep, services: ServicesDep
 ) -> dict[str, Any]:
     """Complete the session: its duration joins the trainee's education record."""
     by = _who(principal)
@@ -219,7 +220,7 @@ async def end_session(
 
 @router.post("/api/v1/training/sessions/{session_id}/abandon", responses=refusals(404, 409))
 async def abandon_session(
-    session_id: int, principal: PrincipalDep, services: ServicesDep
+    session_id: SessionId, principal: PrincipalDep, services: ServicesDep
 ) -> dict[str, Any]:
     """Abandon the session: it credits nothing."""
     by = _who(principal)
