@@ -46,6 +46,9 @@ WATCH: Final = frozenset({"telecommunicator", "supervisor", "qi", "admin"})
 # CAD feed health: an adapter's heartbeat, and the feeds' state for the floor's supervisors.
 POST_HEARTBEAT: Final = frozenset({"adapter", "admin"})
 READ_FEEDS: Final = frozenset({"supervisor", "admin"})
+# Training sessions (issue 19): a supervisor or admin trains, within the training agency and the
+# trainee's own agency; the trainee reads their own sessions' reports.
+TRAIN: Final = frozenset({"supervisor", "admin"})
 
 
 def may_post(role: str, kind: str) -> bool:

@@ -36,6 +36,7 @@ from service.api import (
     signin,
     tokens,
     training_hours,
+    training_sessions,
     ws,
 )
 from service.api.deps import Services
@@ -59,6 +60,8 @@ from service.store.db import create_engine, is_sqlite, migrate, sessionmaker
 from service.store.events import EventStore
 from service.store.rejects import RejectStore
 from service.store.tokens import TokenStore
+from service.store.training_sessions import TrainingSessions
+from service.training.sessions import Training
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +122,7 @@ def create_app(
             feeds=FeedWatch(settings, broker, hub.broadcast, clock=clock),
             protocols=protocols,
             clock=clock,
+            training=Training(store, TrainingSessions(sessions), clock=clock),
         )
         live.listen(services.feeds.on_update)
         app.state.services = services
@@ -146,6 +150,7 @@ def create_app(
                 demo_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await demo_task
+            await services.training.close()
             await services.feeds.stop()
             await services.revocations.stop()
             await scheduler.stop()
@@ -183,6 +188,7 @@ def create_app(
     app.include_router(ws.router)
     app.include_router(feeds.router)
     app.include_router(protocols.router)
+    app.include_router(training_sessions.router)
     app.include_router(docs.router)
     app.mount(docs.ASSETS_PATH, docs.assets(), name="docs-assets")
     app.add_middleware(RefuseNul)

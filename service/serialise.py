@@ -63,6 +63,7 @@ def call_view_json(v: CallView) -> dict[str, Any]:
         "benchmarks": benchmarks_json(v.benchmarks),
         "benchmark_profile": v.benchmark_profile,
         "deadlines": {name: iso(t) for name, t in v.deadlines.items()},
+        "training": v.training,
     }
 
 

@@ -392,7 +392,8 @@ function callItem(call) {
     "data-call-id": call.call_id,
     class: [call.call_id === focusId ? "focus" : "", breach ? "breach" : "", inScope(call) ? "" : "out"].join(" ").trim(),
     onclick: () => { choose(call.call_id); render(); },
-  }, el("div", {}, call.call_id), el("div", { class: "sub" }, sub.join(" · ")));
+  }, el("div", {}, call.call_id, ...(call.training ? [" ", el("span", { class: "training-tag" }, "TRAINING")] : [])),
+  el("div", { class: "sub" }, sub.join(" · ")));
 }
 
 function renderCalls(call) {
@@ -613,6 +614,9 @@ function render() {
   $("#nature").textContent = call && call.nature.code ? `${call.nature.code} ${call.nature.text || ""}` : "";
   $("#phase").textContent = call ? t(`phases.${call.phase}`) : "";
   renderFeeds();
+  // A training agency's call (a scenario a trainer plays): said plainly, never mistaken for real.
+  $("#training-banner").hidden = !(call && call.training);
+  document.body.classList.toggle("training", Boolean(call && call.training));
   renderCalls(call);
   renderClocks(call);
   renderDispatch(call);

@@ -23,6 +23,7 @@ from service.settings import Settings
 from service.store.events import EventStore
 from service.store.rejects import RejectStore
 from service.store.tokens import Principal, TokenStore
+from service.training.sessions import Training
 
 SESSION_COOKIE = "tcpr_session"
 # Methods a cross-site page could make a browser send with its cookie.
@@ -51,6 +52,8 @@ class Services:
     feeds: FeedWatch
     # The T-CPR protocol packs: shipped samples and each agency's signed versions.
     protocols: Library
+    # Training sessions: their scenarios played live into a training agency (issue 19).
+    training: Training
     # What the routes read as now (`create_app`'s clock: a test's clock in tests).
     clock: Clock = system_clock
 

@@ -58,6 +58,8 @@ class CallView:
     benchmark_profile: str
     # Alert name -> when it falls due; empty until the call has a T0.
     deadlines: Mapping[str, datetime]
+    # A call of a training agency: a scenario played to a trainee, never a real emergency.
+    training: bool = False
 
 
 def call_view(state: CallState, config: AgencyConfig = DEFAULT_CONFIG) -> CallView:
@@ -102,4 +104,5 @@ def call_view(state: CallState, config: AgencyConfig = DEFAULT_CONFIG) -> CallVi
         benchmarks=benchmarks(state, profile),
         benchmark_profile=profile.name,
         deadlines=deadlines,
+        training=config.training,
     )

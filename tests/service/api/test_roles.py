@@ -16,8 +16,8 @@ import asyncio
 import inspect
 import json
 import re
-from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from itertools import count
@@ -25,10 +25,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import websockets
 from sqlalchemy import select
 from starlette.routing import Mount, WebSocketRoute
-from support.harness import Panel, Server, at, event
+from support.harness import Panel, Server, at, event, service_settings, start_server
 from support.paths import REPO
 
 from contract.kinds import KINDS
@@ -259,6 +260,54 @@ async def call_to_debrief(seed: Seed, principal: str) -> Ask:
     return Ask(path={"call_id": call_id}, json={})
 
 
+# Training sessions: a trainer holds the training agency too (A-TRAIN; the foreign admin B-TRAIN).
+TRAINING_AGENCIES = {"A-TRAIN": {"training": True}, "B-TRAIN": {"training": True}}
+TRAINING_BODY = {
+    "agency": "A-TRAIN",
+    "home_agency": "A",
+    "trainee": "test-telecommunicator",
+    "category": "initial",
+    "scenarios": ["classic_arrest"],
+    "speed": 120,
+}
+
+
+@pytest.fixture
+async def server(migrated_database_url: str) -> AsyncIterator[Server]:
+    """The service, with the training agencies the training rows play into."""
+    settings = service_settings(migrated_database_url, agencies=TRAINING_AGENCIES)
+    running = await start_server(settings)
+    try:
+        yield running
+    finally:
+        await running.stop()
+
+
+async def as_trainer(seed: Seed, principal: str) -> dict[str, str]:
+    """The principal's role over A and A-TRAIN (the foreign admin: B and B-TRAIN)."""
+    if principal == FOREIGN:
+        token = await seed.server.token("admin", "B", "B-TRAIN")
+    else:
+        token = await seed.server.token(principal, "A", "A-TRAIN")
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def new_training_session(seed: Seed, principal: str) -> Ask:
+    """A fresh running session of A's telecommunicator in A-TRAIN, asked about as a trainer."""
+    session = await seed.server.services.training.sessions.create(
+        **{k: v for k, v in TRAINING_BODY.items() if k not in ("speed", "scenarios")},
+        trainer="matrix",
+        scenarios=TRAINING_BODY["scenarios"],
+        speed=120.0,
+        now=datetime.now(UTC),
+    )
+    return Ask(path={"session_id": str(session.id)}, headers=await as_trainer(seed, principal))
+
+
+async def training_request(seed: Seed, principal: str) -> Ask:
+    return Ask(json=TRAINING_BODY, headers=await as_trainer(seed, principal))
+
+
 # (seed, principal) -> the request; a builder may be async, e.g. to make what it asks for.
 Builder = Callable[[Seed, str], Ask | Awaitable[Ask]]
 REQUESTS: dict[str, Builder] = {
@@ -278,6 +327,12 @@ REQUESTS: dict[str, Builder] = {
     "POST /api/v1/training/records": lambda s, p: Ask(json=TRAINING),
     "DELETE /api/v1/training/records/{record_id}": record_to_remove,
     "POST /api/v1/debriefs/{agency}/{call_id}": call_to_debrief,
+    "POST /api/v1/training/sessions": training_request,
+    "GET /api/v1/training/sessions/{session_id}": new_training_session,
+    "POST /api/v1/training/sessions/{session_id}/next": new_training_session,
+    "POST /api/v1/training/sessions/{session_id}/stop": new_training_session,
+    "POST /api/v1/training/sessions/{session_id}/end": new_training_session,
+    "POST /api/v1/training/sessions/{session_id}/abandon": new_training_session,
 }
 
 
@@ -520,6 +575,9 @@ async def test_missing_bad_or_expired_token_is_401(server: Server) -> None:
             if key.startswith("WS "):
                 continue
             method, path, ask = await request_for(seed, key, "admin")
+            # Only the credential under test: a builder's own token (a trainer's) is left out.
+            own = {k: v for k, v in ask.headers.items() if k != "Authorization"}
+            ask = replace(ask, headers=own)
             for name, header in headers.items():
                 client.headers.clear()
                 client.headers.update(header)
