@@ -62,6 +62,7 @@ def call_view_json(v: CallView) -> dict[str, Any]:
         "intervals": dict(v.intervals),
         "benchmarks": benchmarks_json(v.benchmarks),
         "benchmark_profile": v.benchmark_profile,
+        "training": v.training,
         "deadlines": {name: iso(t) for name, t in v.deadlines.items()},
     }
 

@@ -56,6 +56,8 @@ class CallView:
     intervals: Mapping[str, float | None]
     benchmarks: Benchmarks
     benchmark_profile: str
+    # A scenario in a training agency: panels and boards say TRAINING and keep it apart.
+    training: bool
     # Alert name -> when it falls due; empty until the call has a T0.
     deadlines: Mapping[str, datetime]
 
@@ -101,5 +103,6 @@ def call_view(state: CallState, config: AgencyConfig = DEFAULT_CONFIG) -> CallVi
         intervals=intervals(state),
         benchmarks=benchmarks(state, profile),
         benchmark_profile=profile.name,
+        training=config.training,
         deadlines=deadlines,
     )
