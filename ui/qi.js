@@ -169,6 +169,7 @@ async function loadList({ append = false } = {}) {
   // A training agency's audits: reviewed like any, marked, and never exported (the service refuses).
   $("#training-note").hidden = body.training !== true;
   for (const id of ["#export-list-csv", "#export-list-json", "#export-call-csv", "#export-call-json"]) $(id).disabled = body.training === true;
+  for (const id of ["#print-list", "#print-call"]) $(id).hidden = body.training === true; // printed from the JSON export
   const c = body.counts;
   $("#counts").textContent = `${body.total} shown of ${c.calls} calls · ${c.missed} missed · ${c.unreviewed} not reviewed · ${c.unsigned} not signed off · ${c.population} in population`;
   $("#sampled").hidden = !body.sample;

@@ -115,3 +115,26 @@ async def test_the_measures_page_offers_a_training_agency_alone_and_marks_it(
     await page.goto(f"{real_report}&agency=A-TRAIN")
     await expect(page.locator("#error")).to_contain_text("A-TRAIN is a training agency")
     assert console_errors == []
+
+
+async def test_the_qi_page_marks_a_training_agency_s_audits_and_exports_none(
+    server: Server, new_page: NewPage, console_errors: list[str]
+) -> None:
+    await post(server, of("A", arrest("R1", datetime(2026, 2, 10, 14, tzinfo=UTC))))
+    await post(server, of("A-TRAIN", arrest("SCN-1", datetime(2026, 2, 10, 15, tzinfo=UTC))))
+    token = await server.token("qi", "A", "A-TRAIN")
+    page = await new_page(viewport=(1440, 900))
+    await page.goto(f"{server.url}/ui/qi.html?agency=A#token={token}")
+    await expect(page.locator("#counts")).to_contain_text("1 shown of 1 calls")
+    await expect(page.locator("#training-note")).to_be_hidden()
+    await expect(page.locator("#export-list-csv")).to_be_enabled()
+    await expect(page.locator('#f-agency option[value="A-TRAIN"]')).to_have_text(
+        "A-TRAIN (training)"
+    )
+    await page.select_option("#f-agency", "A-TRAIN")
+    await expect(page.locator("#training-note")).to_be_visible()
+    await expect(page.locator('#audits tbody tr[data-call-id="SCN-1"]')).to_have_count(1)
+    await expect(page.locator("#export-list-csv")).to_be_disabled()
+    await expect(page.locator("#export-list-json")).to_be_disabled()
+    await expect(page.locator("#print-list")).to_be_hidden()
+    assert console_errors == []
