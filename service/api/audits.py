@@ -7,7 +7,7 @@
 - `GET /api/v1/qi/me`: the token's own role, name and agencies (the pages' agency picker).
 - `GET /api/v1/calls/{agency}/{call_id}/audit`: one call's audit draft (the §8 contract).
 
-A training agency's audits are listed and read like any other's, each answer marked
+A training agency's audits are listed and read like any other's, the list marked
 `"training": true`; its exports are refused (422 naming `agency`): the files go to records and
 registries, where a scenario would pass for a real call (service/api/periods.py).
 """
@@ -118,7 +118,7 @@ async def get_audit(
     audit = await call_audit(services.store, services.settings, agency, call_id)
     if audit is None:
         raise HTTPException(404, f"no call {call_id} in agency {agency}")
-    return {**audit_json(audit), "training": services.settings.is_training(agency)}
+    return audit_json(audit)
 
 
 def _echo(f: AuditFilter) -> dict[str, Any]:
