@@ -18,6 +18,10 @@ POST_KINDS: Final[dict[str, frozenset[str]]] = {
     "admin": ALL_KINDS - {Kind.ALERT_RAISED},
 }
 READ_AUDITS: Final = frozenset({"supervisor", "qi", "admin"})
+# Debriefs (issue 19): QI sees which are outstanding; the supervisor holds them (the floor's
+# conversation with their own telecommunicator), so only a supervisor or admin marks one done.
+READ_DEBRIEFS: Final = frozenset({"supervisor", "qi", "admin"})
+HOLD_DEBRIEFS: Final = frozenset({"supervisor", "admin"})
 READ_MEASURES: Final = frozenset({"qi", "admin"})
 READ_REJECTS: Final = frozenset({"admin"})
 # Who read which audit: QI reviews who looked at a call; admins answer for the whole record.
@@ -33,6 +37,11 @@ FILE_REJECTS: Final = frozenset({"adapter", "admin"})
 MANAGE_TOKENS: Final = frozenset({"admin"})
 # The reviews of one's own calls (DESIGN.md §8): whoever takes calls, never a machine client.
 READ_OWN_FEEDBACK: Final = frozenset({"telecommunicator", "supervisor", "qi", "admin"})
+# Continuing-education hours and training needs (service/training/hours.py): supervisors run the
+# training, QI keeps the programme's records; a telecommunicator reads only their own line.
+READ_TRAINING: Final = frozenset({"supervisor", "qi", "admin"})
+READ_OWN_TRAINING: Final = frozenset({"telecommunicator"})
+ENTER_TRAINING: Final = frozenset({"supervisor", "admin"})
 WATCH: Final = frozenset({"telecommunicator", "supervisor", "qi", "admin"})
 # CAD feed health: an adapter's heartbeat, and the feeds' state for the floor's supervisors.
 POST_HEARTBEAT: Final = frozenset({"adapter", "admin"})

@@ -22,6 +22,7 @@ from service.api import (
     access_log,
     audits,
     board,
+    debriefs,
     docs,
     eido,
     ems,
@@ -34,12 +35,14 @@ from service.api import (
     reports,
     signin,
     tokens,
+    training_hours,
     ws,
 )
 from service.api.deps import Services
 from service.api.headers import SecurityHeaders
 from service.api.nul_guard import RefuseNul
 from service.api.ratelimit import Limits
+from service.api.request_ids import RequestIds
 from service.broker import broker_for
 from service.clock import Clock, system_clock
 from service.feeds import FeedWatch
@@ -115,6 +118,7 @@ def create_app(
             revocations=Revocations(identities, hub, broker, settings),
             feeds=FeedWatch(settings, broker, hub.broadcast, clock=clock),
             protocols=protocols,
+            clock=clock,
         )
         live.listen(services.feeds.on_update)
         app.state.services = services
@@ -168,12 +172,14 @@ def create_app(
     app.include_router(board.router)
     app.include_router(audits.router)
     app.include_router(feedback.router)
+    app.include_router(debriefs.router)
     app.include_router(reports.router)
     app.include_router(ems.router)
     app.include_router(eido.router)
     app.include_router(access_log.router)
     app.include_router(signin.router)
     app.include_router(tokens.router)
+    app.include_router(training_hours.router)
     app.include_router(ws.router)
     app.include_router(feeds.router)
     app.include_router(protocols.router)
@@ -188,6 +194,7 @@ def create_app(
     app.add_middleware(
         SecurityHeaders, hsts_seconds=settings.hsts_seconds, docs_path=docs.DOCS_PATH
     )
+    app.add_middleware(RequestIds)  # outermost: every answer, refusals from the others too
     return app
 
 

@@ -41,8 +41,14 @@ def feedback_item(state: CallState, review: Event, settings: Settings) -> dict[s
         "call_id": state.call_id,
         "training": settings.is_training(state.agency),
         "t0": iso(d.t0),
+        "benchmark_profile": d.profile.name,
         "intervals": dict(d.intervals),
         "benchmarks": benchmarks_json(d.benchmarks),
+        # What "met" was judged against, so the panel draws the call against its own profile.
+        "thresholds": {
+            "recognition_s": d.profile.recognition_s,
+            "first_compression_s": d.profile.first_compression_s,
+        },
         "recognized": d.recognized,
         "feedback": state.review_in_force.feedback,
         "signed_off": state.review_in_force.signed_off,

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from service.log_format import LogFormat
 from service.triage.profiles import (
     ALERT_SCOPES,
     DEFAULT_ARREST_NATURE_PATTERNS,
@@ -99,6 +100,8 @@ class Settings(BaseSettings):
     # someone with only database access cannot forge the chain. Keep it out of the database;
     # every replica, and `tcpr verify-audit`, needs the same key.
     audit_key: SecretStr | None = None
+    # `json`: one JSON object per log line, with the request id (service/log_format.py).
+    log_format: LogFormat = "text"
 
     @property
     def chain_key(self) -> bytes | None:

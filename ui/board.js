@@ -1,9 +1,9 @@
 // Supervisor board: every live call of the agency with its clocks and alerts, most urgent first,
 // calls about to breach a benchmark highlighted, calls to walk over to marked (breathing to
 // verify, not dispatched), calls outside the alert scope apart, a silent CAD feed as a banner,
-// and the day's running figures. Calls of a training agency (scenarios played to trainees) are
-// never among the real ones: they have their own table, each marked TRAINING, and stay out of
-// the day's figures.
+// the day's running figures, and below the live calls the debriefs still to hold. Calls of a
+// training agency (scenarios played to trainees) are never among the real ones: they have their
+// own table, each marked TRAINING, and stay out of the day's figures.
 "use strict";
 
 const $ = (sel) => document.querySelector(sel);
@@ -21,7 +21,7 @@ const live = new Live({
     if (msg.type === "snapshot") {
       const training = new Set(msg.training_agencies || []);
       $("#agencies").textContent = msg.agencies.map((a) => (training.has(a) ? `${a} (training)` : a)).join(", ");
-      refreshToday();
+      refreshToday(); refreshTraining(); refreshDebriefs();
     }
     renderFeeds();
     render();
@@ -261,6 +261,164 @@ async function refreshToday() {
   $("#fig-median-compression").textContent = medians ? seconds(medians.median_seconds_to_first_compression) : "—";
 }
 
+// Training compliance of the board's agencies: a count (no names), refreshed every 15 minutes.
+async function refreshTraining() {
+  if (!live.me || !["supervisor", "qi", "admin"].includes(live.me.role)) return;
+  let out = 0;
+  for (const agency of live.me.agencies) {
+    const response = await fetch(`/api/v1/training/summary?${new URLSearchParams({ agency })}`).catch(() => null);
+    if (!response || !response.ok) return;
+    out += (await response.json()).out_of_compliance;
+  }
+  const text = `${out} ${out === 1 ? "person" : "people"} out of compliance`;
+  if ($("#training-count").textContent !== text) $("#training-count").textContent = text;
+  const link = $("#training-flag a");
+  if (live.me.agencies.length === 1) link.href = `training.html?${new URLSearchParams({ agency: live.me.agencies[0] })}`;
+  $("#training-flag").hidden = out === 0;
+}
+
+// -- Debriefs (issue 19): EMS-confirmed arrests never recognised or late, to talk through -------
+
+const DEBRIEFS_SHOWN = 20; // per agency; the QI list has the rest
+const HOLD_DEBRIEFS = new Set(["supervisor", "admin"]); // contract/policy.py HOLD_DEBRIEFS
+let debriefsForm = null; // "agency/call id" whose mark-done form is open: refreshes leave it be
+
+function reasonText(reason, d) {
+  const s = (v) => (v == null ? "" : ` (${Math.round(v)} s)`);
+  switch (reason) {
+    case "never_recognised": return "never recognised";
+    case "recognition_late": return `recognition late${s(d.intervals.to_recognition)}`;
+    case "compression_late": return `first compression late${s(d.intervals.to_first_compression)}`;
+    case "no_compression": return "no compressions";
+    default: return reason.replaceAll("_", " ");
+  }
+}
+
+function dayAndTime(iso) {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? "" : `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+function debriefItem(d, several) {
+  const li = document.createElement("li");
+  li.dataset.callId = d.call_id;
+  li.dataset.agency = d.agency;
+  const call = document.createElement("span");
+  call.className = "call";
+  call.textContent = several ? `${d.agency} ${d.call_id}` : d.call_id;
+  const when = document.createElement("span");
+  when.className = "when";
+  when.textContent = dayAndTime(d.t0);
+  const who = document.createElement("span");
+  who.className = "who";
+  who.textContent = d.telecommunicator || "telecommunicator unknown";
+  const reasons = d.reasons.map((r) => {
+    const span = document.createElement("span");
+    span.className = "reason";
+    span.textContent = reasonText(r, d);
+    return span;
+  });
+  li.append(call, when, who, ...reasons);
+  if (HOLD_DEBRIEFS.has(live.me?.role)) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "mark-done";
+    button.textContent = "Mark done…";
+    button.setAttribute("aria-label", `Mark the debrief of call ${d.call_id} done`);
+    button.addEventListener("click", () => openDebriefForm(li, d));
+    li.append(button);
+  }
+  return li;
+}
+
+function openDebriefForm(li, d) {
+  if (li.querySelector("form")) return;
+  debriefsForm = `${d.agency}/${d.call_id}`;
+  const form = document.createElement("form");
+  const label = document.createElement("label");
+  label.textContent = "Note (optional) ";
+  const note = document.createElement("textarea");
+  note.maxLength = 2000;
+  note.setAttribute("aria-label", `Debrief note for call ${d.call_id} (optional)`);
+  label.append(note);
+  const done = document.createElement("button");
+  done.textContent = "Debrief done";
+  const cancel = document.createElement("button");
+  cancel.type = "button";
+  cancel.textContent = "Cancel";
+  const close = () => { debriefsForm = null; form.remove(); li.querySelector(".mark-done")?.focus(); };
+  cancel.addEventListener("click", close);
+  form.addEventListener("keydown", (e) => {
+    if (e.key === "Escape") { e.preventDefault(); close(); }
+    // Ctrl/Cmd+Enter in the note sends it; Enter alone starts a new line.
+    if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); form.requestSubmit(); }
+  });
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    done.disabled = true;
+    const ok = await markDebriefDone(d, note.value);
+    if (ok) { debriefsForm = null; await refreshDebriefs(); $("#debriefs-title").focus?.(); }
+    else done.disabled = false;
+  });
+  form.append(label, done, cancel);
+  li.append(form);
+  note.focus();
+}
+
+async function markDebriefDone(d, note) {
+  const path = `/api/v1/debriefs/${encodeURIComponent(d.agency)}/${encodeURIComponent(d.call_id)}`;
+  const response = await fetch(path, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(note.trim() ? { note } : {}),
+  });
+  if (response.status === 401) { live.signedOut(SESSION_ENDED); return false; }
+  // 409: another supervisor held it meanwhile, or it no longer needs one; either way it is off the list.
+  if (response.ok || response.status === 409) return true;
+  const body = await response.json().catch(() => null);
+  showDebriefsError(`Could not mark call ${d.call_id} done: ${body?.detail?.detail || body?.detail || response.status}`);
+  return false;
+}
+
+function showDebriefsError(text) {
+  const el = $("#debriefs-error");
+  el.textContent = text || "";
+  el.hidden = !text;
+}
+
+async function refreshDebriefs() {
+  if (!live.me) return;
+  const found = [];
+  let outstanding = 0;
+  for (const agency of live.me.agencies) {
+    const params = new URLSearchParams({ agency, limit: String(DEBRIEFS_SHOWN) });
+    let response;
+    try { response = await fetch(`/api/v1/debriefs?${params}`); } catch { return; } // offline: try again later
+    if (response.status === 401) return live.signedOut(SESSION_ENDED);
+    if (response.status === 403) continue; // a role that does not read debriefs
+    if (!response.ok) { showDebriefsError(`Debriefs could not be loaded (${response.status}).`); return; }
+    const body = await response.json();
+    outstanding += body.counts.outstanding;
+    for (const d of body.debriefs) found.push({ ...d, agency });
+  }
+  showDebriefsError("");
+  const section = $("#debriefs");
+  section.hidden = false;
+  section.classList.toggle("some", outstanding > 0);
+  $("#debriefs-count").textContent = outstanding;
+  if (debriefsForm) return; // a supervisor is writing a note: the list waits
+  found.sort((a, b) => Date.parse(b.t0) - Date.parse(a.t0));
+  const several = live.me.agencies.length > 1;
+  const items = found.map((d) => debriefItem(d, several));
+  if (outstanding > found.length) {
+    const more = document.createElement("li");
+    more.id = "debriefs-more";
+    more.textContent = `and ${outstanding - found.length} more in the QI audits (qi.html)`;
+    items.push(more);
+  }
+  $("#debriefs-list").replaceChildren(...items);
+}
+
 function askToSignIn(reason) {
   offerSignOut(false, askToSignIn);
   $("#signin-reason").textContent = reason || "Sign in with a supervisor token.";
@@ -273,6 +431,8 @@ function askToSignIn(reason) {
 const signedIn = signInForLive(live, askToSignIn);
 setInterval(render, 250);
 setInterval(refreshToday, 15000);
-window.tcpr = { live, refreshToday };
+setInterval(refreshTraining, 15 * 60000);
+setInterval(refreshDebriefs, 45000);
+window.tcpr = { live, refreshToday, refreshTraining, refreshDebriefs };
 
 resumeSession().then(({ me, reason }) => (me ? signedIn() : askToSignIn(reason)));

@@ -121,7 +121,13 @@ class Live {
     this.handlers.onChange(msg);
   }
 
-  liveCalls() { return [...this.calls.values()].filter((c) => c.live); }
+  // A call the CAD never ended is live only within the service's live-call limit: a later event
+  // for it (a review, an EMS outcome, an acknowledgement) sends its view again, not the call back.
+  liveCalls() {
+    const limit = this.liveCallMaxAgeSeconds;
+    const now = this.serverNow();
+    return [...this.calls.values()].filter((c) => c.live && !(limit && now - Date.parse(c.t0) > limit * 1000));
+  }
 
   // The agencies whose CAD feed is silent now, each `{agency, last_activity, silence_seconds}`.
   silentFeeds() { return [...this.feeds.values()]; }

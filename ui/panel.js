@@ -53,6 +53,8 @@ const outbox = new Outbox(live, {
   onRefused: (event, detail) => banner(`Refused ${event.kind}: ${detail}`, "late"),
 });
 const metronome = new Metronome({ onBeat: () => beat() });
+// My reviews (reviews.js): read between calls only; a call that needs this console closes it.
+const reviews = new MyReviews({ live, outbox, blocking: () => callsNeedingMe(), onChange: () => render() });
 
 // -- protocol packs -----------------------------------------------------------------------------
 // The shipped sample texts (public): what shows before the agency's pack has come.
@@ -166,6 +168,30 @@ function orderedCalls() {
     const cpr = coaching(b) - coaching(a);
     return scope || mine || cpr || Date.parse(b.t0) - Date.parse(a.t0);
   });
+}
+
+// The live calls that keep My reviews closed: listed ones that are mine, that nobody has answered
+// yet (the next may be mine), or that are alerting. A colleague's call going well, or a call set
+// apart (not medical), does not keep a telecommunicator from reading their reviews.
+function callsNeedingMe() {
+  const me = live.me && live.me.name;
+  return orderedCalls().filter((c) => listed(c) && (c.telecommunicator === me || !c.telecommunicator || activeAlert(c)));
+}
+
+function toggleReviews() {
+  const refused = reviews.toggle();
+  const call = focused();
+  if (refused && call) showHint(call, refused);
+  reasonPicker = false;
+}
+
+// The call always wins: the view yields at once, and the card is the call that needs me.
+function yieldToCalls() {
+  const calls = reviews.yieldTo();
+  if (!calls) return;
+  focusId = calls[0].call_id;
+  focusChosen = false;
+  showHint(calls[0], reviews.t("yielded", { calls: calls.map((c) => c.call_id).join(", ") }));
 }
 
 function focused() {
@@ -556,7 +582,9 @@ function renderCard(call) {
 function renderKeys() {
   const keys = t("keys");
   const names = [...KEY_ORDER.filter((k) => k in keys), ...Object.keys(keys).filter((k) => !KEY_ORDER.includes(k))];
-  $("#keys").replaceChildren(...names.map((name) => el("li", { "data-key": name }, keys[name])));
+  const unread = reviews.unread();
+  $("#keys").replaceChildren(...names.map((name) => el("li", { "data-key": name }, keys[name])),
+    el("li", { "data-key": "reviews" }, reviews.t("key"), unread ? el("span", { class: "badge" }, String(unread)) : ""));
 }
 
 // The focused call, with `prompts` set to the texts of its agency's pack.
@@ -569,6 +597,8 @@ function sync() {
 
 function render() {
   keepScript();
+  reviews.sync();
+  yieldToCalls();
   const call = sync();
   if (!prompts) return;
   const pack = packFor(agencyOf(call));
@@ -593,7 +623,9 @@ function render() {
   if (alert) banner(text, alert.endsWith("_due") ? "due" : "");
   else if (!$("#alert-banner").textContent.startsWith("Refused")) banner("");
   renderKeys();
-  driveMetronome(call);
+  reviews.render($("#reviews"), $("#reviews-button"));
+  document.body.classList.toggle("reviewing", reviews.open);
+  driveMetronome(reviews.open ? null : call);
 }
 
 // -- keyboard ---------------------------------------------------------------------------------
@@ -605,7 +637,9 @@ document.addEventListener("keydown", (e) => {
   const call = sync();
   if (!prompts) return;
   const key = e.key.toLowerCase();
-  if (key === "[" || key === "]") move(key === "]" ? 1 : -1);
+  if (key === "f") toggleReviews();
+  else if (reviews.open && key !== "l") { if (!reviews.key(key)) return; } // no call key acts unseen
+  else if (key === "[" || key === "]") move(key === "]" ? 1 : -1);
   else if (key === "l") switchLanguage();
   else if (!call) return;
   else if (reasonPicker && /^[1-9]$/.test(key) && Number(key) <= REASONS.length) notGiven(call, REASONS[Number(key) - 1]);
@@ -635,12 +669,16 @@ document.addEventListener("keydown", (e) => {
 });
 
 $("#language").addEventListener("click", () => switchLanguage());
+// The button gives the keyboard back at once: Enter is the view's acknowledge key.
+$("#reviews-button").addEventListener("click", (e) => { e.currentTarget.blur(); toggleReviews(); render(); });
 // Opening or closing the other calls hands the keyboard back to the panel (Space is next step).
 $("#other-calls").addEventListener("toggle", () => {
   if (document.activeElement && document.activeElement.closest("#other-calls")) document.activeElement.blur();
 });
 function askToSignIn(reason) {
   offerSignOut(false, askToSignIn);
+  reviews.reset(); // a shared console: no one's reviews stay on screen after they sign out
+  render();
   $("#signin-reason").textContent = reason || "Sign in with your telecommunicator token.";
   $("#signin").hidden = false;
   status_("signed-out", "");
@@ -651,6 +689,6 @@ const signedIn = signInForLive(live, askToSignIn);
 setInterval(() => { const call = sync(); if (prompts) renderClocks(call); }, 200);
 
 // Exposed for operators' consoles and the browser tests.
-window.tcpr = { live, outbox, metronome, packs };
+window.tcpr = { live, outbox, metronome, packs, reviews };
 
 loadPublic(language).then(resumeSession).then(({ me, reason }) => (me ? signedIn() : askToSignIn(reason)));

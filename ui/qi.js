@@ -11,6 +11,8 @@ import {
 const $ = (sel) => document.querySelector(sel);
 // `sample`: the review sample drawn ({fraction, seed}), or null for the whole list.
 const state = { me: null, reasons: null, rows: [], cursor: null, selected: null, audit: null, sample: null };
+// The period's debriefs by call id (GET /api/v1/debriefs?state=all): outstanding, or held by whom.
+let debriefs = new Map();
 
 // -- time helpers --------------------------------------------------------------------------------
 const pad = (n, w = 2) => String(n).padStart(w, "0");
@@ -142,8 +144,45 @@ function rowFor(row, thresholds) {
       row.recognition_after_arrival ? "after-arrival" : null),
     withMark(benchCell(row.intervals.to_first_compression, thresholds.first_compression_s, false),
       exclusion ? `exclusion-${exclusion}` : null),
-    el("td", {}, el("span", { class: `badge ${status[0]}`, text: status[1] })),
+    el("td", {}, el("span", { class: `badge ${status[0]}`, text: status[1] }), debriefBadge(debriefs.get(row.call_id))),
   );
+}
+
+const REASON_WORDS = {
+  never_recognised: "never recognised", recognition_late: "recognition late",
+  compression_late: "first compression late", no_compression: "no compressions",
+};
+
+// An outstanding debrief, or who held it and when; nothing for a call that needs none.
+function debriefBadge(d) {
+  if (!d) return null;
+  const why = d.reasons.map((r) => REASON_WORDS[r] || r).join(", ");
+  if (d.outstanding) return el("span", { class: "debrief-mark due", title: `Debrief outstanding: ${why}`, text: "debrief due" });
+  const when = new Date(d.done_at).toLocaleString([], { dateStyle: "short", timeStyle: "short" });
+  const held = `Debriefed by ${d.done_by}, ${when}${d.note ? ` — ${d.note}` : ""}`;
+  return el("span", { class: "debrief-mark held", title: held, text: `debriefed · ${d.done_by}` });
+}
+
+// The period's debriefs (same agency and period as the list), and the outstanding ones apart.
+async function loadDebriefs() {
+  const f = filterParams();
+  const p = new URLSearchParams({ agency: f.get("agency"), state: "all", limit: "500" });
+  for (const key of ["from", "to"]) if (f.get(key)) p.set(key, f.get(key));
+  let body;
+  try {
+    body = await api(`/api/v1/debriefs?${p}`);
+  } catch {
+    debriefs = new Map(); // unreadable: the list shows without debriefs
+    $("#debriefs").hidden = true;
+    return;
+  }
+  debriefs = new Map(body.debriefs.map((d) => [d.call_id, d]));
+  const due = body.debriefs.filter((d) => d.outstanding);
+  $("#debriefs").hidden = false;
+  $("#debriefs-summary").textContent = `Outstanding debriefs: ${body.counts.outstanding} · held: ${body.counts.done}`;
+  $("#debriefs-list").replaceChildren(...due.map((d) => el("li", {},
+    el("button", { type: "button", class: "link", "data-call-id": d.call_id, text: d.call_id }),
+    ` ${d.telecommunicator || "—"} · ${d.reasons.map((r) => REASON_WORDS[r] || r).join(", ")}`)));
 }
 
 async function loadList({ append = false } = {}) {
@@ -151,6 +190,7 @@ async function loadList({ append = false } = {}) {
   p.set("limit", "50");
   if (append && state.cursor) p.set("cursor", state.cursor);
   remember();
+  if (!append) await loadDebriefs();
   let body;
   try {
     body = await api(`/api/v1/audits?${p}`);
@@ -420,6 +460,10 @@ $("#filters").addEventListener("change", async (e) => {
   if (e.target.id !== "f-telecommunicator") loadList();
 });
 $("#more").addEventListener("click", () => loadList({ append: true }));
+$("#debriefs-list").addEventListener("click", (e) => {
+  const button = e.target.closest("button[data-call-id]");
+  if (button) openCall(button.dataset.callId, { focus: true });
+});
 $("#sample").addEventListener("submit", drawSample);
 $("#s-clear").addEventListener("click", wholeList);
 $("#s-seed").value = randomSeed();

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from service.api import origins
 from service.api.ratelimit import Limits, client_address
 from service.broker import Broker
+from service.clock import Clock, system_clock
 from service.feeds import FeedWatch
 from service.hub import Hub
 from service.identity import Identities, InvalidCredential
@@ -50,6 +51,8 @@ class Services:
     feeds: FeedWatch
     # The T-CPR protocol packs: shipped samples and each agency's signed versions.
     protocols: Library
+    # What the routes read as now (`create_app`'s clock: a test's clock in tests).
+    clock: Clock = system_clock
 
 
 async def get_services(request: Request) -> Services:

@@ -6,8 +6,10 @@ Three shapes reach clients, all described by `Refusal`: a refusal from below HTT
 with their body, service/api/uploads.py `refuse`), a route's own
 `HTTPException` (`{"detail": "..."}` or `{"detail": {"field": ..., "detail": ...}}`) and
 FastAPI's check of declared parameters (`{"detail": [{"loc": [...], "msg": ..., "type": ...}]}`).
-Routes list the codes they can answer with `refusals(...)`, so the schema the fuzzing
-(tests/service/api/test_fuzz_api.py) validates against is the one clients read.
+Every refusal's JSON object also carries `request_id`, added on the way out
+(service/api/request_ids.py). Routes list the codes they can answer with `refusals(...)`, so
+the schema the fuzzing (tests/service/api/test_fuzz_api.py) validates against is the one
+clients read.
 """
 
 from __future__ import annotations
@@ -50,6 +52,8 @@ class Refusal(BaseModel):
 
     detail: str | FieldDetail | list[InvalidParameter]
     field: str | None = None
+    # The X-Request-ID of the request, which its log lines carry too (service/api/request_ids.py).
+    request_id: str | None = None
 
 
 WHY: Final = {

@@ -15,6 +15,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from service.app import create_app
+    from service.log_format import uvicorn_config
 
     settings = Settings()
     if args.no_migrate:
@@ -42,6 +43,7 @@ def _serve(args: argparse.Namespace) -> int:
     app = create_app(settings, demo=args.demo)
     uvicorn.run(
         app,
+        log_config=uvicorn_config(settings.log_format),
         host=args.host,
         port=args.port,
         log_level=args.log_level,

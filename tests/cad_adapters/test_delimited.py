@@ -30,8 +30,8 @@ RVFD_HEADER = (
     b"Unit_Staging_Times,Unit_Fire_Out_Times,Unit_Clear_Times,Time_In_Service,disposition_remarks"
 )
 
-# The README's worked example (docs/examples/metro911.toml): a fictional pipe-delimited export,
-# one row per unit assignment.
+# docs/adapters.md's worked example (docs/examples/metro911.toml): a fictional pipe-delimited
+# export, one row per unit assignment.
 METRO = (REPO / "docs" / "examples" / "metro911.toml").read_text("utf-8")
 
 FIXED = """

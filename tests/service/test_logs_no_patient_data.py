@@ -1,6 +1,7 @@
 """No patient or caller details, and no token, in any log record (contract/logs.py): the service
 runs with every logger at DEBUG while events, a refused body, an EIDO and a NEMSIS document
-carrying a distinctive name, phone number and address go through it."""
+carrying a distinctive name, phone number and address go through it, its records written as
+text and as JSON lines (`TCPR_LOG_FORMAT=json`, service/log_format.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ import pytest
 from support.harness import Panel, Server, at, event, service_settings, start_server
 from support.paths import SHARED
 
+from service.log_format import LogFormat, formatter
+
 NAME = "Zebulon Quixtaffer"
 PHONE = "919-555-0147"
 ADDRESS = "4711 Marigold Crescent"
@@ -20,25 +23,43 @@ SHARED = SHARED / "standards"
 # Handlers where records end up (uvicorn's loggers do not propagate to the root); levels on
 # every logger that has one of its own.
 HANDLED = ("", "uvicorn", "uvicorn.access")
+CLIENT = ("httpx", "httpcore")
 LOGGERS = (*HANDLED, "uvicorn.error", "uvicorn.asgi", "websockets", "sqlalchemy")
 
 
 class Capture(logging.Handler):
-    def __init__(self) -> None:
+    def __init__(self, log_format: LogFormat) -> None:
         super().__init__(logging.DEBUG)
         self.lines: list[str] = []
-        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+        self.json = log_format == "json"
+        self.setFormatter(formatter(log_format))
+
+    def service_lines(self) -> list[str]:
+        """The lines not written by the test's own HTTP client."""
+        if self.json:
+            return [x for x in self.lines if not json.loads(x)["logger"].startswith("http")]
+        return [x for x in self.lines if x.split(" ", 4)[3].partition(".")[0] not in CLIENT]
+
+    def messages(self) -> list[str]:
+        """Each record as `logger LEVEL message`, whichever the format."""
+        if not self.json:  # date time LEVEL logger message
+            return [" ".join((p[3], p[2], p[4])) for p in (x.split(" ", 4) for x in self.lines)]
+        records = [json.loads(x) for x in self.lines]
+        return [f"{r['logger']} {r['level']} {r['message']}" for r in records]
 
     def emit(self, record: logging.LogRecord) -> None:
         self.lines.append(self.format(record))  # with any traceback
 
 
-@pytest.fixture
-async def captured(sqlite_url: str) -> AsyncIterator[tuple[Server, Capture]]:
+@pytest.fixture(params=["text", "json"])
+async def captured(
+    sqlite_url: str, request: pytest.FixtureRequest
+) -> AsyncIterator[tuple[Server, Capture]]:
     """A running service, then every logger at DEBUG into one capture (after uvicorn set up its
-    own loggers, which replaces their handlers; the harness asks it for warnings only)."""
-    server = await start_server(service_settings(sqlite_url))
-    capture = Capture()
+    own loggers, which replaces their handlers; the harness asks it for warnings only), written
+    in the format `tcpr serve` writes with that `TCPR_LOG_FORMAT`."""
+    server = await start_server(service_settings(sqlite_url, log_format=request.param))
+    capture = Capture(request.param)
     loggers = [logging.getLogger(name) for name in LOGGERS]
     levels = [logger.level for logger in loggers]
     for logger in loggers:
@@ -116,13 +137,13 @@ async def test_no_caller_details_or_tokens_in_any_log_record(
         assert any(NAME in r["body"] for r in rejects)  # kept where it belongs
     await panel.close()
 
-    lines = capture.lines
+    lines = capture.messages()
     # The capture works: requests and the websocket were logged, at DEBUG too.
     assert any('"POST /api/v1/events HTTP/1.1" 200' in line for line in lines), lines[:20]
     assert any("/api/v1/audits?…" in line for line in lines)
     assert any("WebSocket /ws" in line for line in lines)
     assert any(" DEBUG " in line for line in lines)
     # The test's own HTTP client logs its requests too; it is not the service.
-    for line in (line for line in lines if not line.startswith(("httpx ", "httpcore"))):
+    for line in capture.service_lines():
         for secret in (*SECRETS, adapter_token, supervisor_token, "tcpr_"):
             assert secret not in line, line

@@ -369,3 +369,67 @@ async def test_a_silent_cad_feed_shows_a_banner_until_it_beats(
             with contextlib.suppress(asyncio.CancelledError):
                 await beating
         await server.stop()
+
+
+# -- debriefs (issue 19) -------------------------------------------------------------------------
+
+
+async def test_the_board_lists_outstanding_debriefs_and_a_supervisor_marks_one_done(
+    ui_server: Server, new_page: NewPage, console_errors: list[str]
+) -> None:
+    t0 = datetime(2026, 2, 3, 9, 0, tzinfo=UTC)
+    outcome = ("ems.outcome", 3600, {"ohca": True, "resuscitation_attempted": True,
+                                     "ems_witnessed": False})  # fmt: skip
+    ended = ("call.ended", 600, {})
+    late = (("ohca.recognized", 120, {}), ("tcpr.first_compression", 140, {}))
+    in_time = (("ohca.recognized", 40, {}), ("tcpr.first_compression", 100, {}))
+    await post_calls(
+        ui_server,
+        call("2026-000201", 0, "tc-114", ended, outcome, t0=t0),  # never recognised
+        call("2026-000202", 0, "tc-207", *late, ended, outcome, t0=t0),
+        call("2026-000203", 0, "tc-318", *in_time, ended, outcome, t0=t0),
+        call("2026-000204", 30, "tc-425"),  # live
+    )
+    page = await open_board(ui_server, new_page, "A")
+    # The live call comes first; the debriefs wait below it.
+    await expect(page.locator("#board tbody tr")).to_have_count(1)
+    await expect(page.locator("#debriefs-title")).to_have_text("Outstanding debriefs: 2")
+    items = page.locator("#debriefs-list li")
+    await expect(items).to_have_count(2)
+    never = page.locator('#debriefs-list li[data-call-id="2026-000201"]')
+    await expect(never).to_contain_text("tc-114")
+    await expect(never.locator(".reason")).to_have_text("never recognised")
+    late = page.locator('#debriefs-list li[data-call-id="2026-000202"]')
+    await expect(late.locator(".reason")).to_have_text("recognition late (120 s)")
+    assert await page.locator('#debriefs-list li[data-call-id="2026-000203"]').count() == 0
+    board_top = await page.locator("#board").evaluate("e => e.getBoundingClientRect().top")
+    debriefs_top = await page.locator("#debriefs").evaluate("e => e.getBoundingClientRect().top")
+    assert board_top < debriefs_top
+
+    # By keyboard: focus the button, Enter opens the form, type a note, Ctrl+Enter sends it.
+    await late.locator("button.mark-done").focus()
+    await page.keyboard.press("Enter")
+    await expect(late.locator("textarea")).to_be_focused()
+    await page.keyboard.type("Went through the breathing question.")
+    await page.keyboard.press("Control+Enter")
+    await expect(page.locator("#debriefs-title")).to_have_text("Outstanding debriefs: 1")
+    await expect(items).to_have_count(1)
+    # Escape closes a form without marking anything.
+    await never.locator("button.mark-done").click()
+    await page.keyboard.press("Escape")
+    await expect(never.locator("form")).to_have_count(0)
+    await expect(page.locator("#debriefs-title")).to_have_text("Outstanding debriefs: 1")
+
+    async with await ui_server.client("supervisor", "A") as client:
+        params = {"agency": "A", "state": "done"}
+        done = (await client.get("/api/v1/debriefs", params=params)).json()
+    (held,) = done["debriefs"]
+    assert held["call_id"] == "2026-000202"
+    assert held["note"] == "Went through the breathing question."
+    assert held["done_by"] and held["done_at"]
+    # By click, without a note.
+    await never.locator("button.mark-done").click()
+    await never.get_by_role("button", name="Debrief done").click()
+    await expect(page.locator("#debriefs-title")).to_have_text("Outstanding debriefs: 0")
+    await expect(items).to_have_count(0)
+    assert console_errors == []

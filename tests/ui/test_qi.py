@@ -739,3 +739,31 @@ async def test_a_reproducible_review_sample(
     await expect(page.locator("#s-draw")).to_be_focused()
     assert "sample=" not in page.url and "seed=" not in page.url
     assert console_errors == []
+
+
+async def test_the_list_shows_outstanding_and_held_debriefs(
+    ui_server: Server, new_page: NewPage, console_errors: list[str]
+) -> None:
+    await seed(ui_server)  # Q1 (late) and Q3 (never recognised) need a debrief; Q2 does not
+    supervisor = await ui_server.services.tokens.create("supervisor", ["A"], "Sgt. Ruiz")
+    async with await ui_server.client("supervisor", "A") as sup:
+        sup.headers["Authorization"] = f"Bearer {supervisor}"
+        marked = await sup.post("/api/v1/debriefs/A/Q1", json={"note": "went over the timing"})
+        assert marked.status_code == 201, marked.text
+    token = await ui_server.token("qi", "A")
+    page = await new_page(viewport=(1600, 1000))
+    await page.goto(f"{ui_server.url}/ui/qi.html#token={token}")
+    await expect(page.locator("#audits tbody tr")).to_have_count(4)
+    await expect(row(page, "Q3").locator(".debrief-mark.due")).to_have_text("debrief due")
+    held = row(page, "Q1").locator(".debrief-mark.held")
+    await expect(held).to_have_text("debriefed · Sgt. Ruiz")
+    title = re.compile(r"Debriefed by Sgt\. Ruiz, .* went over the timing")
+    await expect(held).to_have_attribute("title", title)
+    await expect(row(page, "Q2").locator(".debrief-mark.due, .debrief-mark.held")).to_have_count(0)
+    await expect(page.locator("#debriefs-summary")).to_have_text(
+        "Outstanding debriefs: 1 · held: 1"
+    )
+    await page.click("#debriefs-summary")
+    await page.click('#debriefs-list button[data-call-id="Q3"]')
+    await expect(row(page, "Q3")).to_have_attribute("aria-selected", "true")
+    assert console_errors == []

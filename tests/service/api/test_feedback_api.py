@@ -85,6 +85,8 @@ async def test_a_telecommunicator_reads_and_acknowledges_their_feedback(server: 
         assert first["intervals"]["to_recognition"] == 50
         assert first["intervals"]["to_first_compression"] == 120
         assert first["benchmarks"] == {"recognition_met": True, "first_compression_met": True}
+        assert first["benchmark_profile"] == "aha-2020"
+        assert first["thresholds"] == {"recognition_s": 90, "first_compression_s": 150}
         assert first["recognized"] is True and first["signed_off"] is True
         assert first["ems_outcome"] == {"ohca": True, "rosc": True}
         assert [i["acknowledged"] for i in items] == [False, False]

@@ -230,6 +230,35 @@ async def token_to_revoke(seed: Seed, principal: str) -> Ask:
     return Ask(path={"token_id": str(info.id)})
 
 
+TRAINING = {
+    "agency": "A", "person": "tc-1", "category": "continuing", "kind": "classroom",
+    "title": "Refresher", "minutes": 60, "taken_at": "2026-01-15",
+}  # fmt: skip
+
+
+async def record_to_remove(seed: Seed, principal: str) -> Ask:
+    """A fresh training record of agency A for each request, so an allowed removal has one."""
+    async with await seed.server.client("admin", "A") as admin:
+        made = await admin.post("/api/v1/training/records", json=TRAINING)
+    assert made.status_code == 201, made.text
+    return Ask(path={"record_id": str(made.json()["id"])})
+
+
+async def call_to_debrief(seed: Seed, principal: str) -> Ask:
+    """A fresh EMS-confirmed arrest never recognised, so an allowed mark has a debrief to hold."""
+    call_id = "A-debrief-" + re.sub(r"\W", "-", principal)
+    outcome = {"ohca": True, "resuscitation_attempted": True, "ems_witnessed": False}
+    events = [
+        event(f"{call_id}-r", "call.received", T0.isoformat(), call_id),
+        event(f"{call_id}-x", "ems.outcome", (T0 + timedelta(hours=1)).isoformat(), call_id,
+              source="ems", data=outcome),
+    ]  # fmt: skip
+    async with await seed.server.client("admin", "A") as admin:
+        stored = await admin.post("/api/v1/events", json=events)
+        assert stored.status_code == 200, stored.text
+    return Ask(path={"call_id": call_id}, json={})
+
+
 # (seed, principal) -> the request; a builder may be async, e.g. to make what it asks for.
 Builder = Callable[[Seed, str], Ask | Awaitable[Ask]]
 REQUESTS: dict[str, Builder] = {
@@ -246,6 +275,9 @@ REQUESTS: dict[str, Builder] = {
     "GET /api/v1/measures/breakdown": lambda s, p: Ask(params=(("agency", "A"), ("by", "sex"))),
     "POST /api/v1/tokens": lambda s, p: Ask(json={"role": "telecommunicator", "agencies": ["A"]}),
     "DELETE /api/v1/tokens/{token_id}": token_to_revoke,
+    "POST /api/v1/training/records": lambda s, p: Ask(json=TRAINING),
+    "DELETE /api/v1/training/records/{record_id}": record_to_remove,
+    "POST /api/v1/debriefs/{agency}/{call_id}": call_to_debrief,
 }
 
 
