@@ -390,7 +390,8 @@ async function refreshDebriefs() {
   if (!live.me) return;
   const found = [];
   let outstanding = 0;
-  for (const agency of live.me.agencies) {
+  // A scenario missed in training is for the trainer's session report, not a floor debrief.
+  for (const agency of live.me.agencies.filter((a) => !live.me.trainingAgencies.includes(a))) {
     const params = new URLSearchParams({ agency, limit: String(DEBRIEFS_SHOWN) });
     let response;
     try { response = await fetch(`/api/v1/debriefs?${params}`); } catch { return; } // offline: try again later
