@@ -39,6 +39,7 @@ def feedback_item(state: CallState, review: Event, settings: Settings) -> dict[s
     return {
         "agency": state.agency,
         "call_id": state.call_id,
+        "training": settings.is_training(state.agency),
         "t0": iso(d.t0),
         "benchmark_profile": d.profile.name,
         "intervals": dict(d.intervals),

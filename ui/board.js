@@ -1,7 +1,9 @@
 // Supervisor board: every live call of the agency with its clocks and alerts, most urgent first,
 // calls about to breach a benchmark highlighted, calls to walk over to marked (breathing to
 // verify, not dispatched), calls outside the alert scope apart, a silent CAD feed as a banner,
-// the day's running figures, and below the live calls the debriefs still to hold.
+// the day's running figures, and below the live calls the debriefs still to hold. Calls of a
+// training agency (scenarios played to trainees) are never among the real ones: they have their
+// own table, each marked TRAINING, and stay out of the day's figures.
 "use strict";
 
 const $ = (sel) => document.querySelector(sel);
@@ -16,7 +18,11 @@ const live = new Live({
     // A telecommunicator belongs on the panel: leave at once, before asking for figures their
     // role may not read (the 403 would race the navigation).
     if (msg.type === "snapshot" && msg.role === "telecommunicator") return location.replace("panel.html");
-    if (msg.type === "snapshot") { $("#agencies").textContent = msg.agencies.join(", "); refreshToday(); refreshTraining(); refreshDebriefs(); }
+    if (msg.type === "snapshot") {
+      const training = new Set(msg.training_agencies || []);
+      $("#agencies").textContent = msg.agencies.map((a) => (training.has(a) ? `${a} (training)` : a)).join(", ");
+      refreshToday(); refreshTraining(); refreshDebriefs();
+    }
     renderFeeds();
     render();
   },
@@ -39,6 +45,9 @@ function inScope(call) { return call.in_scope !== false; }
 // Set apart: out of scope because its nature is not medical. A call with no nature code yet
 // stays among the live calls, marked (it may be an arrest in its first seconds).
 function apart(call) { return !inScope(call) && Boolean(call.nature && call.nature.code); }
+
+// A scenario in a training agency: not a call of the public.
+function training(call) { return call.training === true; }
 
 // A `no` / `unsure` (or a recognition) and no unit yet, where the agency wants to hear of it.
 function notDispatched(call) { return Boolean(call.dispatch_alerts && call.needs_dispatch); }
@@ -83,6 +92,10 @@ function phaseCell(call) {
   td.className = "phase";
   const phase = call.phase.replaceAll("_", " ");
   const parts = [];
+  if (training(call)) {
+    parts.push(mark("training", "training",
+      `A scenario played to a trainee in training agency ${call.agency}: not a real call, and kept out of every figure.`));
+  }
   if (call.verify_breathing) {
     parts.push(mark("verify", "verify breathing",
       "Not awake, and the \"yes, breathing\" is not confirmed: it may be agonal breathing. " +
@@ -146,7 +159,9 @@ function otherRow(call, now) {
 function render() {
   const now = live.serverNow();
   for (const [id, until] of flashUntil) if (until <= now) flashUntil.delete(id);
-  const all = live.liveCalls();
+  const everyCall = live.liveCalls();
+  const practice = everyCall.filter(training).sort((a, b) => Date.parse(a.t0) - Date.parse(b.t0));
+  const all = everyCall.filter((c) => !training(c));
   const racing = all.filter((c) => !apart(c)).sort((a, b) => urgency(a) - urgency(b) || Date.parse(a.t0) - Date.parse(b.t0));
   const others = all.filter(apart).sort((a, b) => Date.parse(a.t0) - Date.parse(b.t0));
   $("#board tbody").replaceChildren(...racing.map((call) => racingRow(call, now)));
@@ -158,6 +173,8 @@ function render() {
   if ($("#other-toggle").textContent !== label) $("#other-toggle").textContent = label;
   $("#other-calls").hidden = !showOthers;
   $("#other-calls tbody").replaceChildren(...(showOthers ? others.map((call) => otherRow(call, now)) : []));
+  $("#training").hidden = practice.length === 0;
+  $("#training-calls tbody").replaceChildren(...practice.map((call) => racingRow(call, now)));
   renderLiveRule();
 }
 
@@ -226,14 +243,16 @@ async function refreshToday() {
   midnight.setHours(0, 0, 0, 0);
   const totals = { calls: 0, recognized: 0, recognized_in_time: 0, first_compressions: 0, first_compressions_in_time: 0 };
   let medians = null;
-  for (const agency of live.me.agencies) {
+  // The day's figures are the real agencies' only: a training agency's scenarios add nothing.
+  const real = live.me.agencies.filter((a) => !live.me.trainingAgencies.includes(a));
+  for (const agency of real) {
     const params = new URLSearchParams({ agency, from: midnight.toISOString() });
     const response = await fetch(`/api/v1/summary?${params}`);
     if (response.status === 401) return live.signedOut(SESSION_ENDED);
     if (!response.ok) return;
     const figures = await response.json();
     for (const key of Object.keys(totals)) totals[key] += figures[key];
-    medians = live.me.agencies.length === 1 ? figures : null; // medians do not add up across agencies
+    medians = real.length === 1 ? figures : null; // medians do not add up across agencies
   }
   $("#fig-calls").textContent = totals.calls;
   $("#fig-recognized").textContent = `${totals.recognized} (${totals.recognized_in_time})`;
@@ -371,7 +390,8 @@ async function refreshDebriefs() {
   if (!live.me) return;
   const found = [];
   let outstanding = 0;
-  for (const agency of live.me.agencies) {
+  // A scenario missed in training is for the trainer's session report, not a floor debrief.
+  for (const agency of live.me.agencies.filter((a) => !live.me.trainingAgencies.includes(a))) {
     const params = new URLSearchParams({ agency, limit: String(DEBRIEFS_SHOWN) });
     let response;
     try { response = await fetch(`/api/v1/debriefs?${params}`); } catch { return; } // offline: try again later

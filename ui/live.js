@@ -82,7 +82,7 @@ class Live {
         this.feeds = new Map(); // the service sends a `feed` message after it for each silent feed
         this.seq = msg.seq;
         this.offsetMs = Date.parse(msg.server_time) - Date.now();
-        this.me = { role: msg.role, name: msg.name, agencies: msg.agencies, profiles: msg.profiles };
+        this.me = { role: msg.role, name: msg.name, agencies: msg.agencies, profiles: msg.profiles, trainingAgencies: msg.training_agencies || [] };
         this.liveCallMaxAgeSeconds = msg.live_call_max_age_seconds;
         this.backoff = 250;
         this.handlers.onStatus("live");

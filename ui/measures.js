@@ -6,6 +6,9 @@
 // the recognition list, and the exports.
 // Everything comes from the measures API (signed in by the session cookie); nothing is computed here that
 // the service does not report, so the page and the exports always agree.
+// A training agency (the session's `training_agencies`) is offered apart and reported alone: its
+// report says TRAINING and offers no export (the service refuses both a set naming it with other
+// agencies and its files: its scenarios must never pass for real figures).
 import { HttpError, download as httpDownload, request as httpRequest } from "./http.js";
 import { fmtPercent, fmtSeconds, funnelChart, medianChart, rateChart } from "./measures-charts.js";
 
@@ -123,22 +126,35 @@ function offerAgencies() {
   const boxes = $("#agency-boxes");
   boxes.replaceChildren();
   const agencies = state.me ? state.me.agencies : [];
+  const real = agencies.filter((a) => !isTraining(a));
   $("#agency-typed-label").hidden = agencies.length > 0;
-  for (const agency of agencies) {
+  // Real agencies first; a training agency after them, marked, and only ever picked alone.
+  for (const agency of [...real, ...agencies.filter(isTraining)]) {
     const label = document.createElement("label");
     const box = document.createElement("input");
     box.type = "checkbox";
     box.name = "agency";
     box.value = agency;
-    box.checked = agencies.length === 1 || agency === agencies[0];
+    box.checked = agencies.length === 1 || agency === (real[0] ?? agencies[0]);
+    box.addEventListener("change", () => {
+      if (!box.checked) return;
+      for (const other of boxes.querySelectorAll("input")) {
+        if (other !== box && (isTraining(agency) || isTraining(other.value))) other.checked = false;
+      }
+    });
     label.append(box, ` ${agency}`);
+    if (isTraining(agency)) {
+      label.classList.add("training-agency");
+      label.title = "A training agency: its scenarios are reported alone, marked training, and never exported.";
+      label.append(" (training)");
+    }
     boxes.append(label);
   }
-  if (agencies.length > 1) {
+  if (real.length > 1) {
     const all = document.createElement("button");
     all.type = "button";
     all.textContent = "All my agencies";
-    all.addEventListener("click", () => { for (const b of boxes.querySelectorAll("input")) b.checked = true; });
+    all.addEventListener("click", () => { for (const b of boxes.querySelectorAll("input")) b.checked = !isTraining(b.value); });
     boxes.append(all);
   }
   const period = defaultPeriod();
@@ -225,8 +241,13 @@ function showError(text) {
   box.hidden = !text;
 }
 
+// A training agency of the signed-in token (GET /api/v1/session's training_agencies).
+function isTraining(agency) { return Boolean(state.me?.training_agencies?.includes(agency)); }
+
 function validate(query) {
   if (!query.agencies.length) return "Pick at least one agency.";
+  const training = query.agencies.find(isTraining);
+  if (training && query.agencies.length > 1) return `${training} is a training agency: its calls are kept out of real measures. Report on it alone.`;
   if (!query.from || !query.through) return "Enter both dates of the period.";
   if (query.through < query.from) return "The period must end on or after the day it starts.";
   return null;
@@ -260,6 +281,7 @@ async function load(query) {
     if (state.query !== query) return; // a newer request has been made meanwhile
     state.measures = measures;
     state.trend = trend;
+    renderTrainingMark(measures);
     renderHeadline(measures, query);
     renderTraining(measures);
     renderCharts(trend);
@@ -766,6 +788,20 @@ function renderEquity(body) {
 
 // ---- exports -------------------------------------------------------------------------------
 
+// A training agency's report: marked on screen and on paper, and nothing to export.
+function renderTrainingMark(measures) {
+  const training = measures.training === true;
+  $("#training-banner").hidden = !training;
+  $("#training-text").textContent = training
+    ? `${measures.agency} is a training agency: these are scenarios played to trainees, not calls of the public. They count in no real agency's measures and are not exported.`
+    : "";
+  for (const button of document.querySelectorAll("[data-export]")) {
+    button.disabled = training;
+    button.title = training ? "A training agency's figures are not exported." : "";
+  }
+  for (const out of document.querySelectorAll(".export-status")) out.textContent = training ? "Not exported: a training agency's figures stay on this page." : "";
+}
+
 // Fetched, then saved under the service's file name (http.js), so a refusal can be shown here.
 const download = (path, params, fallback) =>
   reachable(() => httpDownload(`${path}?${params}`, { fallback }));
@@ -793,7 +829,7 @@ async function exportClicked(button) {
     if (err instanceof HttpError && err.status === 401) askForToken(SESSION_ENDED);
     else out.textContent = `${button.textContent} failed: ${err instanceof HttpError && err.status ? `${err.status} ` : ""}${err.message}`;
   } finally {
-    button.disabled = false;
+    button.disabled = state.measures?.training === true;
   }
 }
 

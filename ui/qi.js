@@ -206,6 +206,10 @@ async function loadList({ append = false } = {}) {
   if (focusable) focusable.tabIndex = 0;
   $("#empty").hidden = state.rows.length > 0;
   $("#more").hidden = !state.cursor;
+  // A training agency's audits: reviewed like any, marked, and never exported (the service refuses).
+  $("#training-note").hidden = body.training !== true;
+  for (const id of ["#export-list-csv", "#export-list-json", "#export-call-csv", "#export-call-json"]) $(id).disabled = body.training === true;
+  for (const id of ["#print-list", "#print-call"]) $(id).hidden = body.training === true; // printed from the JSON export
   const c = body.counts;
   $("#counts").textContent = `${body.total} shown of ${c.calls} calls · ${c.missed} missed · ${c.unreviewed} not reviewed · ${c.unsigned} not signed off · ${c.population} in population`;
   $("#sampled").hidden = !body.sample;
@@ -434,7 +438,8 @@ async function start() {
   offerSignOut(true, () => signOut("Signed out."));
   $("#me").textContent = `${me.role}${me.name ? ` · ${me.name}` : ""}`;
   const wanted = restore();
-  $("#f-agency").replaceChildren(...me.agencies.map((a) => el("option", { value: a, text: a })));
+  const training = new Set(me.training_agencies || []);
+  $("#f-agency").replaceChildren(...me.agencies.map((a) => el("option", { value: a, text: training.has(a) ? `${a} (training)` : a })));
   if (wanted.agency && me.agencies.includes(wanted.agency)) $("#f-agency").value = wanted.agency;
   $("#signin").hidden = true;
   $("#layout").hidden = false;

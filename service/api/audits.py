@@ -6,6 +6,10 @@
 - `GET /api/v1/qi/reasons`: the coded reason lists and the profile's thresholds, for the form.
 - `GET /api/v1/qi/me`: the token's own role, name and agencies (the pages' agency picker).
 - `GET /api/v1/calls/{agency}/{call_id}/audit`: one call's audit draft (the §8 contract).
+
+A training agency's audits are listed and read like any other's, the list marked
+`"training": true`; its exports are refused (422 naming `agency`): the files go to records and
+registries, where a scenario would pass for a real call (service/api/periods.py).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from contract import policy
 from contract.reasons import FREE_TEXT_MAX, FREE_TEXT_PREFIX
 from service.api.access import ReadsDep
 from service.api.deps import PrincipalDep, Services, ServicesDep, require
-from service.api.periods import ordered, period_bound
+from service.api.periods import ordered, period_bound, real_only
 from service.api.refusals import AUTHENTICATED, document, refusals, unprocessable
 from service.calls import audit_drafts, call_audit
 from service.qi import audit_csv
@@ -160,6 +164,7 @@ async def list_audits(
     page = await audit_page(services.sessions, drawn, profile, after=after, limit=size)
     return {
         "filters": _echo(f),
+        "training": services.settings.is_training(f.agency),
         "sample": sample,
         "benchmark_profile": profile.name,
         "thresholds": {
@@ -196,6 +201,7 @@ async def export_csv(
 ) -> StreamingResponse:
     """One flat row per matching call (columns in `audit_csv.COLUMNS`), newest first."""
     require(principal, policy.READ_AUDITS, f.agency)
+    real_only(services.settings, f.agency, "an audit export")
     await reads.record(f.agency, "audits.export")
     drawn, _ = await with_sample(services.sessions, f)
 
@@ -220,6 +226,7 @@ async def export_json(
 ) -> StreamingResponse:
     """`{"filters": …, "exported_at": …, "audits": [full drafts]}`, newest first."""
     require(principal, policy.READ_AUDITS, f.agency)
+    real_only(services.settings, f.agency, "an audit export")
     await reads.record(f.agency, "audits.export")
     drawn, sample = await with_sample(services.sessions, f)
     head = {
@@ -270,12 +277,16 @@ async def reasons(principal: PrincipalDep, services: ServicesDep, agency: Agency
 
 
 @router.get("/api/v1/qi/me")
-async def me(principal: PrincipalDep) -> dict[str, Any]:
-    """Who the token is: the QI pages offer its agencies and may write reviews if its role can."""
+async def me(principal: PrincipalDep, services: ServicesDep) -> dict[str, Any]:
+    """Who the token is: the QI pages offer its agencies (its training agencies apart, alone)
+    and may write reviews if its role can."""
     return {
         "role": principal.role,
         "name": principal.name,
         "agencies": sorted(principal.agencies),
+        "training_agencies": [
+            a for a in services.settings.training_agencies() if a in principal.agencies
+        ],
         "may_review": policy.may_post(principal.role, "qi.review"),
         "may_read_measures": principal.role in policy.READ_MEASURES,
     }

@@ -1,4 +1,7 @@
-"""`GET /api/v1/summary`: the supervisor board's running figures of a period (e.g. today)."""
+"""`GET /api/v1/summary`: the supervisor board's running figures of a period (e.g. today).
+
+Figures are of one agency; a training agency's say `"training": true`, and the board leaves them
+out of the real agencies' totals (ui/board.js)."""
 
 from __future__ import annotations
 
@@ -30,6 +33,7 @@ async def get_running_figures(
     profile = services.settings.agency_config(agency).profile
     return {
         "agency": agency,
+        "training": services.settings.is_training(agency),
         "from": t1.isoformat() if t1 else None,
         "to": t2.isoformat() if t2 else None,
         **running_figures(summaries, profile),

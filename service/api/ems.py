@@ -1,5 +1,9 @@
 """EMS linkage over HTTP (DESIGN.md §8): NEMSIS import, the reports waiting for a person, the
-hand link, and the NEMSIS-aligned linkage extract of the CAD times."""
+hand link, and the NEMSIS-aligned linkage extract of the CAD times.
+
+A training agency's calls are scenarios no ambulance went to: a NEMSIS document posted for it is
+refused (422 naming `agency`, kept in the reject store), reports are only ever matched within
+their own agency, and its linkage extract is refused like every other export of it."""
 
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ from contract.fields import Id
 from service import __version__
 from service.api.access import ReadsDep
 from service.api.deps import PrincipalDep, ServicesDep, require
-from service.api.periods import ordered, period_bound
+from service.api.periods import ordered, period_bound, real_only
 from service.api.refusals import (
     AUTHENTICATED,
     document,
@@ -67,6 +71,13 @@ async def post_nemsis(
             "NEMSIS documents",
             (XML_TYPES.__contains__, "application/xml or text/xml"),
         )
+        if services.settings.is_training(target):
+            raise Invalid(
+                f"agency: {target} is a training agency; no EMS patient care report belongs "
+                "to its calls",
+                "agency",
+                target,
+            )
         try:
             reports = nemsis.parse(upload.body, max_bytes=services.settings.max_body_bytes)
         except nemsis.NemsisError as exc:
@@ -187,6 +198,7 @@ async def get_linkage_extract(
     that dispatched a unit). `state` is the ANSI state code and `ems_agency` the state-assigned
     agency number the receiver knows the agency by (default: the agency code)."""
     require(principal, policy.READ_MEASURES, agency)
+    real_only(services.settings, agency, "a NEMSIS linkage extract")
     await reads.record(agency, "ems.linkage_export")
     t1, t2 = period_bound(start, "from"), period_bound(end, "to")
     ordered(t1, t2)

@@ -1,7 +1,14 @@
 """The agencies and period a read covers, from its `agency`, `from` and `to` query parameters
 (from <= T0 < to). A bare date means midnight UTC (`period_bound`: the DESIGN.md §8 contract of
 `/api/v1/measures`) or midnight in an agency's own zone (`local_bound`: the QI reports, counted
-in the local calendar QI staff use)."""
+in the local calendar QI staff use).
+
+A training agency (`"training": true` in its settings) holds scenarios played to trainees, not
+calls of the public: its figures are never mixed into real ones. A set that names it together
+with other agencies is refused naming `agency` (`apart`); named alone it is reported, marked
+`"training": true`, and never leaves the service as a file (`real_only`: CSV, CARES, NEMSIS and
+audit exports go to records and registries, where a training figure would pass for a real one).
+"""
 
 from __future__ import annotations
 
@@ -15,8 +22,9 @@ from fastapi import Depends, Query
 
 from contract import policy
 from contract.times import parse_rfc3339
-from service.api.deps import PrincipalDep, require
+from service.api.deps import PrincipalDep, ServicesDep, require
 from service.api.refusals import unprocessable
+from service.settings import Settings
 from service.store.tokens import Principal
 
 MAX_AGENCIES: Final = 200
@@ -70,6 +78,29 @@ def agencies_allowed(principal: Principal, agencies: Sequence[str]) -> list[str]
     return unique
 
 
+def apart(settings: Settings, agencies: Sequence[str]) -> None:
+    """A training agency is reported on alone: with any other agency it is refused by name."""
+    if len(agencies) < 2:
+        return
+    for agency in agencies:
+        if settings.is_training(agency):
+            raise unprocessable(
+                "agency",
+                f"{agency} is a training agency; its calls are kept out of real measures: "
+                "report on it alone",
+            )
+
+
+def real_only(settings: Settings, agency: str, what: str) -> None:
+    """Files for records and registries (`what`) are of real agencies only."""
+    if settings.is_training(agency):
+        raise unprocessable(
+            "agency",
+            f"{agency} is a training agency; its calls never leave the service in {what}: "
+            "its figures are read on the page, marked training",
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class ReportScope:
     """What a QI report covers: agencies the caller may read measures of, and the period as
@@ -78,6 +109,8 @@ class ReportScope:
     agencies: list[str]
     start: str | None
     end: str | None
+    # The one agency is a training agency: every answer says so (`"training": true`).
+    training: bool = False
 
     @property
     def agency(self) -> str:
@@ -99,11 +132,14 @@ class ReportScope:
 
 def report_scope(
     principal: PrincipalDep,
+    services: ServicesDep,
     agency: Annotated[list[str], Query()],
     start: Annotated[str | None, Query(alias="from")] = None,
     end: Annotated[str | None, Query(alias="to")] = None,
 ) -> ReportScope:
-    return ReportScope(agencies_allowed(principal, agency), start, end)
+    agencies = agencies_allowed(principal, agency)
+    apart(services.settings, agencies)
+    return ReportScope(agencies, start, end, services.settings.is_training(agencies[0]))
 
 
 ReportScopeDep = Annotated[ReportScope, Depends(report_scope)]

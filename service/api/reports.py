@@ -4,6 +4,11 @@ Periods are `from` <= T0 < `to`. On `/api/v1/measures` and its breakdown a bare 
 midnight UTC (the DESIGN.md §8 contract); on every other report here it means midnight in the
 agency's own zone, the local calendar QI staff count in. A set of agencies (a state coordinator's
 view) repeats `agency`; each must be one of the token's agencies (`ReportScopeDep`).
+
+A training agency's calls never reach a real agency's figures: a set naming one with other
+agencies is refused (422 naming `agency`); alone, every JSON answer says `"training": true` and
+every file (the CSV formats, the monthly CSV, the CARES export) is refused, since files leave the
+service for records and registries where the mark would be lost (service/api/periods.py).
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from fastapi.responses import Response
 
 from service.api.access import ReadsDep
 from service.api.deps import Services, ServicesDep
-from service.api.periods import ReportScope, ReportScopeDep, local_bound, ordered
+from service.api.periods import ReportScope, ReportScopeDep, local_bound, ordered, real_only
 from service.api.refusals import AUTHENTICATED, document, unprocessable
 from service.calls import call_states
 from service.qi.cares import COLUMNS as CARES_COLUMNS
@@ -98,6 +103,8 @@ async def get_measures(
     """The §5 measures of one agency or a set (then with each agency's own in `by_agency`)."""
     agencies = scope.agencies
     t1, t2 = scope.utc_period()
+    if format == "csv":
+        real_only(services.settings, agencies[0], "a measures CSV")
     await reads.record(agencies, "measures.read" if format == "json" else "measures.export")
     found = await MeasureStore(services.sessions).by_agency(agencies, t1, t2)
     by_agency = {
@@ -115,6 +122,7 @@ async def get_measures(
     body: dict[str, Any] = {
         "agency": agencies[0] if single else None,
         "agencies": agencies,
+        "training": scope.training,
         "from": iso(t1),
         "to": iso(t2),
         **total,
@@ -148,6 +156,8 @@ async def get_breakdown(
     breakdowns); groups of 1 to 10 population calls are suppressed, in the CSV too."""
     agencies = scope.agencies
     t1, t2 = scope.utc_period()
+    if format == "csv":
+        real_only(services.settings, agencies[0], "a breakdown CSV")
     await reads.record(agencies, "measures.read" if format == "json" else "measures.export")
     found = await MeasureStore(services.sessions).by_dimension(agencies, t1, t2, by)
     if by == "agency":  # every agency of the set, those without calls in the period too
@@ -156,6 +166,7 @@ async def get_breakdown(
     if format == "json":
         return {
             "agencies": agencies,
+            "training": scope.training,
             "from": iso(t1),
             "to": iso(t2),
             "by": by,
@@ -202,6 +213,7 @@ async def monthly(services: Services, scope: ReportScope) -> tuple[dict[str, Any
     single_zone = next(iter(zones)) if len(zones) == 1 else None
     body = {
         "agencies": list(agencies),
+        "training": scope.training,
         "zone": single_zone,
         "zones": {a: services.settings.agency_config(a).zone for a in agencies},
         "from": iso(first_start),
@@ -229,6 +241,7 @@ async def export_measures(
     scope: ReportScopeDep, services: ServicesDep, reads: ReadsDep
 ) -> Response:
     """One row per month of the period, then the total."""
+    real_only(services.settings, scope.agencies[0], "the monthly measures CSV")
     await reads.record(scope.agencies, "measures.export")
     body, total = await monthly(services, scope)
     rows = monthly_rows(body["months"], total, body["from"], body["to"])
@@ -249,6 +262,7 @@ async def get_telecommunicators(
     rows = [telecommunicator_row_json(row) for row in breakdown(groups, profile)]
     return {
         "agency": agency,
+        "training": scope.training,
         "from": iso(t1),
         "to": iso(t2),
         "benchmark_profile": profile.name,
@@ -282,6 +296,7 @@ async def get_recognition(
     )
     return {
         "agency": agency,
+        "training": scope.training,
         "from": iso(t1),
         "to": iso(t2),
         "benchmark_profile": profile.name,
@@ -293,6 +308,7 @@ async def get_recognition(
 async def export_cares(scope: ReportScopeDep, services: ServicesDep, reads: ReadsDep) -> Response:
     """CARES-style dispatch rows, one per population call (docs/cares-crosswalk.md)."""
     agency = scope.agency
+    real_only(services.settings, agency, "a CARES export")
     config = services.settings.agency_config(agency)
     zone = config.zone
     t1, t2 = scope.local_period(zone)

@@ -23,6 +23,7 @@ from service.api.refusals import AUTHENTICATED, refusals, status_of
 from service.api.uploads import read_body
 from service.identity import InvalidCredential
 from service.refused import Refused
+from service.settings import Settings
 from service.store.tokens import Principal
 
 router = APIRouter(responses=AUTHENTICATED | refusals(413))
@@ -48,11 +49,13 @@ LOGIN_BODY = {
 }
 
 
-def describe(principal: Principal) -> dict[str, Any]:
-    """What a page needs to know of its user: the same for a session and a bearer token."""
+def describe(principal: Principal, settings: Settings) -> dict[str, Any]:
+    """What a page needs to know of its user: the same for a session and a bearer token. Its
+    training agencies are named, so a page keeps them apart from the real ones."""
     return {
         "role": principal.role,
         "agencies": sorted(principal.agencies),
+        "training_agencies": [a for a in settings.training_agencies() if a in principal.agencies],
         "name": principal.name,
         "subject": principal.subject,
         "expires_at": principal.expires_at.isoformat() if principal.expires_at else None,
@@ -85,7 +88,7 @@ async def sign_in(request: Request, response: Response, services: ServicesDep) -
     max_age = max(0, int((signed_in.expires_at - datetime.now(UTC)).total_seconds()))
     response.set_cookie(SESSION_COOKIE, secret, max_age=max_age, **_cookie(services))
     response.headers["Cache-Control"] = "no-store"
-    return describe(signed_in)
+    return describe(signed_in, services.settings)
 
 
 async def _login_token(request: Request, services: Services) -> str | None:
@@ -118,9 +121,9 @@ def _cookie(services: Services) -> dict[str, Any]:
 
 
 @router.get("/api/v1/session")
-async def whoami(principal: PrincipalDep) -> dict[str, Any]:
+async def whoami(principal: PrincipalDep, services: ServicesDep) -> dict[str, Any]:
     """Who the caller is (cookie or bearer token); any role."""
-    return describe(principal)
+    return describe(principal, services.settings)
 
 
 @router.delete("/api/v1/session", status_code=status.HTTP_204_NO_CONTENT)

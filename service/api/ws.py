@@ -126,6 +126,10 @@ async def panel_socket(websocket: WebSocket) -> None:
         role=principal.role,
         name=principal.name,
         profiles={a: services.settings.agency_config(a).profile.name for a in principal.agencies},
+        # Their calls are scenarios: the board keeps them apart and marks them TRAINING.
+        training_agencies=[
+            a for a in services.settings.training_agencies() if a in principal.agencies
+        ],
         # The rule the board states: a call the CAD never ends leaves the live views this long
         # after its T0 (TCPR_LIVE_CALL_MAX_AGE_SECONDS); it stays in the audits.
         live_call_max_age_seconds=services.settings.live_call_max_age_seconds,

@@ -103,6 +103,8 @@ def test_identity_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
         ('{"dispatch_alerts": "yes"}', r"agencies\.A\.dispatch_alerts must be true or false"),
         ('{"feed_silence_seconds": -1}', r"agencies\.A\.feed_silence_seconds must be a whole"),
         ('{"feed_silence_seconds": 1.5}', r"agencies\.A\.feed_silence_seconds must be a whole"),
+        ('{"training": "yes"}', r"agencies\.A\.training must be true or false"),
+        ('{"training": 1}', r"agencies\.A\.training must be true or false"),
     ],
 )
 def test_a_malformed_agency_setting_is_refused_by_name(conf: str, named: str) -> None:
@@ -123,3 +125,29 @@ def test_the_floor_settings_per_agency(monkeypatch: pytest.MonkeyPatch) -> None:
     assert a.is_medical_nature("MED-12") and not a.is_medical_nature("10-D-1")
     assert (other.alert_scope, other.dispatch_alerts, other.feed_silence_s) == ("all", False, 300)
     assert other.is_medical_nature("10-D-1") and not other.is_medical_nature("131-D-1")
+
+
+def test_a_training_agency_is_named_and_its_feed_is_not_watched_unless_asked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A training agency's calls are played by the service between long quiet spells: no feed to
+    # fall silent, so its silence alert is off unless its settings turn it on.
+    monkeypatch.setenv(
+        "TCPR_AGENCIES",
+        '{"KCE": {"zone": "America/Chicago"}, "KCE-TRAIN": {"training": true},'
+        ' "NB-TRAIN": {"training": true, "feed_silence_seconds": 600},'
+        ' "NB": {"training": false}}',
+    )
+    settings = Settings()
+    assert settings.training_agencies() == ["KCE-TRAIN", "NB-TRAIN"]
+    assert [settings.is_training(a) for a in ("KCE", "KCE-TRAIN", "NB-TRAIN", "NB", "Z")] == [
+        False,
+        True,
+        True,
+        False,
+        False,
+    ]
+    assert settings.agency_config("KCE-TRAIN").feed_silence_s == 0
+    assert settings.agency_config("NB-TRAIN").feed_silence_s == 600
+    assert settings.agency_config("KCE").feed_silence_s == 300
+    assert settings.agency_config("Z").training is False

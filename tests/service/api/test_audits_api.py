@@ -342,6 +342,7 @@ async def test_reasons_and_me(server: Server) -> None:
             "role": "qi",
             "name": "test-qi",
             "agencies": ["A", "B"],
+            "training_agencies": [],
             "may_review": True,
             "may_read_measures": True,
         }
