@@ -22,16 +22,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final, Literal
 
-# The simulator's scenario ids (service/training/scenarios.py), in the order a course runs them.
-SCENARIOS: Final = (
-    "classic_arrest",
-    "agonal_breathing",
-    "caller_refuses",
-    "transfer",
-    "infant",
-    "caller_alone",
-    "spanish_caller",
-)
+from service.training import scenarios
+
+# The simulator's scenario ids, in the order a course runs them.
+SCENARIOS: Final = tuple(s.id for s in scenarios.SCENARIOS)
 
 # Reason code (non-recognition or delay, DESIGN.md §5) → the scenario that rehearses it.
 SCENARIO_FOR: Final[dict[str, str]] = {
