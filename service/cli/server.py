@@ -21,6 +21,10 @@ def _serve(args: argparse.Namespace) -> int:
     if args.no_migrate:
         settings.migrate_on_start = False
     if args.demo:
+        from service.demo import DEMO_AGENCY, DEMO_TRAINING_AGENCY
+
+        # A training agency beside the demo's, unless the operator configured one of that name.
+        settings.agencies.setdefault(DEMO_TRAINING_AGENCY, {"training": True})
         if settings.migrate_on_start:
             from service.store.db import migrate
 
@@ -29,6 +33,9 @@ def _serve(args: argparse.Namespace) -> int:
         # The demo's calls are answered by tc-114, tc-207...: this console is tc-114's.
         console = asyncio.run(create_token(settings, "telecommunicator", ["DEMO"], "tc-114"))
         reviewer = asyncio.run(create_token(settings, "qi", ["DEMO"], "demo-qi"))
+        both = [DEMO_AGENCY, DEMO_TRAINING_AGENCY]
+        trainer = asyncio.run(create_token(settings, "supervisor", both, "demo-trainer"))
+        trainee = asyncio.run(create_token(settings, "telecommunicator", both, "demo-trainee"))
         host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
         print(
             f"demo: agency DEMO, supervisor token {token}\n"
@@ -36,7 +43,11 @@ def _serve(args: argparse.Namespace) -> int:
             f"demo: open http://{host}:{args.port}/ui/panel.html#token={console} "
             "(telecommunicator tc-114)\n"
             f"demo: open http://{host}:{args.port}/ui/qi.html#token={reviewer} "
-            "(QI review and measures)",
+            "(QI review and measures)\n"
+            f"demo: open http://{host}:{args.port}/ui/trainer.html#token={trainer} "
+            f"(trainer: training agency {DEMO_TRAINING_AGENCY}, trainee demo-trainee)\n"
+            f"demo: open http://{host}:{args.port}/ui/panel.html#token={trainee} "
+            "(the trainee's panel)",
             file=sys.stderr,
             flush=True,
         )

@@ -21,6 +21,9 @@ from service.store.events import EventStore
 log = logging.getLogger(__name__)
 RECORDING = Path(__file__).parent / "demo.jsonl"
 DEMO_AGENCY = "DEMO"
+# The demo's training agency: a trainer plays scenarios from /ui/trainer.html into a trainee's
+# panel, kept out of DEMO's figures.
+DEMO_TRAINING_AGENCY = "DEMO-TRAIN"
 PAUSE_BETWEEN_LOOPS_S = 20.0
 
 

@@ -22,6 +22,7 @@ from support.harness import Server, event, service_settings, start_server
 
 TOKEN_RE = re.compile(r"^tcpr_\S+$")
 DEMO_TOKEN_RE = re.compile(r"demo: agency DEMO, supervisor token (tcpr_\S+)")
+DEMO_TRAINER_RE = re.compile(r"/ui/trainer\.html#token=(tcpr_\S+) \(trainer")
 
 
 def tcpr_command() -> list[str]:
@@ -259,6 +260,17 @@ async def test_serve_demo_shows_live_demo_calls(tmp_path: Path) -> None:
                         seen.append(message["call_id"])
         # The demo's calls are suffixed per loop, so each loop makes new calls.
         assert re.fullmatch(r"DEMO-1001-\S+", seen[0]), seen
+        # A trainer of the demo's training agency, for the training session of the README's tour.
+        trainer = [m.group(1) for line in stderr_lines if (m := DEMO_TRAINER_RE.search(line))]
+        assert trainer, "no demo trainer link on stderr:\n" + "".join(stderr_lines)
+        async with httpx.AsyncClient(timeout=5) as client:
+            scenarios = await client.get(
+                f"{base}/api/v1/training/scenarios",
+                headers={"Authorization": f"Bearer {trainer[0]}"},
+            )
+        assert scenarios.status_code == 200, scenarios.text
+        assert scenarios.json()["training_agencies"] == ["DEMO-TRAIN"]
+        assert scenarios.json()["home_agencies"] == ["DEMO"]
     finally:
         if proc.returncode is None:
             proc.send_signal(signal.SIGINT)
