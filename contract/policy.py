@@ -49,6 +49,8 @@ READ_FEEDS: Final = frozenset({"supervisor", "admin"})
 # Training sessions (issue 19): a supervisor or admin trains, within the training agency and the
 # trainee's own agency; the trainee reads their own sessions' reports.
 TRAIN: Final = frozenset({"supervisor", "admin"})
+# GET /metrics from an address outside TCPR_METRICS_ALLOW (the installation's counts, no call data).
+READ_METRICS: Final = frozenset({"admin"})
 
 
 def may_post(role: str, kind: str) -> bool:

@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 
 import ui
 from contract import logs
+from contract.event import Event
 from contract.wire import CanonicalEvent
 from service import __version__
 from service.api import (
@@ -30,6 +31,7 @@ from service.api import (
     feedback,
     feeds,
     health,
+    metrics,
     protocols,
     rejects,
     reports,
@@ -50,6 +52,7 @@ from service.feeds import FeedWatch
 from service.hub import Hub
 from service.identity import Identities
 from service.live import LiveView
+from service.metrics import LiveState, Metrics
 from service.oidc import OidcVerifier
 from service.protocols import Library
 from service.revocations import Revocations
@@ -62,6 +65,7 @@ from service.store.rejects import RejectStore
 from service.store.tokens import TokenStore
 from service.store.training_sessions import TrainingSessions
 from service.training.sessions import Training
+from service.triage.call_state import CallState
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +77,7 @@ def create_app(
     (the system clock; a test's clock makes deadlines fall due without waiting them out)."""
     settings = settings or Settings()
     logs.install()
+    meters = Metrics()  # this app's own registry: each replica, each test's app, its own figures
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -95,11 +100,18 @@ def create_app(
         await broker.connect()
         live = LiveView(store, broker, settings, clock=clock)
         hub = Hub(settings, clock=clock)
-        scheduler = AlertScheduler(live, store, settings, clock=clock)
+        scheduler = AlertScheduler(live, store, settings, clock=clock, metrics=meters)
         live.listen(hub.on_update)
         live.on_gone(hub.on_gone)
         live.listen(scheduler.on_update)
-        store.on_commit = live.committed
+
+        async def committed(
+            events: list[Event], new_calls: set[tuple[str, str]], states: list[CallState]
+        ) -> None:
+            meters.committed(events)
+            await live.committed(events, new_calls, states)
+
+        store.on_commit = committed
         token_store = TokenStore(sessions)
         identities = Identities(
             token_store,
@@ -109,7 +121,7 @@ def create_app(
         services = Services(
             settings=settings,
             store=store,
-            rejects=RejectStore(sessions),
+            rejects=RejectStore(sessions, meters.refused),
             tokens=token_store,
             broker=broker,
             live=live,
@@ -121,10 +133,20 @@ def create_app(
             revocations=Revocations(identities, hub, broker, settings),
             feeds=FeedWatch(settings, broker, hub.broadcast, clock=clock),
             protocols=protocols,
+            metrics=meters,
             clock=clock,
             training=Training(store, TrainingSessions(sessions), clock=clock),
         )
         live.listen(services.feeds.on_update)
+        unwatch = meters.watch(
+            LiveState(
+                clock=clock,
+                panels=lambda: len(hub.panels()),
+                gap_fills=lambda: live.gap_fills,
+                live_calls=lambda: len(live.calls),
+                feeds=lambda: services.feeds.agencies.items(),
+            )
+        )
         app.state.services = services
         await live.start()
         scheduler.start()
@@ -146,6 +168,7 @@ def create_app(
             yield
         finally:
             app.state.ready = False
+            unwatch()
             if demo_task is not None:
                 demo_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -172,6 +195,7 @@ def create_app(
     )
     app.state.ready = False
     app.include_router(health.router)
+    app.include_router(metrics.router)
     events.install(app)
     app.include_router(rejects.router)
     app.include_router(board.router)

@@ -85,6 +85,9 @@ class LiveView:
         self.origin = secrets.token_hex(8)
         self._own = encode_batch((), origin=self.origin).split('"events"', 1)[0]
         self._in_process = bool(getattr(broker, "in_process", False))
+        # Events applied from the log rather than from this replica's commits or the broker:
+        # what the broker lost, reordered or had not delivered yet (tcpr_broker_gap_fills_total).
+        self.gap_fills = 0
 
     def listen(self, listener: Listener) -> None:
         self._listeners.append(listener)
@@ -182,7 +185,7 @@ class LiveView:
             missed = await self._store.events_since(self.seq, limit=5000)
             if not missed:
                 return
-            await self.apply(missed)
+            await self.apply(missed, from_log=True)
 
     # -- applying events --------------------------------------------------------------------
     async def apply(
@@ -190,10 +193,13 @@ class LiveView:
         events: list[Event],
         new_calls: set[tuple[str, str]] | None = None,
         states: list[CallState] | None = None,
+        *,
+        from_log: bool = False,
     ) -> None:
         """Apply stored events in sequence order; `new_calls` have no history before these;
         `states` (aligned with `events`, when the store computed them) are each event's call
-        state right after it, so the call is not folded again here."""
+        state right after it, so the call is not folded again here. `from_log`: read from the
+        log by the catch-up, so each one applied is a gap filled."""
         new_calls = new_calls or set()
         after = {e.arrival: s for e, s in zip(events, states, strict=True)} if states else {}
         async with self._apply_lock:
@@ -206,7 +212,10 @@ class LiveView:
                         if missed.arrival >= e.arrival:
                             break
                         await self._apply_one(missed, new_calls)
+                        self.gap_fills += 1
                 await self._apply_one(e, new_calls, after.get(e.arrival))
+                if from_log:
+                    self.gap_fills += 1
 
     async def _apply_one(
         self, e: Event, new_calls: set[tuple[str, str]], known: CallState | None = None

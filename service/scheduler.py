@@ -19,6 +19,7 @@ from contract.event import Event
 from contract.kinds import Kind
 from service.clock import Clock, system_clock
 from service.live import LiveView, Update
+from service.metrics import Metrics
 from service.settings import Settings
 from service.store.events import EventConflict, EventStore
 from service.triage import alerts
@@ -35,8 +36,10 @@ class AlertScheduler:
         settings: Settings,
         *,
         clock: Clock = system_clock,
+        metrics: Metrics | None = None,
     ) -> None:
         self._live = live
+        self._metrics = metrics
         self._store = store
         self._settings = settings
         self._clock = clock
@@ -168,5 +171,13 @@ class AlertScheduler:
             )
             # Only what this append recorded: an alert another replica recorded first is
             # counted there, so across replicas each alert counts once.
-            self.fired += sum(o.status == "accepted" for o in appended.outcomes)
+            recorded = [
+                a for a, o in zip(due, appended.outcomes, strict=True) if o.status == "accepted"
+            ]
+            self.fired += len(recorded)
+            if self._metrics is not None:
+                # Late by the time it is committed: what a panel waits, less the push.
+                now = self._clock()
+                for a in recorded:
+                    self._metrics.alert_fired(a.alert, (now - a.deadline).total_seconds())
         return due

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from functools import cached_property
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -65,6 +66,11 @@ class Settings(BaseSettings):
     # Origins besides the service's own (scheme://Host) that may send cookie-authenticated
     # writes and open websockets: a JSON list or comma-separated.
     allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Addresses and networks that may read GET /metrics without a token (Prometheus): a JSON
+    # list or comma-separated. Any other caller needs an admin token. Loopback by default.
+    metrics_allow: Annotated[list[IPv4Network | IPv6Network], NoDecode] = Field(
+        default_factory=lambda: [ip_network("127.0.0.0/8"), ip_network("::1/128")]
+    )
     # Behind a TLS-terminating proxy: take the scheme from X-Forwarded-Proto.
     trust_proxy_headers: bool = False
     # OpenID Connect bearer tokens: off unless an issuer and its keys are configured.
@@ -121,6 +127,26 @@ class Settings(BaseSettings):
             text = value.strip()
             return json.loads(text) if text.startswith("[") else text.split(",")
         return value
+
+    @field_validator("metrics_allow", mode="before")
+    @classmethod
+    def _parse_metrics_allow(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            value = json.loads(text) if text.startswith("[") else text.split(",")
+        if not isinstance(value, list):
+            return value
+        networks = []
+        for item in value:
+            if isinstance(item, str) and not item.strip():
+                continue
+            try:
+                networks.append(ip_network(item.strip() if isinstance(item, str) else item, False))
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"metrics_allow: {item!r} is not an address or network (10.0.0.5, 10.0.0.0/24)"
+                ) from None
+        return networks
 
     @field_validator("allowed_origins")
     @classmethod

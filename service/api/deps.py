@@ -16,6 +16,7 @@ from service.feeds import FeedWatch
 from service.hub import Hub
 from service.identity import Identities, InvalidCredential
 from service.live import LiveView
+from service.metrics import Metrics
 from service.protocols import Library
 from service.revocations import Revocations
 from service.scheduler import AlertScheduler
@@ -52,6 +53,8 @@ class Services:
     feeds: FeedWatch
     # The T-CPR protocol packs: shipped samples and each agency's signed versions.
     protocols: Library
+    # This replica's Prometheus metrics (GET /metrics).
+    metrics: Metrics
     # Training sessions: their scenarios played live into a training agency (issue 19).
     training: Training
     # What the routes read as now (`create_app`'s clock: a test's clock in tests).

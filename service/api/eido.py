@@ -3,6 +3,7 @@ snapshot; the events it implies are stored for the token's agency."""
 
 from __future__ import annotations
 
+from time import perf_counter
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Query, Request
@@ -47,6 +48,7 @@ async def post_eido(
     units dispatched and on scene). Snapshots restate facts: the first report of each wins and
     a restated one is a `duplicate`, never a conflict. Answers like `/api/v1/events`, with the
     `call_id`. Refusals are kept in the reject store with the body."""
+    started = perf_counter()
     upload = Upload()
     try:
         target = await upload.receive(
@@ -67,7 +69,11 @@ async def post_eido(
         assert upload.principal is not None
         ingest.authorize(upload.principal, events)
         appended = await services.store.append(events, keep_first=True) if events else Appended([])
-        answer = ingest.acknowledgement(appended, single=False)
-        return JSONResponse({**answer, "agency": target, "call_id": call_id})
     except Refused as refusal:
         return await upload.refused(services, request, refusal)
+    except Exception:
+        services.metrics.refused(500)  # not committed: the CAD will send its snapshot again
+        raise
+    services.metrics.ingested(perf_counter() - started)
+    answer = ingest.acknowledgement(appended, single=False)
+    return JSONResponse({**answer, "agency": target, "call_id": call_id})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from time import perf_counter
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
@@ -44,6 +46,7 @@ def install(app: FastAPI) -> None:
 
 async def post_events(request: Request) -> JSONResponse:
     """Store one canonical event or an all-or-nothing batch; 200 only once durably committed."""
+    started = perf_counter()
     services = services_of(request)
     body = b""
     principal: Principal | None = None
@@ -52,6 +55,11 @@ async def post_events(request: Request) -> JSONResponse:
         principal = await authenticated(request, services)
         events, single = ingest.parse_events(body, services.settings.max_batch_events)
         ingest.authorize(principal, events)
-        return JSONResponse(await ingest.store(services.store, events, single))
+        answer = await ingest.store(services.store, events, single)
     except Refused as refusal:
         return await refuse(services, request, refusal, body, principal)
+    except Exception:
+        services.metrics.refused(500)  # not committed: the sender will retry
+        raise
+    services.metrics.ingested(perf_counter() - started)
+    return JSONResponse(answer)

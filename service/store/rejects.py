@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,8 +24,15 @@ def storable(text: str, limit: int | None = None) -> str:
 
 
 class RejectStore:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        counted: Callable[[int], None] | None = None,
+    ) -> None:
         self._sessions = sessions
+        # Told each refusal's status (the metrics), before it is written: counted even when
+        # the database cannot keep it.
+        self._counted = counted
 
     async def keep(
         self,
@@ -37,6 +45,8 @@ class RejectStore:
         endpoint: str,
         principal: str | None,
     ) -> None:
+        if self._counted is not None:
+            self._counted(status)
         text = body[:MAX_KEPT_BODY].decode("utf-8", errors="replace")
         async with self._sessions() as session, session.begin():
             session.add(

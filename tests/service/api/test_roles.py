@@ -274,8 +274,10 @@ TRAINING_BODY = {
 
 @pytest.fixture
 async def server(migrated_database_url: str) -> AsyncIterator[Server]:
-    """The service, with the training agencies the training rows play into."""
-    settings = service_settings(migrated_database_url, agencies=TRAINING_AGENCIES)
+    """The service, with the training agencies the training rows play into, and no address
+    allowed to read `/metrics` without a token (loopback by default), so its row is walked like
+    any other: by token."""
+    settings = service_settings(migrated_database_url, agencies=TRAINING_AGENCIES, metrics_allow=[])
     running = await start_server(settings)
     try:
         yield running
