@@ -74,6 +74,11 @@ async def test_the_board_keeps_training_calls_in_their_own_table(
     await expect(practice.first.locator(".mark.training")).to_have_text("training")
     await expect(page.locator("#training")).to_be_visible()
     await expect(page.locator("#fig-calls")).to_have_text("1")  # the real call only
+    # Training compliance is the real agency's people: a trainee who worked a scenario in
+    # A-TRAIN is not a second person out of compliance, and the line opens A's page.
+    flag = page.locator("#training-flag")
+    await expect(flag).to_have_text("Training: 1 person out of compliance")
+    await expect(flag.locator("a")).to_have_attribute("href", "training.html?agency=A")
     assert console_errors == []
 
 
