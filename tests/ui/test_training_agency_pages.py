@@ -170,4 +170,12 @@ async def test_the_training_page_offers_real_agencies_and_follows_the_one_chosen
     await expect(people).to_have_count(1)
     await expect(people.first).to_contain_text("bo")
     assert "agency=B" in page.url
+    # The trainer's sessions are one link away, and named apart from the hours.
+    nav = page.get_by_role("navigation", name="Pages")
+    await expect(nav.get_by_role("link", name="Training hours")).to_have_attribute(
+        "href", "training.html"
+    )
+    await expect(nav.get_by_role("link", name="Training sessions")).to_have_attribute(
+        "href", "trainer.html"
+    )
     assert console_errors == []
