@@ -128,7 +128,11 @@ async def test_next_asks_before_it_cuts_a_playing_call_short(
     asked first, and a "no" leaves the call playing."""
     server = training_server
     trainer = await signed_in(server, new_page, "trainer.html", "supervisor", "sgt-lee")
+    await expect(trainer.locator("#new-session")).to_be_visible()
+    await expect(trainer.locator("input[name=scenario]")).to_have_count(7)
     await trainer.fill("#trainee", TRAINEE)
+    await trainer.select_option("#home-agency", "KCE")
+    await trainer.select_option("#agency", "KCE-TRAIN")
     for value in await trainer.locator("input[name=scenario]").evaluate_all(
         "(nodes) => nodes.map((n) => n.value)"
     ):
