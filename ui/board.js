@@ -265,7 +265,9 @@ async function refreshToday() {
 async function refreshTraining() {
   if (!live.me || !["supervisor", "qi", "admin"].includes(live.me.role)) return;
   let out = 0;
-  for (const agency of live.me.agencies) {
+  // A training agency's trainees are people of their home agency: counted there, once.
+  const real = live.me.agencies.filter((a) => !live.me.trainingAgencies.includes(a));
+  for (const agency of real) {
     const response = await fetch(`/api/v1/training/summary?${new URLSearchParams({ agency })}`).catch(() => null);
     if (!response || !response.ok) return;
     out += (await response.json()).out_of_compliance;
@@ -273,7 +275,7 @@ async function refreshTraining() {
   const text = `${out} ${out === 1 ? "person" : "people"} out of compliance`;
   if ($("#training-count").textContent !== text) $("#training-count").textContent = text;
   const link = $("#training-flag a");
-  if (live.me.agencies.length === 1) link.href = `training.html?${new URLSearchParams({ agency: live.me.agencies[0] })}`;
+  if (real.length === 1) link.href = `training.html?${new URLSearchParams({ agency: real[0] })}`;
   $("#training-flag").hidden = out === 0;
 }
 

@@ -198,8 +198,10 @@ function focused() {
   const calls = orderedCalls();
   const firstInScope = calls.find(listed);
   const current = focusId && live.calls.get(focusId);
+  // An ended call stays on the card only while no live call is waiting: the next caller wins.
+  const holds = current && (calls.includes(current) || !calls.length);
   // A call set apart holds the focus only when picked: a listed one takes it otherwise.
-  if (current && (focusChosen || listed(current) || !firstInScope)) return current;
+  if (holds && (focusChosen || listed(current) || !firstInScope)) return current;
   const first = firstInScope || calls[0] || null;
   focusId = first ? first.call_id : null;
   focusChosen = false;

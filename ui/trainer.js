@@ -131,6 +131,10 @@ async function act(action) {
   if (!state.session || state.busy) return;
   if (action === "abandon" && !confirm("Abandon this session? It credits no training time.")) return;
   if (action === "end" && !confirm("End the session and credit its time to the trainee?")) return;
+  // N is next to the keys a trainer types while reading: it never cuts a trainee's call short unasked.
+  const current = state.session.current ? state.session.scenarios[state.session.current - 1] : null;
+  if (action === "next" && current && current.state === "playing"
+      && !confirm(`${current.title} is still playing: end its call now and play the next scenario?`)) return;
   state.busy = true;
   $("#session-error").textContent = "";
   try {

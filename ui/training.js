@@ -68,9 +68,14 @@ async function enter(me) {
   offerSignOut(true, () => askForToken("Signed out."));
   $("#who").textContent = `${me.name || "unnamed"} · ${me.role} · ${me.agencies.join(", ")}`;
   const wanted = new URLSearchParams(location.search).get("agency");
-  $("#agency").replaceChildren(...me.agencies.map((a) => el("option", { value: a, text: a })));
-  if (wanted && me.agencies.includes(wanted)) $("#agency").value = wanted;
-  $("#agency-label").hidden = me.agencies.length < 2;
+  // A trainee's hours are kept in their own agency (a session credits it there): a training
+  // agency has no one's hours to show, so it is offered only to a token with nothing else.
+  const training = new Set(me.training_agencies || []);
+  const real = me.agencies.filter((a) => !training.has(a));
+  const offered = real.length ? real : me.agencies;
+  $("#agency").replaceChildren(...offered.map((a) => el("option", { value: a, text: a })));
+  if (wanted && offered.includes(wanted)) $("#agency").value = wanted;
+  $("#agency-label").hidden = offered.length < 2;
   $("#enter-section").hidden = !ENTER_ROLES.has(me.role);
   $("#export-section").hidden = !EXPORT_ROLES.has(me.role);
   $("#e-taken").max = new Date().toISOString().slice(0, 10);
@@ -224,6 +229,9 @@ async function removeRecord(r) {
 }
 
 $("#scope").addEventListener("submit", (e) => { e.preventDefault(); load(); });
+// The table, the entry form and the CSVs all follow the agency chosen: shown at once, never
+// one agency's people under another's name.
+$("#agency").addEventListener("change", () => load());
 
 // ---- entering training -----------------------------------------------------------------------
 

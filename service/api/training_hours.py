@@ -239,6 +239,10 @@ async def enter_record(
 ) -> dict[str, Any]:
     """Enter classroom, online or other training for a person of the agency."""
     require(principal, policy.ENTER_TRAINING, body.agency)
+    if services.settings.is_training(body.agency):
+        # A trainee's hours count in their own agency (as a session's do): kept in a training
+        # agency they would reach no one's compliance.
+        raise unprocessable("agency", f"{body.agency} is a training agency: enter the person's own")
     zone = ZoneInfo(services.settings.agency_config(body.agency).zone)
     taken_at = when(body.taken_at, "taken_at", zone)
     now = datetime.now(UTC)

@@ -68,8 +68,13 @@ def _nature(e: Event) -> str:
 
 
 def _question(e: Event) -> str:
-    answer = _said(e.payload.answer) if isinstance(e.payload, Answer) else None
-    return f"{QUESTIONS[e.kind]} {answer or '(no answer)'}"
+    """The answer, and how the breathing was verified when it was: "no" from the agonal key
+    reads otherwise like a plain "not breathing" to a reviewer or a trainer."""
+    p = e.payload if isinstance(e.payload, Answer) else Answer()
+    said = f"{QUESTIONS[e.kind]} {_said(p.answer) or '(no answer)'}"
+    if p.agonal:
+        return f"{said} (agonal breathing described)"
+    return f"{said} (confirmed normal)" if p.confirmed else said
 
 
 def _not_given(e: Event) -> str:

@@ -464,3 +464,27 @@ async def test_a_reload_mid_call_resumes_the_same_script_and_step(
         ]
         assert started.data["variant"] == "infant"
         assert console_errors == []
+
+
+async def test_the_next_call_takes_the_card_from_one_that_ended(
+    ui_server: Server, new_page: NewPage, console_errors: list[str]
+) -> None:
+    """A call ended stays on the card ("Ended") until another comes: then the new caller's
+    questions are on the card at once, and the keys answer them, not the ended call."""
+    await post_calls(ui_server, call("E1", 30, ME))
+    page = await open_panel(ui_server, new_page)
+    card = page.locator("#card")
+    await expect(page.locator("#call-id")).to_have_text("E1")
+    ended = {"event_id": "E1-end", "call_id": "E1", "agency": "A", "kind": "call.ended",
+             "at": datetime.now(UTC).isoformat()}  # fmt: skip
+    async with await ui_server.client("adapter", "A") as adapter:
+        assert (await adapter.post("/api/v1/events", json=ended)).status_code == 200
+    await expect(card).to_have_attribute("data-phase", "ended")
+    await expect(page.locator("#call-id")).to_have_text("E1")
+    await post_calls(ui_server, call("E2", 2, ME))
+    await expect(page.locator("#call-id")).to_have_text("E2")
+    await expect(card).to_have_attribute("data-phase", "ask_conscious")
+    await page.keyboard.press("n")
+    await expect(card).to_have_attribute("data-phase", "ask_breathing")
+    assert [e.kind for e in await events_of(ui_server, "E2", "console")] == ["triage.conscious"]
+    assert console_errors == []

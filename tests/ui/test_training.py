@@ -5,6 +5,7 @@ trainer's page and on the printable report is what the call's audit says."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -117,4 +118,49 @@ async def test_a_trainee_runs_a_scenario_by_keyboard_and_is_scored_as_audited(
         await expect(mark).to_have_text("✓ met" if passed else "✗ not met")
     assert await panel.evaluate("window.tcprCspViolations") == []
     assert await trainer.evaluate("window.tcprCspViolations") == []
+    assert console_errors == []
+
+
+async def test_next_asks_before_it_cuts_a_playing_call_short(
+    training_server: Server, new_page: NewPage, console_errors: list[str]
+) -> None:
+    """N while a scenario is still playing would end the trainee's call mid-way: the trainer is
+    asked first, and a "no" leaves the call playing."""
+    server = training_server
+    trainer = await signed_in(server, new_page, "trainer.html", "supervisor", "sgt-lee")
+    await expect(trainer.locator("#new-session")).to_be_visible()
+    await expect(trainer.locator("input[name=scenario]")).to_have_count(7)
+    await trainer.fill("#trainee", TRAINEE)
+    await trainer.select_option("#home-agency", "KCE")
+    await trainer.select_option("#agency", "KCE-TRAIN")
+    for value in await trainer.locator("input[name=scenario]").evaluate_all(
+        "(nodes) => nodes.map((n) => n.value)"
+    ):
+        if value not in ("agonal_breathing", "infant"):
+            await trainer.uncheck(f"input[name=scenario][value={value}]")
+    await trainer.get_by_role("button", name="Start session").click()
+    played = trainer.locator("#played li")
+    await expect(played).to_have_count(2)
+    await trainer.keyboard.press("n")  # nothing playing yet: no question
+    await expect(played.nth(0)).to_have_class("playing current")
+    asked: list[str] = []
+
+    async def answer(dialog: Dialog, accepting: bool) -> None:
+        asked.append(dialog.message)
+        await (dialog.accept() if accepting else dialog.dismiss())
+
+    trainer.once("dialog", lambda d: answer(d, False))
+    await trainer.keyboard.press("n")
+    for _ in range(200):  # the question comes as the key is handled
+        if asked:
+            break
+        await asyncio.sleep(0.025)
+    assert "Agonal breathing is still playing" in asked[0]
+    await expect(played.nth(0)).to_have_class("playing current")
+    await expect(played.nth(1)).to_have_class("pending")
+    trainer.once("dialog", lambda d: answer(d, True))
+    await trainer.keyboard.press("n")
+    await expect(played.nth(1)).to_have_class("playing current")
+    await expect(played.nth(0)).to_have_class("ended")
+    assert len(asked) == 2
     assert console_errors == []

@@ -74,6 +74,11 @@ async def test_the_board_keeps_training_calls_in_their_own_table(
     await expect(practice.first.locator(".mark.training")).to_have_text("training")
     await expect(page.locator("#training")).to_be_visible()
     await expect(page.locator("#fig-calls")).to_have_text("1")  # the real call only
+    # Training compliance is the real agency's people: a trainee who worked a scenario in
+    # A-TRAIN is not a second person out of compliance, and the line opens A's page.
+    flag = page.locator("#training-flag")
+    await expect(flag).to_have_text("Training: 1 person out of compliance")
+    await expect(flag.locator("a")).to_have_attribute("href", "training.html?agency=A")
     assert console_errors == []
 
 
@@ -137,4 +142,40 @@ async def test_the_qi_page_marks_a_training_agency_s_audits_and_exports_none(
     await expect(page.locator("#export-list-csv")).to_be_disabled()
     await expect(page.locator("#export-list-json")).to_be_disabled()
     await expect(page.locator("#print-list")).to_be_hidden()
+    assert console_errors == []
+
+
+async def test_the_training_page_offers_real_agencies_and_follows_the_one_chosen(
+    server: Server, new_page: NewPage, console_errors: list[str]
+) -> None:
+    """A trainee's hours are kept in their own agency: the training agency is not offered.
+    Choosing another agency shows its people at once, so the table, the entry form and the CSVs
+    are never two agencies at a time."""
+    async with await server.client("supervisor", "A", "B", "A-TRAIN") as sup:
+        for agency, person in (("A", "ana"), ("B", "bo")):
+            body = {"agency": agency, "person": person, "category": "initial",
+                    "kind": "classroom", "title": "Initial T-CPR", "minutes": 200,
+                    "taken_at": "2026-01-10"}  # fmt: skip
+            assert (await sup.post("/api/v1/training/records", json=body)).status_code == 201
+    token = await server.token("supervisor", "A", "B", "A-TRAIN")
+    page = await new_page(viewport=(1280, 720))
+    await page.goto(f"{server.url}/ui/training.html?agency=A#token={token}")
+    options = page.locator("#agency option")
+    await expect(options).to_have_count(2)
+    assert await options.all_inner_texts() == ["A", "B"]
+    people = page.locator("tr.person")
+    await expect(people).to_have_count(1)
+    await expect(people.first).to_contain_text("ana")
+    await page.select_option("#agency", "B")  # no Show pressed
+    await expect(people).to_have_count(1)
+    await expect(people.first).to_contain_text("bo")
+    assert "agency=B" in page.url
+    # The trainer's sessions are one link away, and named apart from the hours.
+    nav = page.get_by_role("navigation", name="Pages")
+    await expect(nav.get_by_role("link", name="Training hours")).to_have_attribute(
+        "href", "training.html"
+    )
+    await expect(nav.get_by_role("link", name="Training sessions")).to_have_attribute(
+        "href", "trainer.html"
+    )
     assert console_errors == []

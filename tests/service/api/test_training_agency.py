@@ -296,3 +296,25 @@ async def test_the_board_is_told_which_calls_are_training(server: Server) -> Non
         await real_board.close()
         await adapter.aclose()
         await qi.aclose()
+
+
+async def test_training_is_entered_for_the_persons_own_agency_not_a_training_one(
+    server: Server,
+) -> None:
+    body = {
+        "person": "dana",
+        "category": "continuing",
+        "kind": "classroom",
+        "title": "Agonal breathing refresher",
+        "minutes": 60,
+        "taken_at": "2026-02-02",
+    }
+    async with await named(server, "supervisor", "sgt-lee", *BOTH) as sup:
+        refused = await sup.post("/api/v1/training/records", json={**body, "agency": "KCE-TRAIN"})
+        assert refused.status_code == 422
+        assert refused.json()["detail"]["field"] == "agency"
+        stored = await sup.post("/api/v1/training/records", json={**body, "agency": "KCE"})
+        assert stored.status_code == 201
+        hours = (await sup.get("/api/v1/training/hours", params={"agency": "KCE"})).json()
+    (dana,) = [p for p in hours["people"] if p["person"] == "dana"]
+    assert [r["minutes"] for r in dana["records"]] == [60]

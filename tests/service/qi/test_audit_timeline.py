@@ -66,6 +66,21 @@ def test_timeline_lists_every_event_and_alert_in_order(tl):
     json.dumps(d)
 
 
+def test_a_verified_breathing_answer_says_how_it_was_verified(tl):
+    tl.received(0)
+    tl.conscious(10, "no")
+    tl.breathing(20, "yes")  # "he's snoring": to verify
+    tl.add("triage.breathing", 35, data={"answer": "no", "agonal": True}, source="console")
+    tl.add("triage.breathing", 50, data={"answer": "yes", "confirmed": True}, source="console")
+    d = audit_json(draft(tl.fold(), AHA_2020))
+    said = [e["description"] for e in d["timeline"] if e["kind"] == "triage.breathing"]
+    assert said == [
+        "Breathing normally? yes",
+        "Breathing normally? no (agonal breathing described)",
+        "Breathing normally? yes (confirmed normal)",
+    ]
+
+
 def test_corrections_move_the_timeline_clock_and_show_beside_the_original(tl):
     build_call(tl)
     tl.review(
