@@ -19,7 +19,7 @@ from contract import policy
 from service.api.deps import PrincipalDep, Services, ServicesDep
 from service.api.refusals import AUTHENTICATED, refusals, unprocessable
 from service.store.tokens import MAX_AGENCY, Principal
-from service.store.training_sessions import NoSuchSession, NotRunning, TrainingSession
+from service.store.training_sessions import MovedOn, NoSuchSession, NotRunning, TrainingSession
 from service.training.scenarios import BY_ID, SCENARIOS
 from service.training.session_report import scenario_summary, session_head, session_json
 from service.training.sessions import AllPlayed
@@ -180,6 +180,10 @@ async def _act(
         ) from None
     except NotRunning as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, f"the session is {exc}") from None
+    except MovedOn:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, "the session moved on meanwhile (another click): reload it"
+        ) from None
     except AllPlayed:
         raise HTTPException(
             status.HTTP_409_CONFLICT, "every scenario of the session has been played"

@@ -20,6 +20,7 @@ from service.store.training_sessions import (
     ABANDONED,
     COMPLETED,
     RUNNING,
+    MovedOn,
     NoSuchSession,
     NotRunning,
     Played,
@@ -67,6 +68,7 @@ class Training:
         now = self.clock()
 
         def edit(s: TrainingSession) -> tuple[list[Played], str, datetime | None]:
+            _unchanged(session, s)
             scenarios = _with_end(s, ended)
             waiting = [i for i, p in enumerate(scenarios) if p.call_id is None]
             if not waiting:
@@ -95,9 +97,12 @@ class Training:
         """End the call of the scenario playing now."""
         session = await self._must(session_id)
         ended = await self._end_current(session)
-        return await self.sessions.change(
-            session_id, lambda s: (_with_end(s, ended), RUNNING, None)
-        )
+
+        def edit(s: TrainingSession) -> tuple[list[Played], str, datetime | None]:
+            _unchanged(session, s)
+            return _with_end(s, ended), RUNNING, None
+
+        return await self.sessions.change(session_id, edit)
 
     async def finish(self, session_id: int, *, completed: bool, by: str) -> TrainingSession:
         """Complete (crediting the time) or abandon the session, ending any call playing."""
@@ -122,9 +127,11 @@ class Training:
                 entered_at=now,
             )
 
-        return await self.sessions.change(
-            session_id, lambda s: (_with_end(s, ended), status, now), record
-        )
+        def edit(s: TrainingSession) -> tuple[list[Played], str, datetime | None]:
+            _unchanged(session, s)
+            return _with_end(s, ended), status, now
+
+        return await self.sessions.change(session_id, edit, record)
 
     async def _must(self, session_id: int) -> TrainingSession:
         session = await self.sessions.get(session_id)
@@ -164,6 +171,13 @@ class Training:
             events = await self._store.call_events(session.agency, played.call_id)
             return next((e.at for e in events if e.kind == Kind.CALL_ENDED), now)
         return now
+
+
+def _unchanged(read: TrainingSession, locked: TrainingSession) -> None:
+    """The call ended before the lock is the one played last under it: else another click
+    played a scenario meanwhile (whose call this one has not ended), so this one stands down."""
+    if locked.current != read.current:
+        raise MovedOn()
 
 
 def _with_end(session: TrainingSession, ended: datetime | None) -> list[Played]:

@@ -247,3 +247,30 @@ async def test_who_may_train_and_with_what(server: Server) -> None:
         assert offered["training_agencies"] == ["KCE-TRAIN"] and offered["home_agencies"] == ["KCE"]
         assert (await tc.get("/api/v1/training/scenarios")).status_code == 403
         await trainer.post(f"{url}/{sid}/abandon")
+
+
+async def test_two_trainers_pressing_next_at_once_play_one_scenario_at_a_time(
+    server: Server,
+) -> None:
+    """Two clicks of "next" together (two trainers, two tabs): never two scenarios' calls live
+    at once in the trainee's panel, and no click answers 500; two clicks of "end" credit once."""
+    trainer = await client_named(server, "supervisor", "sgt", "KCE", "KCE-TRAIN")
+    body = {**BODY, "scenarios": ["classic_arrest", "caller_refuses", "infant"], "speed": 1}
+    async with trainer:
+        sid = (await trainer.post("/api/v1/training/sessions", json=body)).json()["id"]
+        url = f"/api/v1/training/sessions/{sid}"
+        for _ in range(2):
+            answers = await asyncio.gather(*(trainer.post(f"{url}/next") for _ in range(2)))
+            assert sorted(a.status_code for a in answers) in ([200, 200], [200, 409]), [
+                a.text for a in answers
+            ]
+        session = (await trainer.get(url)).json()
+        played = [s for s in session["scenarios"] if s["call_id"]]
+        assert all(s["ended_at"] for s in played[:-1]), played  # only the last one may be live
+        assert len({s["call_id"] for s in played}) == len(played)
+        ended = await asyncio.gather(*(trainer.post(f"{url}/end") for _ in range(2)))
+        assert sorted(a.status_code for a in ended) == [200, 409], [a.text for a in ended]
+        for s in played:
+            assert server.services.training.player.playing(s["call_id"]) is False
+    async with server.services.sessions() as db:  # ended twice at once, credited once
+        assert len((await db.scalars(select(TrainingRecordRow))).all()) == 1
