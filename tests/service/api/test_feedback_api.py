@@ -135,7 +135,7 @@ async def test_only_the_console_acknowledges_and_it_names_the_review(server: Ser
     adapter = await server.client("adapter", "A")
     tc = await server.client("telecommunicator", "A")
     async with adapter, tc:
-        ack = acknowledgement("N1", "N1-rev", "tc-1")
+        ack = acknowledgement("N1", "N1-rev", "test-telecommunicator")
         refused = await adapter.post("/api/v1/events", json=ack)
         assert refused.status_code == 403, refused.text
         missing = {**ack, "data": {}}
@@ -143,3 +143,27 @@ async def test_only_the_console_acknowledges_and_it_names_the_review(server: Ser
         assert response.status_code == 422
         assert "review" in response.text
         assert (await tc.post("/api/v1/events", json=ack)).status_code == 200
+
+
+async def test_nobody_acknowledges_a_colleagues_feedback(server: Server) -> None:
+    """An acknowledgement is the reader's own: one posted under a colleague's name is refused,
+    and one a colleague posts under their own name does not mark my review read."""
+    adapter = await server.client("adapter", "A")
+    qi = await server.client("qi", "A")
+    bob = await client_named(server, "telecommunicator", "bob", "A")
+    alice = await client_named(server, "telecommunicator", "alice", "A")
+    async with adapter, qi, bob, alice:
+        assert (await adapter.post("/api/v1/events", json=handled_call("K1", "bob"))).is_success
+        rev = review("K1", "2026-02-04T08:00:00+00:00", "for bob")
+        assert (await qi.post("/api/v1/events", json=rev)).is_success
+        as_bob = acknowledgement("K1", rev["event_id"], "bob")
+        refused = await alice.post("/api/v1/events", json=as_bob)
+        assert refused.status_code == 403 and "actor" in refused.text, refused.text
+        unnamed = {**as_bob, "event_id": "K1-ack-unnamed"}
+        del unnamed["actor"]
+        assert (await alice.post("/api/v1/events", json=unnamed)).status_code == 403
+        as_alice = {**as_bob, "event_id": "K1-ack-alice", "actor": "alice"}
+        assert (await alice.post("/api/v1/events", json=as_alice)).status_code == 200
+        assert [i["acknowledged"] for i in (await bob.get("/api/v1/feedback")).json()] == [False]
+        assert (await bob.post("/api/v1/events", json=as_bob)).status_code == 200
+        assert [i["acknowledged"] for i in (await bob.get("/api/v1/feedback")).json()] == [True]
