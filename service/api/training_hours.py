@@ -38,7 +38,14 @@ from service.qi.audit_csv import cell
 from service.store.tables import TrainingRecordRow
 from service.store.tokens import Principal
 from service.store.training_records import TrainingRecord, TrainingRecords
-from service.training.hours import WINDOW_MONTHS, Compliance, Training, add_months, compliance
+from service.training.hours import (
+    MAX_RECORD_MINUTES,
+    WINDOW_MONTHS,
+    Compliance,
+    Training,
+    add_months,
+    compliance,
+)
 from service.training.needs import Needs, training_needs
 from service.training.report import (
     PEOPLE_COLUMNS,
@@ -56,7 +63,6 @@ Agency = Annotated[str, Query(min_length=1, max_length=32)]
 Person = Annotated[str | None, Query(min_length=1, max_length=128)]
 AsOf = Annotated[str | None, Query(max_length=40)]
 RecordId = Annotated[int, Path(ge=1, le=2**63 - 1)]
-MAX_MINUTES = 960  # a long day of classroom training
 
 
 def when(value: str, name: str, zone: ZoneInfo) -> datetime:
@@ -217,7 +223,7 @@ class RecordRequest(BaseModel):
     category: Literal["initial", "continuing"]
     kind: Literal["classroom", "online", "other"]
     title: Annotated[StrictStr, Field(min_length=1, max_length=200)]
-    minutes: Annotated[int, Field(ge=1, le=MAX_MINUTES, strict=True)]
+    minutes: Annotated[int, Field(ge=1, le=MAX_RECORD_MINUTES, strict=True)]
     taken_at: Annotated[StrictStr, Field(min_length=10, max_length=40)]
 
     @field_validator("person", "title")

@@ -27,6 +27,7 @@ from service.store.training_sessions import (
     TrainingSession,
     TrainingSessions,
 )
+from service.training.hours import MAX_RECORD_MINUTES
 from service.training.player import Player, store_record
 from service.training.scenarios import cad_records, call_id_of, scenario_named
 
@@ -37,10 +38,17 @@ class AllPlayed(Exception):
     """Every scenario of the session has been played."""
 
 
+class NothingPlayed(Exception):
+    """No scenario has been played: there is no training to credit (abandon the session)."""
+
+
 def credited_minutes(session: TrainingSession) -> int:
-    """The session's duration in whole minutes (rounded), as its education record credits."""
+    """The session's duration in whole minutes (rounded), as its education record credits, at
+    most the longest record a supervisor may enter: a session left running overnight and
+    ended the next morning is not a day and a night of training."""
     end = session.ended_at or session.started_at
-    return max(0, round((end - session.started_at).total_seconds() / 60))
+    minutes = max(0, round((end - session.started_at).total_seconds() / 60))
+    return min(minutes, MAX_RECORD_MINUTES)
 
 
 def record_title(session: TrainingSession) -> str:
@@ -129,6 +137,8 @@ class Training:
 
         def edit(s: TrainingSession) -> tuple[list[Played], str, datetime | None]:
             _unchanged(session, s)
+            if completed and s.current is None:
+                raise NothingPlayed()
             return _with_end(s, ended), status, now
 
         return await self.sessions.change(session_id, edit, record)

@@ -274,3 +274,16 @@ async def test_two_trainers_pressing_next_at_once_play_one_scenario_at_a_time(
             assert server.services.training.player.playing(s["call_id"]) is False
     async with server.services.sessions() as db:  # ended twice at once, credited once
         assert len((await db.scalars(select(TrainingRecordRow))).all()) == 1
+
+
+async def test_a_session_with_nothing_played_is_abandoned_not_completed(server: Server) -> None:
+    """Completing a session credits its time: with no scenario played there is nothing to
+    credit, so "end" is refused (409) and the trainer abandons it."""
+    trainer = await client_named(server, "supervisor", "sgt", "KCE", "KCE-TRAIN")
+    async with trainer:
+        sid = (await trainer.post("/api/v1/training/sessions", json=BODY)).json()["id"]
+        refused = await trainer.post(f"/api/v1/training/sessions/{sid}/end")
+        assert refused.status_code == 409 and "abandon" in refused.text, refused.text
+        assert (await trainer.post(f"/api/v1/training/sessions/{sid}/abandon")).status_code == 200
+    async with server.services.sessions() as db:
+        assert (await db.scalars(select(TrainingRecordRow))).all() == []
