@@ -304,6 +304,13 @@ async def new_training_session(seed: Seed, principal: str) -> Ask:
     return Ask(path={"session_id": str(session.id)}, headers=await as_trainer(seed, principal))
 
 
+async def played_training_session(seed: Seed, principal: str) -> Ask:
+    """A fresh session with its first scenario played (a session ends once it trained)."""
+    ask = await new_training_session(seed, principal)
+    await seed.server.services.training.next(int(ask.path["session_id"]))
+    return ask
+
+
 async def training_request(seed: Seed, principal: str) -> Ask:
     return Ask(json=TRAINING_BODY, headers=await as_trainer(seed, principal))
 
@@ -331,7 +338,7 @@ REQUESTS: dict[str, Builder] = {
     "GET /api/v1/training/sessions/{session_id}": new_training_session,
     "POST /api/v1/training/sessions/{session_id}/next": new_training_session,
     "POST /api/v1/training/sessions/{session_id}/stop": new_training_session,
-    "POST /api/v1/training/sessions/{session_id}/end": new_training_session,
+    "POST /api/v1/training/sessions/{session_id}/end": played_training_session,
     "POST /api/v1/training/sessions/{session_id}/abandon": new_training_session,
 }
 
