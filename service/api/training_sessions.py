@@ -16,7 +16,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from contract import policy
-from service.api.deps import PrincipalDep, Services, ServicesDep
+from service.api.deps import PrincipalDep, Services, ServicesDep, require
 from service.api.refusals import AUTHENTICATED, refusals, unprocessable
 from service.store.tokens import MAX_AGENCY, Principal
 from service.store.training_sessions import MovedOn, NoSuchSession, NotRunning, TrainingSession
@@ -60,11 +60,8 @@ def _is_trainee(principal: Principal, session: TrainingSession) -> bool:
 
 
 def _trainer_of(principal: Principal, session: TrainingSession) -> None:
-    if principal.role not in policy.TRAIN:
-        raise _forbidden(f"role {principal.role} may not do this")
     for agency in (session.agency, session.home_agency):
-        if not principal.may_act_for(agency):
-            raise _forbidden(f"token is not valid for agency {agency}")
+        require(principal, policy.TRAIN, agency)
 
 
 def _who(principal: Principal) -> str:
@@ -102,8 +99,7 @@ async def create_session(
         if scenario not in BY_ID:
             raise unprocessable(f"scenarios[{i}]", f"unknown scenario; known: {', '.join(BY_ID)}")
     for agency in (body.agency, body.home_agency):
-        if not principal.may_act_for(agency):
-            raise _forbidden(f"token is not valid for agency {agency}")
+        require(principal, policy.TRAIN, agency)
     trainee = body.trainee.strip()
     if not trainee:
         raise unprocessable("trainee", "must name the trainee as on their token")

@@ -17,6 +17,7 @@ from typing import Any, Final
 from sqlalchemy import or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from contract.event import iso
 from service.store.tables import TrainingRecordRow, TrainingSessionRow
 
 RUNNING: Final = "running"
@@ -38,8 +39,8 @@ class Played:
         return {
             "scenario": self.scenario,
             "call_id": self.call_id,
-            "started_at": self.started_at.isoformat() if self.started_at else None,
-            "ended_at": self.ended_at.isoformat() if self.ended_at else None,
+            "started_at": iso(self.started_at),
+            "ended_at": iso(self.ended_at),
             "speed": self.speed,
         }
 
