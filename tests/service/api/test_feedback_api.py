@@ -8,6 +8,8 @@ from typing import Any
 import httpx
 from support.harness import Server, event
 
+from service.store.own_calls import own_call_ids
+
 T0 = "2026-02-03T10:00:00+00:00"
 OUTCOME = {"ohca": True, "resuscitation_attempted": True, "ems_witnessed": False, "rosc": True}
 
@@ -167,3 +169,16 @@ async def test_nobody_acknowledges_a_colleagues_feedback(server: Server) -> None
         assert [i["acknowledged"] for i in (await bob.get("/api/v1/feedback")).json()] == [False]
         assert (await bob.post("/api/v1/events", json=as_bob)).status_code == 200
         assert [i["acknowledged"] for i in (await bob.get("/api/v1/feedback")).json()] == [True]
+
+
+async def test_only_reviewed_calls_are_read_for_my_reviews(server: Server) -> None:
+    """My reviews folds the reviewed calls only: a telecommunicator answers thousands of calls a
+    year, a handful of them arrests that QI reviews, and the panel opens the list between calls."""
+    adapter = await server.client("adapter", "A")
+    qi = await server.client("qi", "A")
+    async with adapter, qi:
+        posted = [*handled_call("V1", "tc-v"), *handled_call("V2", "tc-v")]
+        assert (await adapter.post("/api/v1/events", json=posted)).is_success
+        rev = review("V2", "2026-02-04T08:00:00+00:00", "ok")
+        assert (await qi.post("/api/v1/events", json=rev)).is_success
+    assert await own_call_ids(server.services.sessions, ["A"], ["tc-v"]) == {"A": ["V2"]}
