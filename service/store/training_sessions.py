@@ -183,12 +183,3 @@ class TrainingSessions:
             if added is not None:
                 session.add(added)
             return after
-
-    async def records(self, agency: str, person: str) -> list[TrainingRecordRow]:
-        query = (
-            select(TrainingRecordRow)
-            .where(TrainingRecordRow.agency == agency, TrainingRecordRow.person == person)
-            .order_by(TrainingRecordRow.taken_at)
-        )
-        async with self._sessions() as session:
-            return list(await session.scalars(query))
