@@ -245,6 +245,10 @@ async def enter_record(
 ) -> dict[str, Any]:
     """Enter classroom, online or other training for a person of the agency."""
     require(principal, policy.ENTER_TRAINING, body.agency)
+    if services.settings.is_training(body.agency):
+        raise unprocessable(
+            "agency", f"{body.agency} is a training agency: enter the person's own agency"
+        )
     zone = ZoneInfo(services.settings.agency_config(body.agency).zone)
     taken_at = when(body.taken_at, "taken_at", zone)
     now = services.clock()

@@ -287,3 +287,18 @@ async def test_a_session_with_nothing_played_is_abandoned_not_completed(server: 
         assert (await trainer.post(f"/api/v1/training/sessions/{sid}/abandon")).status_code == 200
     async with server.services.sessions() as db:
         assert (await db.scalars(select(TrainingRecordRow))).all() == []
+
+
+async def test_training_is_entered_for_a_home_agency_not_a_training_one(server: Server) -> None:
+    """A training agency holds scenarios, not people: time entered there would count for nobody's
+    record, so it is refused naming `agency` (a session credits the trainee's home agency)."""
+    supervisor = await client_named(server, "supervisor", "sgt", "KCE", "KCE-TRAIN")
+    entry = {
+        "agency": "KCE-TRAIN", "person": TRAINEE, "category": "continuing", "kind": "classroom",
+        "title": "CE", "minutes": 60, "taken_at": "2026-01-05",
+    }  # fmt: skip
+    async with supervisor:
+        refused = await supervisor.post("/api/v1/training/records", json=entry)
+        assert refused.status_code == 422 and "agency" in refused.text, refused.text
+        entered = await supervisor.post("/api/v1/training/records", json={**entry, "agency": "KCE"})
+        assert entered.status_code == 201, entered.text
