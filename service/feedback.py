@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from contract.event import Event, iso
 from contract.kinds import Kind
 from service.calls import call_states
+from service.ingest import own_names
 from service.qi.audit import draft
 from service.serialise import benchmarks_json
 from service.settings import Settings
@@ -31,8 +32,11 @@ def _review_in_force(state: CallState) -> Event | None:
     return reviews[-1] if reviews else None
 
 
-def feedback_item(state: CallState, review: Event, settings: Settings) -> dict[str, Any]:
-    """One reviewed call as the feedback list gives it; `review` is its review in force."""
+def feedback_item(
+    state: CallState, review: Event, settings: Settings, readers: Iterable[str]
+) -> dict[str, Any]:
+    """One reviewed call as the feedback list gives it; `review` is its review in force,
+    acknowledged when one of `readers` (the reader's actor names) acknowledged it."""
     assert state.review_in_force is not None
     d = draft(state, settings.agency_config(state.agency).profile)
     outcome = state.ems_outcome
@@ -57,13 +61,24 @@ def feedback_item(state: CallState, review: Event, settings: Settings) -> dict[s
         "ems_outcome": (
             None if outcome is None else {k: outcome[k] for k in OUTCOME_FIELDS if k in outcome}
         ),
-        "acknowledged": review.event_id in state.acknowledged_reviews,
+        "acknowledged": _acknowledged_by(state, review.event_id, set(readers)),
     }
+
+
+def _acknowledged_by(state: CallState, review_id: str, readers: set[str]) -> bool:
+    """Whether one of `readers` acknowledged the review: a colleague's acknowledgement of the
+    same call (who also handled it) is theirs, not the reader's."""
+    return any(
+        e.kind == Kind.FEEDBACK_ACKNOWLEDGED
+        and e.actor in readers
+        and e.data.get("review") == review_id
+        for e in state.events
+    )
 
 
 def actors_of(principal: Principal) -> list[str]:
     """Who "me" is in the log: the token's name and the OIDC subject."""
-    return [a for a in (principal.name, principal.subject) if a]
+    return list(own_names(principal))
 
 
 async def own_feedback(
@@ -73,7 +88,8 @@ async def own_feedback(
     agencies: Iterable[str],
 ) -> list[dict[str, Any]]:
     """The reviews in force of the principal's own calls in `agencies`, newest review first."""
-    owned = await own_call_ids(sessions, agencies, actors_of(principal))
+    mine = actors_of(principal)
+    owned = await own_call_ids(sessions, agencies, mine)
     items: list[tuple[datetime, dict[str, Any]]] = []
     for agency, call_ids in owned.items():
         async with sessions() as session:
@@ -81,6 +97,6 @@ async def own_feedback(
         for state in call_states(settings, agency, calls.items()):
             review = _review_in_force(state)
             if review is not None and state.review_in_force is not None:
-                items.append((review.at, feedback_item(state, review, settings)))
+                items.append((review.at, feedback_item(state, review, settings, mine)))
     items.sort(key=lambda pair: (pair[0], pair[1]["agency"], pair[1]["call_id"]), reverse=True)
     return [item for _, item in items]

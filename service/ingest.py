@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from contract.event import Event
+from contract.kinds import Kind
 from contract.policy import may_post
 from contract.wire import CanonicalEvent, first_error
 from service.refused import Conflicting, Invalid, NotAllowed
@@ -58,6 +59,16 @@ def authorize(principal: Principal, events: list[Event]) -> None:
             raise NotAllowed(f"event {i}: token is not valid for agency {e.agency}", "agency")
         if not may_post(principal.role, e.kind):
             raise NotAllowed(f"event {i}: role {principal.role} may not post {e.kind}", "kind")
+        if e.kind == Kind.FEEDBACK_ACKNOWLEDGED and e.actor not in own_names(principal):
+            # Only the reader acknowledges reading: never in a colleague's name, nor in none.
+            raise NotAllowed(
+                f"event {i}: an acknowledgement's actor is the token holder's own name", "actor"
+            )
+
+
+def own_names(principal: Principal) -> tuple[str, ...]:
+    """Who the principal is in the log's `actor`: the token's name and the OIDC subject."""
+    return tuple(a for a in (principal.name, principal.subject) if a)
 
 
 async def store(store: EventStore, events: list[Event], single: bool) -> dict[str, Any]:

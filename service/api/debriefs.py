@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from contract import policy
+from contract.event import iso
 from service.api.access import ReadsDep
 from service.api.deps import PrincipalDep, ServicesDep, require
 from service.api.periods import ordered, period_bound
@@ -55,7 +56,7 @@ def debrief_json(d: Debrief, profile: BenchmarkProfile) -> dict[str, Any]:
     call = d.call
     return {
         "call_id": call.call_id,
-        "t0": call.t0.isoformat() if call.t0 else None,
+        "t0": iso(call.t0),
         "telecommunicator": call.telecommunicator,
         "reasons": list(d.reasons),
         "recognized": call.recognized,
@@ -69,7 +70,7 @@ def debrief_json(d: Debrief, profile: BenchmarkProfile) -> dict[str, Any]:
         },
         "outstanding": d.held is None,
         "done_by": d.held.done_by if d.held else None,
-        "done_at": d.held.done_at.isoformat() if d.held else None,
+        "done_at": iso(d.held.done_at) if d.held else None,
         "note": d.held.note if d.held else None,
     }
 
@@ -108,8 +109,8 @@ async def list_debriefs(
     return {
         "agency": agency,
         "state": state,
-        "from": t1.isoformat() if t1 else None,
-        "to": t2.isoformat() if t2 else None,
+        "from": iso(t1),
+        "to": iso(t2),
         "benchmark_profile": profile.name,
         "thresholds": {
             "recognition_s": profile.recognition_s,

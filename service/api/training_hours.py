@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -38,7 +38,14 @@ from service.qi.audit_csv import cell
 from service.store.tables import TrainingRecordRow
 from service.store.tokens import Principal
 from service.store.training_records import TrainingRecord, TrainingRecords
-from service.training.hours import WINDOW_MONTHS, Compliance, Training, add_months, compliance
+from service.training.hours import (
+    MAX_RECORD_MINUTES,
+    WINDOW_MONTHS,
+    Compliance,
+    Training,
+    add_months,
+    compliance,
+)
 from service.training.needs import Needs, training_needs
 from service.training.report import (
     PEOPLE_COLUMNS,
@@ -56,7 +63,6 @@ Agency = Annotated[str, Query(min_length=1, max_length=32)]
 Person = Annotated[str | None, Query(min_length=1, max_length=128)]
 AsOf = Annotated[str | None, Query(max_length=40)]
 RecordId = Annotated[int, Path(ge=1, le=2**63 - 1)]
-MAX_MINUTES = 960  # a long day of classroom training
 
 
 def when(value: str, name: str, zone: ZoneInfo) -> datetime:
@@ -101,11 +107,11 @@ async def standings(
     return [found[c.person] for c in ordered(s.compliance for s in found.values())]
 
 
-def as_of_of(value: str | None, zone: ZoneInfo) -> datetime:
+def as_of_of(value: str | None, zone: ZoneInfo, now: datetime) -> datetime:
     """Now, an RFC 3339 time, or a date meaning the end of that day in the agency's zone (so
     "as of 31 December" counts what was taken on the 31st)."""
     if not value:
-        return datetime.now(UTC)
+        return now
     t = when(value, "as_of", zone)
     if not 1990 <= t.year <= 9000:
         raise unprocessable("as_of", "lies between the years 1990 and 9000")
@@ -153,7 +159,7 @@ async def get_hours(
     """Each person's hours against the AHA rule, their status and suggested scenarios."""
     person = _check_reader(principal, agency, person)
     zone = ZoneInfo(services.settings.agency_config(agency).zone)
-    t = as_of_of(as_of, zone)
+    t = as_of_of(as_of, zone, services.clock())
     await reads.record(agency, "training.read", person)
     found = await standings(services, agency, t, person)
     return {
@@ -173,7 +179,7 @@ async def get_summary(
     """How many people are compliant, out of compliance or lapsing soon: no names, so the
     board can show it on the floor."""
     require(principal, policy.READ_TRAINING, agency)
-    t = datetime.now(UTC)
+    t = services.clock()
     found = await standings(services, agency, t, None)
     return {"agency": agency, "as_of": t.isoformat(), **counts([s.compliance for s in found])}
 
@@ -190,7 +196,7 @@ async def export_training(
     """The centre's records: one row per person (hours and status at `as_of`) or per record."""
     require(principal, policy.READ_TRAINING, agency)
     zone = ZoneInfo(services.settings.agency_config(agency).zone)
-    t = as_of_of(as_of, zone)
+    t = as_of_of(as_of, zone, services.clock())
     await reads.record(agency, "training.export")
     name = f"training-{view}_{agency}_{t.astimezone(zone).date().isoformat()}.csv"
     if view == "records":
@@ -217,7 +223,7 @@ class RecordRequest(BaseModel):
     category: Literal["initial", "continuing"]
     kind: Literal["classroom", "online", "other"]
     title: Annotated[StrictStr, Field(min_length=1, max_length=200)]
-    minutes: Annotated[int, Field(ge=1, le=MAX_MINUTES, strict=True)]
+    minutes: Annotated[int, Field(ge=1, le=MAX_RECORD_MINUTES, strict=True)]
     taken_at: Annotated[StrictStr, Field(min_length=10, max_length=40)]
 
     @field_validator("person", "title")
@@ -242,10 +248,12 @@ async def enter_record(
     if services.settings.is_training(body.agency):
         # A trainee's hours count in their own agency (as a session's do): kept in a training
         # agency they would reach no one's compliance.
-        raise unprocessable("agency", f"{body.agency} is a training agency: enter the person's own")
+        raise unprocessable(
+            "agency", f"{body.agency} is a training agency: enter the person's own agency"
+        )
     zone = ZoneInfo(services.settings.agency_config(body.agency).zone)
     taken_at = when(body.taken_at, "taken_at", zone)
-    now = datetime.now(UTC)
+    now = services.clock()
     if taken_at > now:
         raise unprocessable("taken_at", "is in the future: enter training once it is taken")
     if taken_at.year < 1990:

@@ -16,13 +16,13 @@ from fastapi import APIRouter, HTTPException, Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from contract import policy
-from service.api.deps import PrincipalDep, Services, ServicesDep
+from service.api.deps import PrincipalDep, Services, ServicesDep, require
 from service.api.refusals import AUTHENTICATED, refusals, unprocessable
 from service.store.tokens import MAX_AGENCY, Principal
-from service.store.training_sessions import NoSuchSession, NotRunning, TrainingSession
+from service.store.training_sessions import MovedOn, NoSuchSession, NotRunning, TrainingSession
 from service.training.scenarios import BY_ID, SCENARIOS
 from service.training.session_report import scenario_summary, session_head, session_json
-from service.training.sessions import AllPlayed
+from service.training.sessions import AllPlayed, NothingPlayed
 
 router = APIRouter(responses=AUTHENTICATED)
 
@@ -60,11 +60,8 @@ def _is_trainee(principal: Principal, session: TrainingSession) -> bool:
 
 
 def _trainer_of(principal: Principal, session: TrainingSession) -> None:
-    if principal.role not in policy.TRAIN:
-        raise _forbidden(f"role {principal.role} may not do this")
     for agency in (session.agency, session.home_agency):
-        if not principal.may_act_for(agency):
-            raise _forbidden(f"token is not valid for agency {agency}")
+        require(principal, policy.TRAIN, agency)
 
 
 def _who(principal: Principal) -> str:
@@ -102,8 +99,7 @@ async def create_session(
         if scenario not in BY_ID:
             raise unprocessable(f"scenarios[{i}]", f"unknown scenario; known: {', '.join(BY_ID)}")
     for agency in (body.agency, body.home_agency):
-        if not principal.may_act_for(agency):
-            raise _forbidden(f"token is not valid for agency {agency}")
+        require(principal, policy.TRAIN, agency)
     trainee = body.trainee.strip()
     if not trainee:
         raise unprocessable("trainee", "must name the trainee as on their token")
@@ -180,6 +176,14 @@ async def _act(
         ) from None
     except NotRunning as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, f"the session is {exc}") from None
+    except MovedOn:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, "the session moved on meanwhile (another click): reload it"
+        ) from None
+    except NothingPlayed:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, "no scenario has been played: abandon the session instead"
+        ) from None
     except AllPlayed:
         raise HTTPException(
             status.HTTP_409_CONFLICT, "every scenario of the session has been played"

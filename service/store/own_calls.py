@@ -1,27 +1,35 @@
-"""The calls a telecommunicator handled: those of the given agencies with a console event or a
-`call.answered` whose `actor` is one of theirs (DESIGN.md §8, `GET /api/v1/feedback`)."""
+"""The reviewed calls a telecommunicator handled: those of the given agencies with a console
+event or a `call.answered` whose `actor` is one of theirs (DESIGN.md §8, `GET /api/v1/feedback`)
+and a review in force (the `calls` projection's `reviewed`): a person answers thousands of calls
+a year and only the reviewed ones have feedback, so only those are read and folded."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contract.kinds import Kind
-from service.store.tables import EventRow
+from service.store.tables import CallRow, EventRow
 
 
 async def own_call_ids(
     sessions: async_sessionmaker[AsyncSession], agencies: Iterable[str], actors: Iterable[str]
 ) -> dict[str, list[str]]:
-    """Each agency's distinct call ids (in first-event order) handled by one of `actors`."""
+    """Each agency's distinct reviewed call ids (in first-event order) handled by one of
+    `actors`."""
     names, scope = sorted(set(actors)), sorted(set(agencies))
     if not names or not scope:
         return {}
     query = (
         select(EventRow.agency, EventRow.call_id)
+        .join(
+            CallRow,
+            and_(CallRow.agency == EventRow.agency, CallRow.call_id == EventRow.call_id),
+        )
         .where(
+            CallRow.reviewed.is_(True),
             EventRow.agency.in_(scope),
             EventRow.actor.in_(names),
             or_(EventRow.source == "console", EventRow.kind == Kind.CALL_ANSWERED.value),

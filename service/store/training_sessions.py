@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from contract.event import iso
 from service.store.tables import TrainingRecordRow, TrainingSessionRow
 
 RUNNING: Final = "running"
@@ -38,8 +39,8 @@ class Played:
         return {
             "scenario": self.scenario,
             "call_id": self.call_id,
-            "started_at": self.started_at.isoformat() if self.started_at else None,
-            "ended_at": self.ended_at.isoformat() if self.ended_at else None,
+            "started_at": iso(self.started_at),
+            "ended_at": iso(self.ended_at),
             "speed": self.speed,
         }
 
@@ -84,6 +85,11 @@ class NoSuchSession(Exception):
 
 class NotRunning(Exception):
     """The session has ended (completed or abandoned): nothing more can be played in it."""
+
+
+class MovedOn(Exception):
+    """The session changed between reading it and writing it (another trainer's click): the
+    change was made against what is no longer there, so nothing is written."""
 
 
 def _session(row: TrainingSessionRow) -> TrainingSession:
@@ -159,6 +165,10 @@ class TrainingSessions:
         session in one locked read-write; `record` may add the education record of the result.
         Raises NoSuchSession, NotRunning, or whatever `edit` raises (nothing is then written)."""
         async with self._sessions() as session, session.begin():
+            if session.bind.dialect.name == "sqlite":
+                # SQLite's write lock before the read: a WAL reader whose snapshot another
+                # writer moved past cannot upgrade to a writer (service/store/sequence.py).
+                await session.execute(text("BEGIN IMMEDIATE"))
             row = await session.get(TrainingSessionRow, session_id, with_for_update=True)
             if row is None:
                 raise NoSuchSession(session_id)
@@ -173,12 +183,3 @@ class TrainingSessions:
             if added is not None:
                 session.add(added)
             return after
-
-    async def records(self, agency: str, person: str) -> list[TrainingRecordRow]:
-        query = (
-            select(TrainingRecordRow)
-            .where(TrainingRecordRow.agency == agency, TrainingRecordRow.person == person)
-            .order_by(TrainingRecordRow.taken_at)
-        )
-        async with self._sessions() as session:
-            return list(await session.scalars(query))

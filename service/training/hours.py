@@ -34,6 +34,8 @@ INITIAL_RECOMMENDED_MINUTES: Final = 240
 CE_MINIMUM_MINUTES: Final = 120
 CE_RECOMMENDED_MINUTES: Final = 180
 WINDOW_MONTHS: Final = 12
+# The longest single record: a long day of classroom training, and the most a session credits.
+MAX_RECORD_MINUTES: Final = 960
 DUE_SOON_DAYS: Final = (30, 60)
 
 Status = Literal["compliant", "initial_incomplete", "ce_due"]

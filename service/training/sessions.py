@@ -20,12 +20,14 @@ from service.store.training_sessions import (
     ABANDONED,
     COMPLETED,
     RUNNING,
+    MovedOn,
     NoSuchSession,
     NotRunning,
     Played,
     TrainingSession,
     TrainingSessions,
 )
+from service.training.hours import MAX_RECORD_MINUTES
 from service.training.player import Player, store_record
 from service.training.scenarios import cad_records, call_id_of, scenario_named
 
@@ -36,10 +38,17 @@ class AllPlayed(Exception):
     """Every scenario of the session has been played."""
 
 
+class NothingPlayed(Exception):
+    """No scenario has been played: there is no training to credit (abandon the session)."""
+
+
 def credited_minutes(session: TrainingSession) -> int:
-    """The session's duration in whole minutes (rounded), as its education record credits."""
+    """The session's duration in whole minutes (rounded), as its education record credits, at
+    most the longest record a supervisor may enter: a session left running overnight and
+    ended the next morning is not a day and a night of training."""
     end = session.ended_at or session.started_at
-    return max(0, round((end - session.started_at).total_seconds() / 60))
+    minutes = max(0, round((end - session.started_at).total_seconds() / 60))
+    return min(minutes, MAX_RECORD_MINUTES)
 
 
 def record_title(session: TrainingSession) -> str:
@@ -67,6 +76,7 @@ class Training:
         now = self.clock()
 
         def edit(s: TrainingSession) -> tuple[list[Played], str, datetime | None]:
+            _unchanged(session, s)
             scenarios = _with_end(s, ended)
             waiting = [i for i, p in enumerate(scenarios) if p.call_id is None]
             if not waiting:
@@ -95,9 +105,12 @@ class Training:
         """End the call of the scenario playing now."""
         session = await self._must(session_id)
         ended = await self._end_current(session)
-        return await self.sessions.change(
-            session_id, lambda s: (_with_end(s, ended), RUNNING, None)
-        )
+
+        def edit(s: TrainingSession) -> tuple[list[Played], str, datetime | None]:
+            _unchanged(session, s)
+            return _with_end(s, ended), RUNNING, None
+
+        return await self.sessions.change(session_id, edit)
 
     async def finish(self, session_id: int, *, completed: bool, by: str) -> TrainingSession:
         """Complete (crediting the time) or abandon the session, ending any call playing."""
@@ -122,9 +135,13 @@ class Training:
                 entered_at=now,
             )
 
-        return await self.sessions.change(
-            session_id, lambda s: (_with_end(s, ended), status, now), record
-        )
+        def edit(s: TrainingSession) -> tuple[list[Played], str, datetime | None]:
+            _unchanged(session, s)
+            if completed and s.current is None:
+                raise NothingPlayed()
+            return _with_end(s, ended), status, now
+
+        return await self.sessions.change(session_id, edit, record)
 
     async def _must(self, session_id: int) -> TrainingSession:
         session = await self.sessions.get(session_id)
@@ -164,6 +181,13 @@ class Training:
             events = await self._store.call_events(session.agency, played.call_id)
             return next((e.at for e in events if e.kind == Kind.CALL_ENDED), now)
         return now
+
+
+def _unchanged(read: TrainingSession, locked: TrainingSession) -> None:
+    """The call ended before the lock is the one played last under it: else another click
+    played a scenario meanwhile (whose call this one has not ended), so this one stands down."""
+    if locked.current != read.current:
+        raise MovedOn()
 
 
 def _with_end(session: TrainingSession, ended: datetime | None) -> list[Played]:

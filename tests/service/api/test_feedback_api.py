@@ -8,6 +8,8 @@ from typing import Any
 import httpx
 from support.harness import Server, event
 
+from service.store.own_calls import own_call_ids
+
 T0 = "2026-02-03T10:00:00+00:00"
 OUTCOME = {"ohca": True, "resuscitation_attempted": True, "ems_witnessed": False, "rosc": True}
 
@@ -135,7 +137,7 @@ async def test_only_the_console_acknowledges_and_it_names_the_review(server: Ser
     adapter = await server.client("adapter", "A")
     tc = await server.client("telecommunicator", "A")
     async with adapter, tc:
-        ack = acknowledgement("N1", "N1-rev", "tc-1")
+        ack = acknowledgement("N1", "N1-rev", "test-telecommunicator")
         refused = await adapter.post("/api/v1/events", json=ack)
         assert refused.status_code == 403, refused.text
         missing = {**ack, "data": {}}
@@ -143,3 +145,40 @@ async def test_only_the_console_acknowledges_and_it_names_the_review(server: Ser
         assert response.status_code == 422
         assert "review" in response.text
         assert (await tc.post("/api/v1/events", json=ack)).status_code == 200
+
+
+async def test_nobody_acknowledges_a_colleagues_feedback(server: Server) -> None:
+    """An acknowledgement is the reader's own: one posted under a colleague's name is refused,
+    and one a colleague posts under their own name does not mark my review read."""
+    adapter = await server.client("adapter", "A")
+    qi = await server.client("qi", "A")
+    bob = await client_named(server, "telecommunicator", "bob", "A")
+    alice = await client_named(server, "telecommunicator", "alice", "A")
+    async with adapter, qi, bob, alice:
+        assert (await adapter.post("/api/v1/events", json=handled_call("K1", "bob"))).is_success
+        rev = review("K1", "2026-02-04T08:00:00+00:00", "for bob")
+        assert (await qi.post("/api/v1/events", json=rev)).is_success
+        as_bob = acknowledgement("K1", rev["event_id"], "bob")
+        refused = await alice.post("/api/v1/events", json=as_bob)
+        assert refused.status_code == 403 and "actor" in refused.text, refused.text
+        unnamed = {**as_bob, "event_id": "K1-ack-unnamed"}
+        del unnamed["actor"]
+        assert (await alice.post("/api/v1/events", json=unnamed)).status_code == 403
+        as_alice = {**as_bob, "event_id": "K1-ack-alice", "actor": "alice"}
+        assert (await alice.post("/api/v1/events", json=as_alice)).status_code == 200
+        assert [i["acknowledged"] for i in (await bob.get("/api/v1/feedback")).json()] == [False]
+        assert (await bob.post("/api/v1/events", json=as_bob)).status_code == 200
+        assert [i["acknowledged"] for i in (await bob.get("/api/v1/feedback")).json()] == [True]
+
+
+async def test_only_reviewed_calls_are_read_for_my_reviews(server: Server) -> None:
+    """My reviews folds the reviewed calls only: a telecommunicator answers thousands of calls a
+    year, a handful of them arrests that QI reviews, and the panel opens the list between calls."""
+    adapter = await server.client("adapter", "A")
+    qi = await server.client("qi", "A")
+    async with adapter, qi:
+        posted = [*handled_call("V1", "tc-v"), *handled_call("V2", "tc-v")]
+        assert (await adapter.post("/api/v1/events", json=posted)).is_success
+        rev = review("V2", "2026-02-04T08:00:00+00:00", "ok")
+        assert (await qi.post("/api/v1/events", json=rev)).is_success
+    assert await own_call_ids(server.services.sessions, ["A"], ["tc-v"]) == {"A": ["V2"]}

@@ -306,6 +306,13 @@ async def new_training_session(seed: Seed, principal: str) -> Ask:
     return Ask(path={"session_id": str(session.id)}, headers=await as_trainer(seed, principal))
 
 
+async def played_training_session(seed: Seed, principal: str) -> Ask:
+    """A fresh session with its first scenario played (a session ends once it trained)."""
+    ask = await new_training_session(seed, principal)
+    await seed.server.services.training.next(int(ask.path["session_id"]))
+    return ask
+
+
 async def training_request(seed: Seed, principal: str) -> Ask:
     return Ask(json=TRAINING_BODY, headers=await as_trainer(seed, principal))
 
@@ -333,7 +340,7 @@ REQUESTS: dict[str, Builder] = {
     "GET /api/v1/training/sessions/{session_id}": new_training_session,
     "POST /api/v1/training/sessions/{session_id}/next": new_training_session,
     "POST /api/v1/training/sessions/{session_id}/stop": new_training_session,
-    "POST /api/v1/training/sessions/{session_id}/end": new_training_session,
+    "POST /api/v1/training/sessions/{session_id}/end": played_training_session,
     "POST /api/v1/training/sessions/{session_id}/abandon": new_training_session,
 }
 
@@ -448,6 +455,8 @@ async def test_posting_each_kind_of_event(server: Server) -> None:
                 when = (T0 + timedelta(seconds=i)).isoformat()
                 e = event(f"{principal}-{kind}", kind, when, f"R-{principal.split()[0]}")
                 e["data"] = SAMPLE_DATA[kind]
+                if kind == "feedback.acknowledged":  # the reader's own (the harness's names)
+                    e["actor"] = f"test-{principal.split()[0]}"
                 response = await client.post("/api/v1/events", json=e)
                 problems.append(judge(principal, f"POST {kind}", row[principal], response))
     found = [p for p in problems if p]

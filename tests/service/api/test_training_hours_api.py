@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from support.harness import Server, event
+from support.harness import FakeClock, Server, event, service_settings, start_server
 
 from service.store.tables import TrainingRecordRow
 
@@ -305,3 +305,25 @@ async def test_the_centres_csvs(server: Server) -> None:
     assert len(lines) == len(HISTORY)
     assert {(r["person"], r["minutes"], r["hours"]) for r in lines} >= {("eve", "180", "3.00")}
     assert all(r["entered_by"] == "supervisor:test-supervisor" for r in lines)
+
+
+async def test_now_is_the_services_clock(migrated_database_url: str) -> None:
+    """ "Now" (a record in the future, hours as of now) is the service's clock, as a session's
+    credited time is: never the host's wall clock beside it."""
+    clock = FakeClock(datetime(2031, 1, 10, 12, tzinfo=UTC))
+    server = await start_server(service_settings(migrated_database_url), clock=clock)
+    try:
+        supervisor = await named(server, "supervisor", "sgt", "A")
+        async with supervisor:
+            entered = await supervisor.post(
+                "/api/v1/training/records", json=record("kim", "initial", 180, "2030-06-01")
+            )
+            assert entered.status_code == 201, entered.text
+            future = record("kim", "continuing", 60, "2031-02-01")
+            refused = await supervisor.post("/api/v1/training/records", json=future)
+            assert refused.status_code == 422 and "taken_at" in refused.text
+            hours = (await supervisor.get("/api/v1/training/hours", params={"agency": "A"})).json()
+            assert hours["as_of"] == clock.now.isoformat()
+            assert [p["person"] for p in hours["people"]] == ["kim"]
+    finally:
+        await server.stop()

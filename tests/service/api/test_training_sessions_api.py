@@ -247,3 +247,58 @@ async def test_who_may_train_and_with_what(server: Server) -> None:
         assert offered["training_agencies"] == ["KCE-TRAIN"] and offered["home_agencies"] == ["KCE"]
         assert (await tc.get("/api/v1/training/scenarios")).status_code == 403
         await trainer.post(f"{url}/{sid}/abandon")
+
+
+async def test_two_trainers_pressing_next_at_once_play_one_scenario_at_a_time(
+    server: Server,
+) -> None:
+    """Two clicks of "next" together (two trainers, two tabs): never two scenarios' calls live
+    at once in the trainee's panel, and no click answers 500; two clicks of "end" credit once."""
+    trainer = await client_named(server, "supervisor", "sgt", "KCE", "KCE-TRAIN")
+    body = {**BODY, "scenarios": ["classic_arrest", "caller_refuses", "infant"], "speed": 1}
+    async with trainer:
+        sid = (await trainer.post("/api/v1/training/sessions", json=body)).json()["id"]
+        url = f"/api/v1/training/sessions/{sid}"
+        for _ in range(2):
+            answers = await asyncio.gather(*(trainer.post(f"{url}/next") for _ in range(2)))
+            assert sorted(a.status_code for a in answers) in ([200, 200], [200, 409]), [
+                a.text for a in answers
+            ]
+        session = (await trainer.get(url)).json()
+        played = [s for s in session["scenarios"] if s["call_id"]]
+        assert all(s["ended_at"] for s in played[:-1]), played  # only the last one may be live
+        assert len({s["call_id"] for s in played}) == len(played)
+        ended = await asyncio.gather(*(trainer.post(f"{url}/end") for _ in range(2)))
+        assert sorted(a.status_code for a in ended) == [200, 409], [a.text for a in ended]
+        for s in played:
+            assert server.services.training.player.playing(s["call_id"]) is False
+    async with server.services.sessions() as db:  # ended twice at once, credited once
+        assert len((await db.scalars(select(TrainingRecordRow))).all()) == 1
+
+
+async def test_a_session_with_nothing_played_is_abandoned_not_completed(server: Server) -> None:
+    """Completing a session credits its time: with no scenario played there is nothing to
+    credit, so "end" is refused (409) and the trainer abandons it."""
+    trainer = await client_named(server, "supervisor", "sgt", "KCE", "KCE-TRAIN")
+    async with trainer:
+        sid = (await trainer.post("/api/v1/training/sessions", json=BODY)).json()["id"]
+        refused = await trainer.post(f"/api/v1/training/sessions/{sid}/end")
+        assert refused.status_code == 409 and "abandon" in refused.text, refused.text
+        assert (await trainer.post(f"/api/v1/training/sessions/{sid}/abandon")).status_code == 200
+    async with server.services.sessions() as db:
+        assert (await db.scalars(select(TrainingRecordRow))).all() == []
+
+
+async def test_training_is_entered_for_a_home_agency_not_a_training_one(server: Server) -> None:
+    """A training agency holds scenarios, not people: time entered there would count for nobody's
+    record, so it is refused naming `agency` (a session credits the trainee's home agency)."""
+    supervisor = await client_named(server, "supervisor", "sgt", "KCE", "KCE-TRAIN")
+    entry = {
+        "agency": "KCE-TRAIN", "person": TRAINEE, "category": "continuing", "kind": "classroom",
+        "title": "CE", "minutes": 60, "taken_at": "2026-01-05",
+    }  # fmt: skip
+    async with supervisor:
+        refused = await supervisor.post("/api/v1/training/records", json=entry)
+        assert refused.status_code == 422 and "agency" in refused.text, refused.text
+        entered = await supervisor.post("/api/v1/training/records", json={**entry, "agency": "KCE"})
+        assert entered.status_code == 201, entered.text
