@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from contract.event import Event
-from contract.kinds import Kind
+from contract.kinds import CONSOLE_KINDS, Kind
 from contract.policy import may_post
 from contract.wire import CanonicalEvent, first_error
 from service.refused import Conflicting, Invalid, NotAllowed
@@ -59,6 +59,18 @@ def authorize(principal: Principal, events: list[Event]) -> None:
             raise NotAllowed(f"event {i}: token is not valid for agency {e.agency}", "agency")
         if not may_post(principal.role, e.kind):
             raise NotAllowed(f"event {i}: role {principal.role} may not post {e.kind}", "kind")
+        if (
+            principal.role == "telecommunicator"
+            and e.kind in CONSOLE_KINDS
+            and e.actor is not None
+            and e.actor not in own_names(principal)
+        ):
+            # A console acts as the person signed in to it: an action in a colleague's name
+            # would misattribute the record and make the colleague's call (and its review) one's
+            # own (DESIGN.md §8's "own calls").
+            raise NotAllowed(
+                f"event {i}: a console event's actor is the token holder's own name", "actor"
+            )
         if e.kind == Kind.FEEDBACK_ACKNOWLEDGED and e.actor not in own_names(principal):
             # Only the reader acknowledges reading: never in a colleague's name, nor in none.
             raise NotAllowed(

@@ -171,6 +171,28 @@ async def test_nobody_acknowledges_a_colleagues_feedback(server: Server) -> None
         assert [i["acknowledged"] for i in (await bob.get("/api/v1/feedback")).json()] == [True]
 
 
+async def test_a_console_acts_only_in_its_holders_name(server: Server) -> None:
+    """A console event in a colleague's name is refused naming `actor`: it would misattribute the
+    record, and make the colleague's reviewed call one's "own" and its feedback readable."""
+    adapter = await server.client("adapter", "A")
+    qi = await server.client("qi", "A")
+    alice = await client_named(server, "telecommunicator", "alice", "A")
+    async with adapter, qi, alice:
+        assert (await adapter.post("/api/v1/events", json=handled_call("J1", "bob"))).is_success
+        rev = review("J1", "2026-02-04T08:00:00+00:00", "for bob")
+        assert (await qi.post("/api/v1/events", json=rev)).is_success
+        as_bob = event("J1-c2", "tcpr.started", "2026-02-03T10:02:00+00:00", "J1",
+                       source="console", actor="bob")  # fmt: skip
+        refused = await alice.post("/api/v1/events", json=as_bob)
+        assert refused.status_code == 403 and refused.json()["field"] == "actor", refused.text
+        # In her own name, or in none, the event stands: what she did is hers, in the chained log.
+        own = {**as_bob, "event_id": "J1-c3", "actor": "alice"}
+        assert (await alice.post("/api/v1/events", json=own)).status_code == 200
+        unnamed = {**as_bob, "event_id": "J1-c4"}
+        del unnamed["actor"]
+        assert (await alice.post("/api/v1/events", json=unnamed)).status_code == 200
+
+
 async def test_only_reviewed_calls_are_read_for_my_reviews(server: Server) -> None:
     """My reviews folds the reviewed calls only: a telecommunicator answers thousands of calls a
     year, a handful of them arrests that QI reviews, and the panel opens the list between calls."""
