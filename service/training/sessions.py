@@ -9,7 +9,7 @@ hanging up does, and the played entry keeps the time it ended.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Final
 
 from contract.kinds import Kind
@@ -32,6 +32,8 @@ from service.training.player import Player, store_record
 from service.training.scenarios import cad_records, call_id_of, scenario_named
 
 TITLE_LIMIT: Final = 200
+# A session credits the debrief of its last scenario, not the hours it was then left open.
+AFTER_LAST_SCENARIO: Final = timedelta(minutes=30)
 
 
 class AllPlayed(Exception):
@@ -43,10 +45,16 @@ class NothingPlayed(Exception):
 
 
 def credited_minutes(session: TrainingSession) -> int:
-    """The session's duration in whole minutes (rounded), as its education record credits, at
-    most the longest record a supervisor may enter: a session left running overnight and
-    ended the next morning is not a day and a night of training."""
+    """The session's time in whole minutes (rounded), as its education record credits: from its
+    start to its end, but no later than `AFTER_LAST_SCENARIO` after its last scenario's call
+    ended (the debrief of that scenario), and at most the longest record a supervisor may enter.
+    A session left open at the end of a shift and ended the next morning is the training that
+    happened, not a night of it."""
     end = session.ended_at or session.started_at
+    ends = [p.ended_at for p in session.scenarios if p.call_id]
+    if ends and all(t is not None for t in ends):
+        last = max(t for t in ends if t is not None)
+        end = min(end, last + AFTER_LAST_SCENARIO)
     minutes = max(0, round((end - session.started_at).total_seconds() / 60))
     return min(minutes, MAX_RECORD_MINUTES)
 
