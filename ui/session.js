@@ -4,6 +4,21 @@
 // a shared screen could take it. Every request and the websocket then ride on the cookie.
 "use strict";
 
+// One element, for every page: `class`, `text` (its text), `on<event>` (a listener), any other
+// attribute; children appended, null ones left out. Text is always text, never markup.
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "class") node.className = v;
+    else if (k === "text") node.textContent = v;
+    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, v);
+  }
+  node.append(...children.filter((c) => c !== null && c !== undefined));
+  return node;
+}
+
+
 class SignInError extends Error {
   constructor(status, message) {
     super(message);

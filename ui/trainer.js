@@ -20,16 +20,6 @@ const POINT_NAMES = {
 };
 const state = { me: null, offer: null, session: null, offsetMs: 0, timer: null, busy: false };
 
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "class") node.className = v;
-    else if (k === "text") node.textContent = v;
-    else node.setAttribute(k, v);
-  }
-  node.append(...children.filter((c) => c !== null && c !== undefined));
-  return node;
-}
 
 class Refused extends Error {
   constructor(status, detail) { super(detail); this.status = status; }

@@ -9,16 +9,6 @@ const INTERVALS = [
   ["to_first_compression", "First compression"], ["to_dispatch", "Dispatch"], ["to_on_scene", "EMS on scene"],
 ];
 
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "class") node.className = v;
-    else if (k === "text") node.textContent = v;
-    else node.setAttribute(k, v);
-  }
-  node.append(...children.filter((c) => c !== null && c !== undefined));
-  return node;
-}
 
 function when(iso) { return iso ? new Date(iso).toLocaleString() : "—"; }
 function secs(s) { return s == null ? "—" : `${Number(s).toFixed(1)} s`; }

@@ -38,16 +38,6 @@ function day(iso) {
   return d.toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric", timeZone: state.answer?.zone || undefined });
 }
 
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "class") node.className = v;
-    else if (k === "text") node.textContent = v;
-    else node.setAttribute(k, v);
-  }
-  node.append(...children.filter((c) => c != null));
-  return node;
-}
 
 // ---- sign-in -------------------------------------------------------------------------------
 

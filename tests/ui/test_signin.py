@@ -93,6 +93,9 @@ async def test_an_ended_session_returns_to_the_sign_in_form(
     page = await new_page()
     await page.goto(f"{ui_server.url}/ui/qi.html#token={token}")
     await expect(page.locator("#layout")).to_be_visible()
+    # The list and its outstanding debriefs loaded: no request of the page's own is in flight to
+    # meet the ended session before the click does.
+    await page.wait_for_load_state("networkidle")
     # The session ends behind the page's back (signed out in another tab of this browser).
     ended = await page.evaluate(
         "() => fetch('/api/v1/session', {method: 'DELETE'}).then((r) => r.status)"
