@@ -22,7 +22,7 @@ from service.store.tokens import MAX_AGENCY, Principal
 from service.store.training_sessions import MovedOn, NoSuchSession, NotRunning, TrainingSession
 from service.training.scenarios import BY_ID, SCENARIOS
 from service.training.session_report import scenario_summary, session_head, session_json
-from service.training.sessions import AllPlayed, NothingPlayed
+from service.training.sessions import AllPlayed, NothingPlayed, TraineeBusy
 
 router = APIRouter(responses=AUTHENTICATED)
 
@@ -183,6 +183,11 @@ async def _act(
     except NothingPlayed:
         raise HTTPException(
             status.HTTP_409_CONFLICT, "no scenario has been played: abandon the session instead"
+        ) from None
+    except TraineeBusy as busy:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            f"the trainee's session {busy.session_id} has a call playing: end that call first",
         ) from None
     except AllPlayed:
         raise HTTPException(

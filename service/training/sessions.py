@@ -40,6 +40,14 @@ class AllPlayed(Exception):
     """Every scenario of the session has been played."""
 
 
+class TraineeBusy(Exception):
+    """Another session of the same trainee has a scenario playing: one caller at a time."""
+
+    def __init__(self, session_id: int) -> None:
+        super().__init__(session_id)
+        self.session_id = session_id
+
+
 class NothingPlayed(Exception):
     """No scenario has been played: there is no training to credit (abandon the session)."""
 
@@ -78,8 +86,13 @@ class Training:
         await self.player.close()
 
     async def next(self, session_id: int) -> TrainingSession:
-        """End the scenario playing (if any) and play the next one from now."""
+        """End the scenario playing (if any) and play the next one from now. Refused while
+        another session of the same trainee has a call playing: a trainee takes one call at a
+        time, and two training calls at once would score neither as the trainee meant."""
         session = await self._must(session_id)
+        for other in await self.sessions.listing(session.home_agency, session.trainee):
+            if other.id != session.id and other.status == RUNNING and await self._playing(other):
+                raise TraineeBusy(other.id)
         ended = await self._end_current(session)
         now = self.clock()
 
@@ -158,6 +171,17 @@ class Training:
         if session.status != RUNNING:
             raise NotRunning(session.status)
         return session
+
+    async def _playing(self, session: TrainingSession) -> bool:
+        """Whether the session's latest scenario's call is still on: not stopped, and its CAD
+        timeline has not ended it yet."""
+        i = session.current
+        if i is None or session.scenarios[i].ended_at is not None:
+            return False
+        call_id = session.scenarios[i].call_id
+        assert call_id is not None
+        events = await self._store.call_events(session.agency, call_id)
+        return not any(e.kind == Kind.CALL_ENDED for e in events)
 
     async def _end_current(self, session: TrainingSession) -> datetime | None:
         """When the scenario played last ended: its call's `call.ended`, or now (stored now)."""

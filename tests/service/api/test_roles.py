@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import itertools
 import json
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -294,10 +295,14 @@ async def as_trainer(seed: Seed, principal: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-async def new_training_session(seed: Seed, principal: str) -> Ask:
+async def new_training_session(
+    seed: Seed, principal: str, trainee: str = str(TRAINING_BODY["trainee"])
+) -> Ask:
     """A fresh running session of A's telecommunicator in A-TRAIN, asked about as a trainer."""
+    given = {k: v for k, v in TRAINING_BODY.items() if k not in ("speed", "scenarios", "trainee")}
     session = await seed.server.services.training.sessions.create(
-        **{k: v for k, v in TRAINING_BODY.items() if k not in ("speed", "scenarios")},
+        **given,
+        trainee=trainee,
         trainer="matrix",
         scenarios=TRAINING_BODY["scenarios"],
         speed=120.0,
@@ -306,9 +311,18 @@ async def new_training_session(seed: Seed, principal: str) -> Ask:
     return Ask(path={"session_id": str(session.id)}, headers=await as_trainer(seed, principal))
 
 
+TRAINEES = itertools.count(1)
+
+
+async def own_trainee_session(seed: Seed, principal: str) -> Ask:
+    """A fresh session of a trainee of its own: a trainee takes one training call at a time, so
+    the sessions the matrix plays must not share one."""
+    return await new_training_session(seed, principal, trainee=f"trainee-{next(TRAINEES)}")
+
+
 async def played_training_session(seed: Seed, principal: str) -> Ask:
     """A fresh session with its first scenario played (a session ends once it trained)."""
-    ask = await new_training_session(seed, principal)
+    ask = await own_trainee_session(seed, principal)
     await seed.server.services.training.next(int(ask.path["session_id"]))
     return ask
 
@@ -338,10 +352,10 @@ REQUESTS: dict[str, Builder] = {
     "POST /api/v1/debriefs/{agency}/{call_id}": call_to_debrief,
     "POST /api/v1/training/sessions": training_request,
     "GET /api/v1/training/sessions/{session_id}": new_training_session,
-    "POST /api/v1/training/sessions/{session_id}/next": new_training_session,
-    "POST /api/v1/training/sessions/{session_id}/stop": new_training_session,
+    "POST /api/v1/training/sessions/{session_id}/next": own_trainee_session,
+    "POST /api/v1/training/sessions/{session_id}/stop": own_trainee_session,
     "POST /api/v1/training/sessions/{session_id}/end": played_training_session,
-    "POST /api/v1/training/sessions/{session_id}/abandon": new_training_session,
+    "POST /api/v1/training/sessions/{session_id}/abandon": own_trainee_session,
 }
 
 

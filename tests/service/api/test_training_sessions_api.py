@@ -302,3 +302,23 @@ async def test_training_is_entered_for_a_home_agency_not_a_training_one(server: 
         assert refused.status_code == 422 and "agency" in refused.text, refused.text
         entered = await supervisor.post("/api/v1/training/records", json={**entry, "agency": "KCE"})
         assert entered.status_code == 201, entered.text
+
+
+async def test_a_trainee_takes_one_training_call_at_a_time(server: Server) -> None:
+    """A second session of the same trainee cannot play while the first has a call on: the
+    trainee's panel would hold two callers at once. Once that call ends, it may."""
+    trainer = await client_named(server, "supervisor", "sgt", "KCE", "KCE-TRAIN")
+    async with trainer:
+        first = (await trainer.post("/api/v1/training/sessions", json=BODY)).json()["id"]
+        second = (await trainer.post("/api/v1/training/sessions", json=BODY)).json()["id"]
+        assert (await trainer.post(f"/api/v1/training/sessions/{first}/next")).status_code == 200
+        refused = await trainer.post(f"/api/v1/training/sessions/{second}/next")
+        assert refused.status_code == 409, refused.text
+        assert f"session {first} has a call playing" in refused.json()["detail"]
+        other = {**BODY, "trainee": "omar"}
+        third = (await trainer.post("/api/v1/training/sessions", json=other)).json()["id"]
+        assert (await trainer.post(f"/api/v1/training/sessions/{third}/next")).status_code == 200
+        assert (await trainer.post(f"/api/v1/training/sessions/{first}/stop")).status_code == 200
+        assert (await trainer.post(f"/api/v1/training/sessions/{second}/next")).status_code == 200
+        for sid in (first, second, third):
+            await trainer.post(f"/api/v1/training/sessions/{sid}/abandon")
