@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from contract.event import Event, iso
 from contract.kinds import Kind
 from service.calls import call_states
-from service.ingest import own_names
 from service.qi.audit import draft
 from service.serialise import benchmarks_json
 from service.settings import Settings
@@ -76,11 +75,6 @@ def _acknowledged_by(state: CallState, review_id: str, readers: set[str]) -> boo
     )
 
 
-def actors_of(principal: Principal) -> list[str]:
-    """Who "me" is in the log: the token's name and the OIDC subject."""
-    return list(own_names(principal))
-
-
 async def own_feedback(
     sessions: async_sessionmaker[AsyncSession],
     settings: Settings,
@@ -88,7 +82,7 @@ async def own_feedback(
     agencies: Iterable[str],
 ) -> list[dict[str, Any]]:
     """The reviews in force of the principal's own calls in `agencies`, newest review first."""
-    mine = actors_of(principal)
+    mine = principal.names
     owned = await own_call_ids(sessions, agencies, mine)
     items: list[tuple[datetime, dict[str, Any]]] = []
     for agency, call_ids in owned.items():

@@ -63,7 +63,7 @@ def authorize(principal: Principal, events: list[Event]) -> None:
             principal.role == "telecommunicator"
             and e.kind in CONSOLE_KINDS
             and e.actor is not None
-            and e.actor not in own_names(principal)
+            and e.actor not in principal.names
         ):
             # A console acts as the person signed in to it: an action in a colleague's name
             # would misattribute the record and make the colleague's call (and its review) one's
@@ -71,16 +71,11 @@ def authorize(principal: Principal, events: list[Event]) -> None:
             raise NotAllowed(
                 f"event {i}: a console event's actor is the token holder's own name", "actor"
             )
-        if e.kind == Kind.FEEDBACK_ACKNOWLEDGED and e.actor not in own_names(principal):
+        if e.kind == Kind.FEEDBACK_ACKNOWLEDGED and e.actor not in principal.names:
             # Only the reader acknowledges reading: never in a colleague's name, nor in none.
             raise NotAllowed(
                 f"event {i}: an acknowledgement's actor is the token holder's own name", "actor"
             )
-
-
-def own_names(principal: Principal) -> tuple[str, ...]:
-    """Who the principal is in the log's `actor`: the token's name and the OIDC subject."""
-    return tuple(a for a in (principal.name, principal.subject) if a)
 
 
 async def store(store: EventStore, events: list[Event], single: bool) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
 
 from contract.event import Event
+from contract.kinds import ALERTS
 from service.clock import Clock
 
 # POST to commit: a group commit on a healthy disk is a few milliseconds; seconds is trouble.
@@ -35,13 +36,6 @@ LATENESS_BUCKETS: Final = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 15.
 # Every status a kept refusal can have, and 500 for an ingest that failed: at zero from the start,
 # so a rate over them is defined before the first one.
 STATUSES: Final = ("401", "403", "404", "409", "413", "415", "422", "500")
-ALERTS: Final = (
-    "recognition_due",
-    "recognition_overdue",
-    "compression_due",
-    "compression_overdue",
-    "dispatch_overdue",
-)
 
 
 class Metrics:

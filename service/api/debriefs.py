@@ -38,7 +38,6 @@ from service.store.debriefs import (
     NotNeeded,
     State,
 )
-from service.store.tokens import Principal
 from service.triage.intervals import met
 from service.triage.profiles import BenchmarkProfile
 
@@ -73,11 +72,6 @@ def debrief_json(d: Debrief, profile: BenchmarkProfile) -> dict[str, Any]:
         "done_at": iso(d.held.done_at) if d.held else None,
         "note": d.held.note if d.held else None,
     }
-
-
-def holder(principal: Principal) -> str:
-    """Who held the debrief, as people know them: the token's name, else the OIDC subject."""
-    return principal.name or principal.subject or principal.label
 
 
 @router.get("/api/v1/debriefs")
@@ -133,7 +127,7 @@ async def mark_done(
     note = (body.note or "").strip() or None if body else None
     profile = services.settings.agency_config(agency).profile
     outcome = await DebriefStore(services.sessions).mark(
-        agency, call_id, profile, by=holder(principal), at=services.clock(), note=note
+        agency, call_id, profile, by=principal.person, at=services.clock(), note=note
     )
     match outcome:
         case NoSuchCall():

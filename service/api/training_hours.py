@@ -33,7 +33,6 @@ from service.api.access import Reads, ReadsDep
 from service.api.deps import PrincipalDep, Services, ServicesDep, require
 from service.api.refusals import AUTHENTICATED, document, refusals, unprocessable
 from service.api.reports import csv_response
-from service.feedback import actors_of
 from service.qi.audit_csv import cell
 from service.store.tables import TrainingRecordRow
 from service.store.tokens import Principal
@@ -124,7 +123,7 @@ def as_of_of(value: str | None, zone: ZoneInfo, now: datetime) -> datetime:
 
 def own_person(principal: Principal, person: str | None) -> str:
     """A telecommunicator reads only their own line: their token's name or OIDC subject."""
-    mine = actors_of(principal)
+    mine = principal.names
     if not mine:
         raise HTTPException(
             status.HTTP_403_FORBIDDEN, "this token has no name: it has no training record"

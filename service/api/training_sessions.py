@@ -64,10 +64,6 @@ def _trainer_of(principal: Principal, session: TrainingSession) -> None:
         require(principal, policy.TRAIN, agency)
 
 
-def _who(principal: Principal) -> str:
-    return (principal.name or principal.label)[:160]
-
-
 @router.get("/api/v1/training/scenarios")
 async def scenarios(principal: PrincipalDep, services: ServicesDep) -> dict[str, Any]:
     """The scenarios a trainer may play, and the trainer's training and home agencies."""
@@ -108,7 +104,7 @@ async def create_session(
         agency=body.agency,
         home_agency=body.home_agency,
         trainee=trainee,
-        trainer=_who(principal),
+        trainer=principal.person[:160],
         category=body.category,
         scenarios=body.scenarios,
         speed=body.speed,
@@ -218,7 +214,7 @@ async def end_session(
     session_id: SessionId, principal: PrincipalDep, services: ServicesDep
 ) -> dict[str, Any]:
     """Complete the session: its duration joins the trainee's education record."""
-    by = _who(principal)
+    by = principal.person[:160]
     return await _act(
         services,
         principal,
@@ -232,7 +228,7 @@ async def abandon_session(
     session_id: SessionId, principal: PrincipalDep, services: ServicesDep
 ) -> dict[str, Any]:
     """Abandon the session: it credits nothing."""
-    by = _who(principal)
+    by = principal.person[:160]
     return await _act(
         services,
         principal,

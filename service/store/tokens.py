@@ -75,6 +75,17 @@ class Principal:
     def label(self) -> str:
         return f"{self.role}:{self.name or self.subject or self.token_id}"
 
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Who the principal is in the log's `actor`: the token's name and the OIDC subject."""
+        return tuple(a for a in (self.name, self.subject) if a)
+
+    @property
+    def person(self) -> str:
+        """Who the principal is as people know them: the token's name, else the OIDC subject,
+        else the role and token id."""
+        return self.name or self.subject or self.label
+
     def may_act_for(self, agency: str) -> bool:
         return agency in self.agencies
 
