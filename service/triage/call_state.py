@@ -85,8 +85,6 @@ class CallState:
     review: Mapping[str, Any] | None = None
     review_in_force: Review | None = None
     corrections: Mapping[str, datetime] = field(default_factory=lambda: _EMPTY)
-    # The `qi.review` event ids the telecommunicator acknowledged reading, first-seen order.
-    acknowledged_reviews: tuple[str, ...] = ()
     # What the fold kept, so `step` can go on from it; not part of the state's value.
     # The fold's running totals this state was finished from (state.py), for `step`.
     _tally: _Tally | None = field(default=None, init=False, repr=False, compare=False)

@@ -30,7 +30,6 @@ from contract.payloads import (
     AlertRaised,
     Answer,
     EmsOutcome,
-    FeedbackAcknowledged,
     Nature,
     NotGiven,
     Received,
@@ -84,7 +83,6 @@ class _Tally:
     values: dict[str, Any] = field(default_factory=dict)
     units: list[str] = field(default_factory=list)
     alerts: list[str] = field(default_factory=list)
-    acknowledged: list[str] = field(default_factory=list)  # review ids, first-seen order
 
     def grown(self, e: Event) -> _Tally:
         """A copy with `e` appended to the events, not yet added to the facts."""
@@ -103,7 +101,6 @@ class _Tally:
             dict(self.values),
             list(self.units),
             list(self.alerts),
-            list(self.acknowledged),
         )
 
 
@@ -157,9 +154,6 @@ def _add(t: _Tally, e: Event) -> None:
         case (_, AlertRaised(alert=str() as alert)):
             if alert not in t.alerts:
                 t.alerts.append(alert)
-        case (_, FeedbackAcknowledged(review=str() as review)):
-            if review not in t.acknowledged:
-                t.acknowledged.append(review)
         case (_, EmsOutcome()):
             values["ems_outcome"] = MappingProxyType(dict(e.data))
         case (_, Review() as p):
@@ -220,7 +214,6 @@ def _finish(agency: str, call_id: str, t: _Tally) -> CallState:
         review=values.get("review"),
         review_in_force=review_in_force,
         corrections=corrections_of(review_in_force),
-        acknowledged_reviews=tuple(t.acknowledged),
     )
     object.__setattr__(state, "_tally", t)
     return state
