@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from support.databases import drop_postgres_database, fresh_postgres_database, require_postgres
-from support.harness import Server, service_settings, start_server
+from support.harness import FakeClock, Server, service_settings, start_server
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -49,6 +49,21 @@ def sqlite_url(tmp_path: Any) -> str:
 @pytest.fixture
 async def server(migrated_database_url: str) -> AsyncIterator[Server]:
     running = await start_server(service_settings(migrated_database_url))
+    try:
+        yield running
+    finally:
+        await running.stop()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+async def timed(migrated_database_url: str, clock: FakeClock) -> AsyncIterator[Server]:
+    """A server whose live view, alert timers, hub and feed watch read `clock`."""
+    running = await start_server(service_settings(migrated_database_url), clock=clock)
     try:
         yield running
     finally:

@@ -6,10 +6,8 @@ wait out real deadlines end to end."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import select
 from support.harness import FakeClock, Panel, Server, event, service_settings, start_server
 
@@ -20,25 +18,6 @@ from service.store.tables import EventRow
 async def alerts_stored(server: Server, call_id: str = "C1") -> list[str]:
     events = await server.services.store.call_events("A", call_id)
     return [e.data["alert"] for e in events if e.kind == Kind.ALERT_RAISED]
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-async def timed(database_url: str, clock: FakeClock) -> AsyncIterator[Server]:
-    """A server whose live view, alert timers and hub read `clock`."""
-    running = await start_server(service_settings(database_url), clock=clock)
-    try:
-        yield running
-    finally:
-        await running.stop()
-
-
-def ago(clock: FakeClock, seconds: float) -> str:
-    return (clock.now - timedelta(seconds=seconds)).isoformat()
 
 
 async def settled() -> None:
@@ -72,8 +51,8 @@ async def test_recognition_cancels_recognition_alerts_and_arms_compression(
     server = timed
     async with await server.client() as client:
         recognized = [
-            event("e1", "call.received", ago(clock, 118)),
-            event("e2", "call.nature", ago(clock, 100), data={"code": "09-D-01"}),
+            event("e1", "call.received", clock.ago(118)),
+            event("e2", "call.nature", clock.ago(100), data={"code": "09-D-01"}),
         ]
         await client.post("/api/v1/events", json=recognized)
     clock.advance(2.5)  # T0 + 120.5 s: the compression warning's deadline passed
@@ -84,7 +63,7 @@ async def test_recognition_cancels_recognition_alerts_and_arms_compression(
     async with await server.client("telecommunicator") as console:
         await console.post(
             "/api/v1/events",
-            json=event("e3", "tcpr.first_compression", ago(clock, 0), source="console"),
+            json=event("e3", "tcpr.first_compression", clock.ago(0), source="console"),
         )
     clock.advance(60)  # past the 150 s deadline of the overdue alert, had it stayed armed
     await settled()
@@ -95,12 +74,12 @@ async def test_no_alerts_for_a_ruled_out_or_ended_call(timed: Server, clock: Fak
     server = timed
     async with await server.client() as client:
         ruled_out = [
-            event("e1", "call.received", ago(clock, 89.5), call_id="R"),
-            event("e2", "triage.conscious", ago(clock, 50), call_id="R", data={"answer": "yes"}),
+            event("e1", "call.received", clock.ago(89.5), call_id="R"),
+            event("e2", "triage.conscious", clock.ago(50), call_id="R", data={"answer": "yes"}),
         ]
         ended = [
-            event("e3", "call.received", ago(clock, 89.5), call_id="E"),
-            event("e4", "call.ended", ago(clock, 50), call_id="E"),
+            event("e3", "call.received", clock.ago(89.5), call_id="E"),
+            event("e4", "call.ended", clock.ago(50), call_id="E"),
         ]
         await client.post("/api/v1/events", json=ruled_out)
         await client.post("/api/v1/events", json=ended)
@@ -115,7 +94,7 @@ async def test_no_alerts_for_a_ruled_out_or_ended_call(timed: Server, clock: Fak
 async def test_replayed_old_call_fires_nothing(timed: Server, clock: FakeClock) -> None:
     server = timed
     async with await server.client() as client:
-        await client.post("/api/v1/events", json=event("e1", "call.received", ago(clock, 3 * 3600)))
+        await client.post("/api/v1/events", json=event("e1", "call.received", clock.ago(3 * 3600)))
     clock.advance(1)
     await settled()
     assert await alerts_stored(server) == []
@@ -168,7 +147,7 @@ async def test_two_schedulers_on_one_log_fire_once(database_url: str, clock: Fak
     b = await start_server(settings.model_copy(update={"migrate_on_start": False}), clock=clock)
     try:
         async with await a.client() as client:
-            await client.post("/api/v1/events", json=event("e1", "call.received", ago(clock, 89)))
+            await client.post("/api/v1/events", json=event("e1", "call.received", clock.ago(89)))
         await b.services.live.catch_up()  # b learns of the call from the log
         await a.services.live.catch_up()
         clock.advance(2)  # both schedulers find both deadlines due at once

@@ -96,6 +96,10 @@ class FakeClock:
     def __call__(self) -> datetime:
         return self.now
 
+    def ago(self, seconds: float) -> str:
+        """The RFC 3339 time `seconds` before this clock's now."""
+        return (self.now - timedelta(seconds=seconds)).isoformat()
+
     def advance(self, seconds: float) -> datetime:
         self.now += timedelta(seconds=seconds)
         for told in self.moved:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import timedelta
 from ipaddress import ip_network
 
 import httpx
@@ -54,24 +53,6 @@ def moved(before: Samples, after: Samples) -> dict[str, float]:
     return out
 
 
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-async def timed(migrated_database_url: str, clock: FakeClock) -> AsyncIterator[Server]:
-    running = await start_server(service_settings(migrated_database_url), clock=clock)
-    try:
-        yield running
-    finally:
-        await running.stop()
-
-
-def ago(clock: FakeClock, seconds: float) -> str:
-    return (clock.now - timedelta(seconds=seconds)).isoformat()
-
-
 async def until(condition: Callable[[], Awaitable[bool]], what: str) -> None:
     deadline = asyncio.get_running_loop().time() + 10
     while not await condition():
@@ -88,18 +69,18 @@ async def test_a_scripted_floor_moves_each_counter_by_what_it_did(
     console = await server.client("telecommunicator", "A")
     async with adapter, console, httpx.AsyncClient(base_url=server.url) as stranger:
         call = [
-            event("m1", "call.received", ago(clock, 50)),
-            event("m2", "call.answered", ago(clock, 45)),
-            event("m3", "call.nature", ago(clock, 40), data={"code": "26-A-01"}),
+            event("m1", "call.received", clock.ago(50)),
+            event("m2", "call.answered", clock.ago(45)),
+            event("m3", "call.nature", clock.ago(40), data={"code": "26-A-01"}),
         ]
         assert (await adapter.post("/api/v1/events", json=call)).status_code == 200
         again = await adapter.post("/api/v1/events", json=call[0])  # a duplicate: not counted
         assert again.json()["status"] == "duplicate"
-        asked = event("m4", "triage.conscious", ago(clock, 30), source="console")
+        asked = event("m4", "triage.conscious", clock.ago(30), source="console")
         asked["data"] = {"answer": "no"}
         assert (await console.post("/api/v1/events", json=asked)).status_code == 200
         # Three refusals, each kept with its status.
-        late = ago(clock, 1)
+        late = clock.ago(1)
         bad = await adapter.post("/api/v1/events", json=event("m5", "call.bogus", late))
         forbidden = await console.post("/api/v1/events", json=event("m6", "call.ended", late))
         anonymous = await stranger.post("/api/v1/events", json=event("m7", "call.ended", late))
