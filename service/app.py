@@ -59,7 +59,7 @@ from service.revocations import Revocations
 from service.scheduler import AlertScheduler
 from service.settings import Settings
 from service.store.browser_sessions import BrowserSessionStore
-from service.store.db import create_engine, is_sqlite, migrate, sessionmaker
+from service.store.db import create_engine, dispose, is_sqlite, migrate, sessionmaker
 from service.store.events import EventStore
 from service.store.rejects import RejectStore
 from service.store.tokens import TokenStore
@@ -180,7 +180,7 @@ def create_app(
             await live.stop()
             await broker.disconnect()
             await store.close()
-            await engine.dispose()
+            await dispose(engine)
 
     app = FastAPI(
         title="tcpr-assist",

@@ -14,13 +14,13 @@ async def chains_hold(url: str, key: bytes | None, agencies: Iterable[str] | Non
     """Re-compute each agency's chain and print one line per agency, naming the first event
     where one breaks; whether every chain held. `tcpr backup` and `restore` check with it too."""
     from service.store.chain_store import verify
-    from service.store.db import create_engine
+    from service.store.db import create_engine, dispose
 
     engine = create_engine(url)
     try:
         verdicts = await verify(engine, key, agencies)
     finally:
-        await engine.dispose()
+        await dispose(engine)
     for v in verdicts:
         if v.broken is None:
             print(f"{v.agency}: {v.count} events, head {v.head}, ok")

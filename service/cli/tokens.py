@@ -39,7 +39,7 @@ async def _identities(settings: Settings) -> AsyncIterator[Identities]:
     """The token and session stores over the configured database, for one command."""
     from service.identity import Identities
     from service.store.browser_sessions import BrowserSessionStore
-    from service.store.db import create_engine, sessionmaker
+    from service.store.db import create_engine, dispose, sessionmaker
     from service.store.tokens import TokenStore
 
     engine = create_engine(settings.database_url)
@@ -48,7 +48,7 @@ async def _identities(settings: Settings) -> AsyncIterator[Identities]:
         lifetime = timedelta(hours=settings.session_hours)
         yield Identities(tokens, BrowserSessionStore(sessionmaker(engine), tokens, lifetime))
     finally:
-        await engine.dispose()
+        await dispose(engine)
 
 
 def _operator() -> str:

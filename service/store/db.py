@@ -3,7 +3,12 @@ event has reached the disk."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
+import threading
+import time
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -28,10 +33,43 @@ def create_engine(url: str) -> AsyncEngine:
     if is_sqlite(url):
         engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        workers: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
+        _workers[engine.sync_engine] = workers
+        event.listen(engine.sync_engine, "connect", lambda conn, _record: _track(conn, workers))
         return engine
     return create_async_engine(
         url, pool_size=10, max_overflow=20, pool_pre_ping=True, hide_parameters=True
     )
+
+
+_log = logging.getLogger(__name__)
+
+# Each aiosqlite connection runs on a thread of its own. One the pool terminated (its task was
+# cancelled mid-statement, as the background loops are at shutdown) is only told to stop: its
+# thread finishes the statement first and then answers the event loop, which must still be open.
+_workers: weakref.WeakKeyDictionary[Engine, weakref.WeakSet[threading.Thread]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _track(dbapi_connection: Any, workers: weakref.WeakSet[threading.Thread]) -> None:
+    thread = getattr(getattr(dbapi_connection, "_connection", None), "_thread", None)
+    if isinstance(thread, threading.Thread):
+        workers.add(thread)
+
+
+async def dispose(engine: AsyncEngine, wait: float = 30.0) -> None:
+    """Close the engine's connections and, for SQLite, wait until every connection thread it
+    started has finished, so none answers an event loop that has closed since."""
+    await engine.dispose()
+    deadline = time.monotonic() + wait
+    for thread in list(_workers.get(engine.sync_engine, ())):
+        left = deadline - time.monotonic()
+        if left > 0:
+            await asyncio.to_thread(thread.join, left)
+        if thread.is_alive():
+            _log.warning("a database connection thread was still running at shutdown")
+            return
 
 
 def sqlite_writer_engine(url: str) -> Engine | None:

@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 import websockets
 
-from service.store.db import create_engine, sessionmaker
+from service.store.db import create_engine, dispose, sessionmaker
 from service.store.tokens import TokenStore
 
 BROKERS = {
@@ -131,7 +131,7 @@ class Cluster:
             try:
                 return await TokenStore(sessionmaker(engine)).create(role, [agency], f"t-{role}")
             finally:
-                await engine.dispose()
+                await dispose(engine)
 
         # On a thread of its own: the test's event loop is running.
         with ThreadPoolExecutor(1) as thread:
