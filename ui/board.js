@@ -10,7 +10,7 @@ const $ = (sel) => document.querySelector(sel);
 const NEAR_MS = 15000; // highlight a call this long before a benchmark
 const FLASH_MS = 1500; // how long a row stays lit after an alert arrives
 
-const flashUntil = new Map(); // call id -> when its alert highlight ends
+const flashUntil = new Map(); // call key -> when its alert highlight ends
 let showOthers = false;
 
 const live = new Live({
@@ -28,7 +28,7 @@ const live = new Live({
   },
   onAlert: (msg) => {
     // Kept apart from the rows: they are redrawn four times a second.
-    flashUntil.set(msg.call_id, live.serverNow() + FLASH_MS);
+    flashUntil.set(callKey(msg), live.serverNow() + FLASH_MS);
     render();
   },
   onStatus: (status, reason) => {
@@ -125,16 +125,28 @@ function alertsCell(call) {
   return td;
 }
 
-function racingRow(call, now) {
+// A board over several real agencies names each call's agency too: their CAD numbers may
+// coincide. (A training agency's scenarios are numbered apart and shown in their own table.)
+function callCell(call) {
+  return cell(live.realAgencies().length > 1 ? `${call.agency} ${call.call_id}` : call.call_id);
+}
+
+function callRow(call) {
   const tr = document.createElement("tr");
   tr.dataset.callId = call.call_id;
+  tr.dataset.agency = call.agency;
+  return tr;
+}
+
+function racingRow(call, now) {
+  const tr = callRow(call);
   const deadline = nextDeadline(call);
   if (deadline != null && now >= deadline) tr.classList.add("breached");
   else if (deadline != null && now >= deadline - NEAR_MS) tr.classList.add("near");
   if (call.verify_breathing) tr.classList.add("verify");
-  if ((flashUntil.get(call.call_id) ?? 0) > now) tr.classList.add("flash");
+  if ((flashUntil.get(callKey(call)) ?? 0) > now) tr.classList.add("flash");
   tr.append(
-    cell(call.call_id), cell(call.telecommunicator), phaseCell(call),
+    callCell(call), cell(call.telecommunicator), phaseCell(call),
     clockCell(call, call.recognized_at, "recognition_due", "recognition_overdue", true),
     call.not_given_reason && !call.first_compression_at
       ? cell(`not given: ${call.not_given_reason.replaceAll("_", " ")}`)
@@ -146,13 +158,12 @@ function racingRow(call, now) {
 
 // A call outside the scope: how long it has run, with no benchmark colour.
 function otherRow(call, now) {
-  const tr = document.createElement("tr");
-  tr.dataset.callId = call.call_id;
+  const tr = callRow(call);
   const nature = [call.nature?.code, call.nature?.text].filter(Boolean).join(" ");
   const since = document.createElement("td");
   since.className = "clock idle";
   since.textContent = fmtClock((now - Date.parse(call.t0)) / 1000);
-  tr.append(cell(call.call_id), cell(call.telecommunicator), cell(nature || null), phaseCell(call), since);
+  tr.append(callCell(call), cell(call.telecommunicator), cell(nature || null), phaseCell(call), since);
   return tr;
 }
 
@@ -244,7 +255,7 @@ async function refreshToday() {
   const totals = { calls: 0, recognized: 0, recognized_in_time: 0, first_compressions: 0, first_compressions_in_time: 0 };
   let medians = null;
   // The day's figures are the real agencies' only: a training agency's scenarios add nothing.
-  const real = live.me.agencies.filter((a) => !live.me.trainingAgencies.includes(a));
+  const real = live.realAgencies();
   for (const agency of real) {
     const params = new URLSearchParams({ agency, from: midnight.toISOString() });
     const response = await fetch(`/api/v1/summary?${params}`);
@@ -266,7 +277,7 @@ async function refreshTraining() {
   if (!live.me || !["supervisor", "qi", "admin"].includes(live.me.role)) return;
   let out = 0;
   // A training agency's trainees are people of their home agency: counted there, once.
-  const real = live.me.agencies.filter((a) => !live.me.trainingAgencies.includes(a));
+  const real = live.realAgencies();
   for (const agency of real) {
     const response = await fetch(`/api/v1/training/summary?${new URLSearchParams({ agency })}`).catch(() => null);
     if (!response || !response.ok) return;
@@ -393,7 +404,7 @@ async function refreshDebriefs() {
   const found = [];
   let outstanding = 0;
   // A scenario missed in training is for the trainer's session report, not a floor debrief.
-  for (const agency of live.me.agencies.filter((a) => !live.me.trainingAgencies.includes(a))) {
+  for (const agency of live.realAgencies()) {
     const params = new URLSearchParams({ agency, limit: String(DEBRIEFS_SHOWN) });
     let response;
     try { response = await fetch(`/api/v1/debriefs?${params}`); } catch { return; } // offline: try again later

@@ -4,6 +4,10 @@
 // after a lost connection is a harmless duplicate, never a second answer.
 "use strict";
 
+// A call is known by its agency and its CAD number together: two centres on one board may both
+// have a call 24-0001, and neither may stand in for the other.
+function callKey(call) { return `${call.agency}/${call.call_id}`; }
+
 class Live {
   constructor({ onChange = () => {}, onAlert = () => {}, onStatus = () => {}, onSignedOut = () => {} } = {}) {
     this.calls = new Map();
@@ -20,6 +24,9 @@ class Live {
   }
 
   serverNow() { return Date.now() + this.offsetMs; }
+
+  // The signed-in principal's agencies that take real calls: not its training agencies.
+  realAgencies() { return this.me ? this.me.agencies.filter((a) => !this.me.trainingAgencies.includes(a)) : []; }
 
   // Signed in (session.js has the cookie set): connect, and stay connected until signed out.
   start() {
@@ -78,7 +85,7 @@ class Live {
     switch (msg.type) {
       case "snapshot":
         // A fresh picture of the live calls: the only state the panel shows is the store's.
-        this.calls = new Map(msg.calls.map((c) => [c.call_id, { ...c, _seq: msg.seq }]));
+        this.calls = new Map(msg.calls.map((c) => [callKey(c), { ...c, _seq: msg.seq }]));
         this.feeds = new Map(); // the service sends a `feed` message after it for each silent feed
         this.seq = msg.seq;
         this.offsetMs = Date.parse(msg.server_time) - Date.now();
@@ -98,8 +105,8 @@ class Live {
       case "call": {
         // Each call message is the call's whole view; an older one (queued before a snapshot)
         // never overwrites a newer one. Ended calls stay, marked, until the next snapshot.
-        const known = this.calls.get(msg.call_id);
-        if (!known || msg.seq >= known._seq) this.calls.set(msg.call_id, { ...msg.call, _seq: msg.seq });
+        const known = this.calls.get(callKey(msg));
+        if (!known || msg.seq >= known._seq) this.calls.set(callKey(msg), { ...msg.call, _seq: msg.seq });
         this.seq = Math.max(this.seq, msg.seq);
         break;
       }
@@ -111,7 +118,7 @@ class Live {
         break;
       case "gone":
         // The CAD never ended it: past the live-call limit it leaves the panels (not the audits).
-        this.calls.delete(msg.call_id);
+        this.calls.delete(callKey(msg));
         break;
       case "feed":
         if (msg.status === "silent") this.feeds.set(msg.agency, msg);
@@ -163,7 +170,7 @@ class Outbox {
     return event;
   }
 
-  pendingFor(callId) { return this.items.filter((e) => e.call_id === callId); }
+  pendingFor(call) { return this.items.filter((e) => callKey(e) === callKey(call)); }
 
   async flush() {
     if (this.sending || !this.items.length || !this.live.signedIn) return;

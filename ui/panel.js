@@ -30,8 +30,8 @@ const shownPack = new Map(); // agency -> the pack last shown for it (kept while
 // This console's own place in each call's script, kept for the tab (sessionStorage) so a reload
 // mid-call comes back to the same step and the same drowning / AED marks.
 const kept = JSON.parse(sessionStorage.getItem("tcpr-script") || "{}");
-const steps = new Map(kept.steps || []); // call_id -> current instruction step
-const variants = new Map();   // call_id -> adult | child | infant
+const steps = new Map(kept.steps || []); // call key -> current instruction step
+const variants = new Map();   // call key -> adult | child | infant
 const aedArrived = new Set(kept.aed || []); // calls where an AED has arrived (E): its line is read
 const asphyxial = new Set(kept.asphyxial || []); // calls marked drowning / asphyxial (D)
 
@@ -189,7 +189,7 @@ function toggleReviews() {
 function yieldToCalls() {
   const calls = reviews.yieldTo();
   if (!calls) return;
-  focusId = calls[0].call_id;
+  focusId = callKey(calls[0]);
   focusChosen = false;
   showHint(calls[0], reviews.t("yielded", { calls: calls.map((c) => c.call_id).join(", ") }));
 }
@@ -203,7 +203,7 @@ function focused() {
   // A call set apart holds the focus only when picked: a listed one takes it otherwise.
   if (holds && (focusChosen || listed(current) || !firstInScope)) return current;
   const first = firstInScope || calls[0] || null;
-  focusId = first ? first.call_id : null;
+  focusId = first ? callKey(first) : null;
   focusChosen = false;
   return first;
 }
@@ -213,9 +213,9 @@ function move(delta) {
   const all = orderedCalls();
   const calls = all.some(listed) && !$("#other-calls").open ? all.filter(listed) : all;
   if (!calls.length) return;
-  const at = calls.findIndex((c) => c.call_id === focusId);
+  const at = calls.findIndex((c) => callKey(c) === focusId);
   const next = at < 0 ? (delta > 0 ? 0 : calls.length - 1) : (at + delta + calls.length) % calls.length;
-  choose(calls[next].call_id);
+  choose(callKey(calls[next]));
 }
 
 function choose(callId) {
@@ -225,7 +225,7 @@ function choose(callId) {
 }
 
 // -- actions ----------------------------------------------------------------------------------
-function pending(call, kind) { return outbox.pendingFor(call.call_id).some((e) => e.kind === kind); }
+function pending(call, kind) { return outbox.pendingFor(call).some((e) => e.kind === kind); }
 
 function answer(call, value) {
   if (call.phase === "ask_conscious") outbox.post(call, "triage.conscious", { answer: value });
@@ -255,12 +255,12 @@ function nextStep(call, delta) {
   if (!RECOGNIZED_PHASES.has(call.phase)) return;
   if (!call.tcpr_started_at) {
     if (!pending(call, "tcpr.started")) outbox.post(call, "tcpr.started", startData(call));
-    steps.set(call.call_id, 0);
+    steps.set(callKey(call), 0);
     return;
   }
   const last = stepList(call).length - 1;
-  const at = Math.min(last, steps.get(call.call_id) || 0); // a shorter variant's list since
-  steps.set(call.call_id, Math.min(last, Math.max(0, at + delta)));
+  const at = Math.min(last, steps.get(callKey(call)) || 0); // a shorter variant's list since
+  steps.set(callKey(call), Math.min(last, Math.max(0, at + delta)));
 }
 
 // What `tcpr.started` says: the variant, and the signed pack the caller is coached with.
@@ -296,18 +296,18 @@ function cprInProgress(call) {
 
 function toggleAed(call) {
   if (!RECOGNIZED_PHASES.has(call.phase)) return;
-  if (aedArrived.has(call.call_id)) aedArrived.delete(call.call_id);
-  else aedArrived.add(call.call_id);
+  if (aedArrived.has(callKey(call))) aedArrived.delete(callKey(call));
+  else aedArrived.add(callKey(call));
 }
 
 function showHint(call, text) {
-  hint = { callId: call.call_id, text, until: Date.now() + HINT_MS };
+  hint = { callId: callKey(call), text, until: Date.now() + HINT_MS };
   setTimeout(render, HINT_MS + 50);
 }
 
 // The console's choice, else what `tcpr.started` recorded (a panel reloaded mid-call resumes the
 // infant or child script it was on), else adult.
-function variantOf(call) { return variants.get(call.call_id) || call.tcpr_variant || "adult"; }
+function variantOf(call) { return variants.get(callKey(call)) || call.tcpr_variant || "adult"; }
 
 // The steps read to the caller: the variant's compressions, then rescue breaths where the
 // director's decisions enable them: for the child or infant variant, or for a drowning or other
@@ -318,13 +318,13 @@ function rescueBreaths(call) {
   const variant = variantOf(call);
   return (variant === "child" && decisions.rescue_breaths_child === true)
     || (variant === "infant" && decisions.rescue_breaths_infant === true)
-    || (asphyxial.has(call.call_id) && decisions.rescue_breaths_asphyxial === true);
+    || (asphyxial.has(callKey(call)) && decisions.rescue_breaths_asphyxial === true);
 }
 
 function toggleAsphyxial(call) {
   if (!RECOGNIZED_PHASES.has(call.phase)) return;
-  if (asphyxial.has(call.call_id)) asphyxial.delete(call.call_id);
-  else asphyxial.add(call.call_id);
+  if (asphyxial.has(callKey(call))) asphyxial.delete(callKey(call));
+  else asphyxial.add(callKey(call));
 }
 
 function stepList(call) {
@@ -343,9 +343,9 @@ function activeAlert(call) {
 }
 
 function alerted(msg) {
-  const call = live.calls.get(msg.call_id);
+  const call = live.calls.get(callKey(msg));
   const me = live.me && live.me.name;
-  if (msg.call_id === focusId || (call && call.telecommunicator === me)) {
+  if (callKey(msg) === focusId || (call && call.telecommunicator === me)) {
     soundAlert(metronome.ensureContext());
   }
 }
@@ -367,7 +367,7 @@ function beat() {
 }
 
 function driveMetronome(call) {
-  const wanted = call && call.live && ["tcpr_instructions", "compressions"].includes(call.phase) && !metronomeOff.has(call.call_id);
+  const wanted = call && call.live && ["tcpr_instructions", "compressions"].includes(call.phase) && !metronomeOff.has(callKey(call));
   if (wanted && !metronome.running) metronome.start();
   if (!wanted && metronome.running) metronome.stop();
   $("#metronome-rate").textContent = metronome.bpm;
@@ -376,15 +376,22 @@ function driveMetronome(call) {
 
 // -- rendering --------------------------------------------------------------------------------
 
+// A console over several real agencies names each call's agency too: their CAD numbers may
+// coincide. (A trainee's training agency does not count: its scenarios are numbered apart.)
+function callName(call) {
+  return live.realAgencies().length > 1 ? `${call.agency} ${call.call_id}` : call.call_id;
+}
+
 function callItem(call) {
   const breach = activeAlert(call);
   const sub = [t(`phases.${call.phase}`), call.telecommunicator || "—"];
   if (!inScope(call) && call.nature && call.nature.code) sub.unshift(call.nature.code);
   return el("li", {
     "data-call-id": call.call_id,
-    class: [call.call_id === focusId ? "focus" : "", breach ? "breach" : "", inScope(call) ? "" : "out"].join(" ").trim(),
-    onclick: () => { choose(call.call_id); render(); },
-  }, el("div", {}, call.call_id, ...(call.training ? [" ", el("span", { class: "training-tag" }, "TRAINING")] : [])),
+    "data-agency": call.agency,
+    class: [callKey(call) === focusId ? "focus" : "", breach ? "breach" : "", inScope(call) ? "" : "out"].join(" ").trim(),
+    onclick: () => { choose(callKey(call)); render(); },
+  }, el("div", {}, callName(call), ...(call.training ? [" ", el("span", { class: "training-tag" }, "TRAINING")] : [])),
   el("div", { class: "sub" }, sub.join(" · ")));
 }
 
@@ -465,10 +472,10 @@ function renderTcpr(call, { title, body, answers }) {
   const compressions = t(`steps.${variantOf(call)}`);
   const list = stepList(call);
   const begun = Boolean(call.tcpr_started_at);
-  const current = begun ? Math.min(steps.get(call.call_id) || 0, list.length - 1) : -1;
+  const current = begun ? Math.min(steps.get(callKey(call)) || 0, list.length - 1) : -1;
   title.textContent = current < 0 ? t("recognized") : list[current];
   body.textContent = `${t("tcpr_title")} · ${t(`variants.${variantOf(call)}`)}`;
-  if (aedArrived.has(call.call_id)) {
+  if (aedArrived.has(callKey(call))) {
     const aed = $("#card-aed");
     aed.hidden = false;
     aed.textContent = t("aed_arrived");
@@ -478,8 +485,8 @@ function renderTcpr(call, { title, body, answers }) {
   if (!call.first_compression_at && mayNotGive(call)) {
     answers.append(keyButton("B", t("not_given_reasons.cpr_in_progress"), () => cprInProgress(call), { "data-key": "b", class: "secondary", title: t("cpr_in_progress") }));
   }
-  answers.append(keyButton("E", keyLabel("aed", "E"), () => toggleAed(call), { "data-key": "e", class: "secondary", "aria-pressed": String(aedArrived.has(call.call_id)) }));
-  answers.append(keyButton("D", keyLabel("asphyxial", "D"), () => toggleAsphyxial(call), { "data-key": "d", class: "secondary", title: t("asphyxial"), "aria-pressed": String(asphyxial.has(call.call_id)) }));
+  answers.append(keyButton("E", keyLabel("aed", "E"), () => toggleAed(call), { "data-key": "e", class: "secondary", "aria-pressed": String(aedArrived.has(callKey(call))) }));
+  answers.append(keyButton("D", keyLabel("asphyxial", "D"), () => toggleAsphyxial(call), { "data-key": "d", class: "secondary", title: t("asphyxial"), "aria-pressed": String(asphyxial.has(callKey(call))) }));
   if (mayNotGive(call)) answers.append(keyButton("X", t("not_given"), () => { reasonPicker = !reasonPicker; }, { "data-key": "x", class: "secondary" }));
   renderProtocol(call);
   const stepsEl = $("#steps");
@@ -561,13 +568,13 @@ function renderCard(call) {
     default:
       title.textContent = t(`phases.${call.phase}`);
   }
-  if (hint && hint.callId === call.call_id && Date.now() < hint.until) {
+  if (hint && hint.callId === callKey(call) && Date.now() < hint.until) {
     $("#card-hint").hidden = false;
     say($("#card-hint"), hint.text);
   } else {
     say($("#card-hint"), "");
   }
-  const waiting = outbox.pendingFor(call.call_id).length;
+  const waiting = outbox.pendingFor(call).length;
   $("#card-pending").hidden = !waiting;
   $("#card-pending").textContent = waiting ? `${t("sending")} (${waiting})` : "";
 }
@@ -602,7 +609,7 @@ function render() {
   $("#label-compression").textContent = t("clocks.compression");
   $("#metronome-title").textContent = t("metronome");
   $("#variant").textContent = call ? t(`variants.${variantOf(call)}`) : "—";
-  $("#call-id").textContent = call ? call.call_id : "—";
+  $("#call-id").textContent = call ? callName(call) : "—";
   $("#nature").textContent = call && call.nature.code ? `${call.nature.code} ${call.nature.text || ""}` : "";
   $("#phase").textContent = call ? t(`phases.${call.phase}`) : "";
   renderFeeds();
@@ -654,9 +661,9 @@ document.addEventListener("keydown", (e) => {
   else if (key === "e") toggleAed(call);
   else if (key === "d") toggleAsphyxial(call);
   else if (key === "x") reasonPicker = mayNotGive(call) && !reasonPicker;
-  else if (key === "v") variants.set(call.call_id, VARIANTS[(VARIANTS.indexOf(variantOf(call)) + 1) % VARIANTS.length]);
+  else if (key === "v") variants.set(callKey(call), VARIANTS[(VARIANTS.indexOf(variantOf(call)) + 1) % VARIANTS.length]);
   else if (key === "m") {
-    if (metronome.running) { metronome.stop(); metronomeOff.add(call.call_id); } else { metronomeOff.delete(call.call_id); metronome.start(); }
+    if (metronome.running) { metronome.stop(); metronomeOff.add(callKey(call)); } else { metronomeOff.delete(callKey(call)); metronome.start(); }
   } else if (key === "+" || key === "=") metronome.setRate(metronome.bpm + 2);
   else if (key === "-") metronome.setRate(metronome.bpm - 2);
   else return;

@@ -389,7 +389,7 @@ async def test_not_dispatched_only_where_the_agency_wants_it(
     await post_calls(ui_server, call("D2", 30, ME, ("triage.conscious", 10, {"answer": "no"})))
     page = await open_panel(ui_server, new_page)
     await expect(page.locator("#card")).to_have_attribute("data-phase", "ask_breathing")
-    assert await page.evaluate("window.tcpr.live.calls.get('D2').needs_dispatch") is True
+    assert await page.evaluate("window.tcpr.live.calls.get('A/D2').needs_dispatch") is True
     await expect(page.locator("#dispatch")).to_be_hidden()  # dispatch alerts are off here
     assert console_errors == []
 
