@@ -24,6 +24,7 @@ from contract import policy
 from contract.event import iso
 from service.api.access import ReadsDep
 from service.api.deps import PrincipalDep, ServicesDep, require
+from service.api.kept import KeepsRefusals
 from service.api.periods import ordered, period_bound
 from service.api.refusals import AUTHENTICATED, refusals, unprocessable
 from service.store.audit_list import shown
@@ -41,7 +42,7 @@ from service.store.debriefs import (
 from service.triage.intervals import met
 from service.triage.profiles import BenchmarkProfile
 
-router = APIRouter(responses=AUTHENTICATED)
+router = APIRouter(responses=AUTHENTICATED, route_class=KeepsRefusals)
 NOTE_MAX: Final = 2000
 Agency = Annotated[str, Query(min_length=1, max_length=32)]
 

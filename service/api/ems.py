@@ -20,6 +20,7 @@ from contract.fields import Id
 from service import __version__
 from service.api.access import ReadsDep
 from service.api.deps import PrincipalDep, ServicesDep, require
+from service.api.kept import KeepsRefusals
 from service.api.periods import ordered, period_bound, real_only
 from service.api.refusals import (
     AUTHENTICATED,
@@ -36,7 +37,7 @@ from service.refused import Invalid, Refused
 from service.store.ems import UNMATCHED, EmsReportStore, Recorded
 from service.store.tables import EmsReportRow
 
-router = APIRouter(responses=AUTHENTICATED)
+router = APIRouter(responses=AUTHENTICATED, route_class=KeepsRefusals)
 # Reading the reports is an audit read: supervisors, QI and admins (DESIGN.md §8).
 READ_EMS: Final = policy.READ_AUDITS
 XML_TYPES: Final = ("application/xml", "text/xml")

@@ -13,10 +13,11 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictStr, mod
 
 from contract import policy
 from service.api.deps import PrincipalDep, ServicesDep
+from service.api.kept import KeepsRefusals
 from service.api.refusals import AUTHENTICATED, refusals
 from service.store.tokens import MAX_AGENCY, Principal, TokenInfo
 
-router = APIRouter(responses=AUTHENTICATED)
+router = APIRouter(responses=AUTHENTICATED, route_class=KeepsRefusals)
 
 Role = Literal["telecommunicator", "supervisor", "qi", "admin", "adapter"]
 Agency = Annotated[StrictStr, Field(min_length=1, max_length=MAX_AGENCY)]

@@ -31,6 +31,7 @@ from contract import policy
 from contract.times import parse_rfc3339
 from service.api.access import Reads, ReadsDep
 from service.api.deps import PrincipalDep, Services, ServicesDep, require
+from service.api.kept import KeepsRefusals
 from service.api.refusals import AUTHENTICATED, document, refusals, unprocessable
 from service.api.reports import csv_response
 from service.qi.audit_csv import cell
@@ -57,7 +58,7 @@ from service.training.report import (
     record_row,
 )
 
-router = APIRouter(responses=AUTHENTICATED)
+router = APIRouter(responses=AUTHENTICATED, route_class=KeepsRefusals)
 Agency = Annotated[str, Query(min_length=1, max_length=32)]
 Person = Annotated[str | None, Query(min_length=1, max_length=128)]
 AsOf = Annotated[str | None, Query(max_length=40)]

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from contract import policy
 from service.api.deps import PrincipalDep, Services, ServicesDep, require
+from service.api.kept import KeepsRefusals
 from service.api.refusals import AUTHENTICATED, refusals, unprocessable
 from service.store.tokens import MAX_AGENCY, Principal
 from service.store.training_sessions import MovedOn, NoSuchSession, NotRunning, TrainingSession
@@ -24,7 +25,7 @@ from service.training.scenarios import BY_ID, SCENARIOS
 from service.training.session_report import scenario_summary, session_head, session_json
 from service.training.sessions import AllPlayed, NothingPlayed, TraineeBusy
 
-router = APIRouter(responses=AUTHENTICATED)
+router = APIRouter(responses=AUTHENTICATED, route_class=KeepsRefusals)
 
 Agency = Annotated[StrictStr, Field(min_length=1, max_length=MAX_AGENCY)]
 SessionId = Annotated[int, Path(ge=1, le=2**63 - 1)]

@@ -99,13 +99,24 @@ class Upload:
         return await refuse(services, request, refusal, self.body, self.principal)
 
 
-async def _sender(request: Request, services: Services) -> Principal | None:
-    """Who sent a body refused before it was read (too large), so the refusal is kept under
-    their agency rather than none."""
+async def sender(request: Request, services: Services) -> Principal | None:
+    """Who sent a refused body (one refused before it was read, too large, or one a route's own
+    checks refused), so the refusal is kept under their agency rather than none."""
     try:
         return await authenticated(request, services)
     except (Refused, HTTPException):
         return None
+
+
+def filed_under(principal: Principal | None, agency: str | None, body: bytes) -> str | None:
+    """The agency a refusal is kept under: the one it names if the sender may act for it, else
+    the sender's own (never another agency's store); for an unknown sender, what the body
+    claims."""
+    if principal is not None and (agency is None or not principal.may_act_for(agency)):
+        return min(principal.agencies)
+    if principal is None and agency is None:
+        return ingest.claimed_agency(body)
+    return agency
 
 
 async def refuse(
@@ -117,18 +128,13 @@ async def refuse(
 ) -> JSONResponse:
     """Keep the refusal in the reject store with the body, and answer with it."""
     if principal is None and isinstance(refusal, TooLarge):
-        principal = await _sender(request, services)
-    agency = refusal.agency
-    if principal is not None and (agency is None or not principal.may_act_for(agency)):
-        agency = min(principal.agencies)
-    elif principal is None and agency is None:
-        agency = ingest.claimed_agency(body)
+        principal = await sender(request, services)
     await services.rejects.keep(
         status_of(refusal),
         refusal.reason,
         refusal.field,
         body,
-        agency=agency,
+        agency=filed_under(principal, refusal.agency, body),
         endpoint=request.url.path,
         principal=principal.label if principal else None,
     )
