@@ -233,8 +233,12 @@ function answer(call, value) {
 }
 
 // The caller described the breathing (§3): agonal recognises arrest, normal rules it out.
+// G / K at "breathing to verify"; G also at "breathing normally?" itself, when the caller
+// already says gasping (recognised at once, the agonal breathing noted for QI). K there would
+// skip the describing the verify card asks for: answer Y first.
 function verifyBreathing(call, agonal) {
-  if (call.phase !== "verify_breathing" || pending(call, "triage.breathing")) return;
+  const asked = call.phase === "verify_breathing" || (agonal && call.phase === "ask_breathing");
+  if (!asked || pending(call, "triage.breathing")) return;
   outbox.post(call, "triage.breathing", agonal ? { answer: "no", agonal: true } : { answer: "yes", confirmed: true });
 }
 
@@ -530,6 +534,9 @@ function renderCard(call) {
       title.textContent = t(`questions.${question}`);
       body.textContent = t(`question_hints.${question}`);
       answers.append(...answerButtons(call));
+      if (question === "breathing") {
+        answers.append(keyButton("G", t("verify.agonal"), () => verifyBreathing(call, true), { "data-verify": "agonal" }));
+      }
       break;
     }
     case "verify_breathing": {

@@ -55,7 +55,7 @@ def _may_train(principal: Principal, *agencies: str) -> bool:
 def _is_trainee(principal: Principal, session: TrainingSession) -> bool:
     return (
         principal.role in policy.READ_OWN_FEEDBACK
-        and principal.name == session.trainee
+        and session.trainee in principal.names
         and principal.may_act_for(session.home_agency)
     )
 

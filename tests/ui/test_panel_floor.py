@@ -135,6 +135,30 @@ async def test_breathing_to_verify_agonal_or_confirmed_normal(
     assert console_errors == []
 
 
+async def test_gasping_said_at_the_breathing_question_recognises_at_once(
+    ui_server: Server, new_page: NewPage, console_errors: list[str]
+) -> None:
+    # Not awake; the caller answers "breathing normally?" with "he's gasping".
+    await post_calls(ui_server, call("G1", 20, ME, ("triage.conscious", 10, {"answer": "no"})))
+    page = await open_panel(ui_server, new_page)
+    card = page.locator("#card")
+    await expect(card).to_have_attribute("data-phase", "ask_breathing")
+    await expect(page.locator("#card-answers [data-verify='agonal'] kbd")).to_have_text("G")
+    # K would skip the describing the verify card asks for: here it records nothing.
+    await page.keyboard.press("k")
+    await asyncio.sleep(0.5)
+    assert await events_of(ui_server, "G1", "console") == []
+    await page.keyboard.press("g")
+    await expect(card).to_have_attribute("data-phase", "recognized")
+    (agonal,) = await events_of(ui_server, "G1", "console")
+    assert agonal.kind == Kind.TRIAGE_BREATHING
+    assert agonal.data == {"answer": "no", "agonal": True}
+    audit = await audit_of(ui_server, "G1")
+    assert audit["recognized"] is True and audit["recognition_path"] == "question"
+    assert audit["answers"]["breathing_agonal"] is True
+    assert console_errors == []
+
+
 async def test_first_compression_only_once_the_instructions_began(
     ui_server: Server, new_page: NewPage, console_errors: list[str]
 ) -> None:
