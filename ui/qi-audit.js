@@ -294,7 +294,8 @@ function timeline(audit) {
 export function renderAudit(audit, { headingId = null } = {}) {
   return el("article", { class: "audit", "data-call-id": audit.call_id },
     el("header", { class: "audit-head" },
-      el("h2", { id: headingId, tabindex: headingId ? "-1" : null }, `Call ${audit.call_id}`),
+      el("h2", { id: headingId, tabindex: headingId ? "-1" : null }, `Call ${audit.call_id}`,
+        audit.training ? el("span", { class: "badge training", title: "A scenario played to a trainee: not a real call, in no real measure" }, "training") : null),
       el("p", { class: "muted" },
         `${audit.agency} · T0 ${fmtTime(audit.t0)} · telecommunicator ${audit.telecommunicator || "—"} · ${audit.psap || "PSAP —"}${audit.live ? " · live" : ""}`),
       el("p", { class: `t0-source${audit.t0_source === "call.answered" ? " fallback" : ""}`, "data-t0-source": audit.t0_source || "" },

@@ -118,7 +118,8 @@ async def get_audit(
     audit = await call_audit(services.store, services.settings, agency, call_id)
     if audit is None:
         raise HTTPException(404, f"no call {call_id} in agency {agency}")
-    return audit_json(audit)
+    # A training agency's call is a scenario played to a trainee: said so, as its list says.
+    return {**audit_json(audit), "training": services.settings.is_training(agency)}
 
 
 def _echo(f: AuditFilter) -> dict[str, Any]:

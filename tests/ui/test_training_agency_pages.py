@@ -132,6 +132,8 @@ async def test_the_qi_page_marks_a_training_agency_s_audits_and_exports_none(
     await page.goto(f"{server.url}/ui/qi.html?agency=A#token={token}")
     await expect(page.locator("#counts")).to_contain_text("1 shown of 1 calls")
     await expect(page.locator("#training-note")).to_be_hidden()
+    await page.locator('#audits tbody tr[data-call-id="R1"]').click()
+    await expect(page.locator('article.audit[data-call-id="R1"] h2')).to_have_text("Call R1")
     await expect(page.locator("#export-list-csv")).to_be_enabled()
     await expect(page.locator('#f-agency option[value="A-TRAIN"]')).to_have_text(
         "A-TRAIN (training)"
@@ -139,6 +141,9 @@ async def test_the_qi_page_marks_a_training_agency_s_audits_and_exports_none(
     await page.select_option("#f-agency", "A-TRAIN")
     await expect(page.locator("#training-note")).to_be_visible()
     await expect(page.locator('#audits tbody tr[data-call-id="SCN-1"]')).to_have_count(1)
+    await page.locator('#audits tbody tr[data-call-id="SCN-1"]').click()
+    heading = page.locator('article.audit[data-call-id="SCN-1"] h2')
+    await expect(heading.locator(".badge.training")).to_have_text("training")
     await expect(page.locator("#export-list-csv")).to_be_disabled()
     await expect(page.locator("#export-list-json")).to_be_disabled()
     await expect(page.locator("#print-list")).to_be_hidden()

@@ -175,6 +175,9 @@ async def test_training_calls_reach_no_real_agency_read(server: Server) -> None:
             assert response.json()["training"] is True, path
         audit = await qi.get("/api/v1/calls/KCE-TRAIN/TRAIN-1/audit")
         assert audit.json()["recognized"] is True
+        assert audit.json()["training"] is True
+        real = await qi.get("/api/v1/calls/KCE/KCE-1/audit")
+        assert real.json()["training"] is False
 
         # The trainee's practice reviews only when asked for by the training agency's name.
         [practice] = (await tc.get("/api/v1/feedback", params={"agency": "KCE-TRAIN"})).json()
