@@ -7,10 +7,11 @@ from typing import Final
 from contract.kinds import CONSOLE_KINDS, KINDS, Kind
 
 ALL_KINDS: Final = frozenset(KINDS)
-# `alert.raised` is written only by the service itself, so it is nobody's to post; a CAD never
-# reads feedback, so `feedback.acknowledged` is only the telecommunicator's own.
+# `alert.raised` is written only by the service itself (DESIGN.md §2), so it is nobody's to post:
+# an alert each call raises once, posted from outside, would silence the service's own. An
+# adapter posts every other kind but `qi.review` (§8), a console's acknowledgements among them.
 POST_KINDS: Final[dict[str, frozenset[str]]] = {
-    "adapter": ALL_KINDS - {Kind.QI_REVIEW, Kind.ALERT_RAISED, Kind.FEEDBACK_ACKNOWLEDGED},
+    "adapter": ALL_KINDS - {Kind.QI_REVIEW, Kind.ALERT_RAISED},
     "telecommunicator": CONSOLE_KINDS | {Kind.FEEDBACK_ACKNOWLEDGED},
     # The AHA names "the supervisor (or designated QI person)" as the reviewer.
     "supervisor": frozenset({Kind.QI_REVIEW}),

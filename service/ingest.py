@@ -61,18 +61,26 @@ def authorize(principal: Principal, events: list[Event]) -> None:
             raise NotAllowed(f"event {i}: role {principal.role} may not post {e.kind}", "kind")
         if (
             principal.role == "telecommunicator"
+            and principal.names
             and e.kind in CONSOLE_KINDS
             and e.actor is not None
             and e.actor not in principal.names
         ):
             # A console acts as the person signed in to it: an action in a colleague's name
             # would misattribute the record and make the colleague's call (and its review) one's
-            # own (DESIGN.md §8's "own calls").
+            # own (DESIGN.md §8's "own calls"). A token issued without a name says nobody, so
+            # the console's `actor` is the only name there is.
             raise NotAllowed(
                 f"event {i}: a console event's actor is the token holder's own name", "actor"
             )
-        if e.kind == Kind.FEEDBACK_ACKNOWLEDGED and e.actor not in principal.names:
+        if (
+            e.kind == Kind.FEEDBACK_ACKNOWLEDGED
+            and principal.role != "adapter"
+            and principal.names
+            and e.actor not in principal.names
+        ):
             # Only the reader acknowledges reading: never in a colleague's name, nor in none.
+            # (An adapter relays a console's acknowledgement, in the reader's name.)
             raise NotAllowed(
                 f"event {i}: an acknowledgement's actor is the token holder's own name", "actor"
             )

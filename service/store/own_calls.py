@@ -13,6 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from contract.kinds import Kind
 from service.store.tables import CallRow, EventRow
 
+# An event that shows its actor handled the call: the call's answer, or an action at the console.
+# Acknowledging a review is not handling the call: were it, anyone could post one on a colleague's
+# call and read that colleague's feedback.
+HANDLED = or_(
+    and_(EventRow.source == "console", EventRow.kind != Kind.FEEDBACK_ACKNOWLEDGED.value),
+    EventRow.kind == Kind.CALL_ANSWERED.value,
+)
+
 
 async def own_call_ids(
     sessions: async_sessionmaker[AsyncSession], agencies: Iterable[str], actors: Iterable[str]
@@ -32,7 +40,7 @@ async def own_call_ids(
             CallRow.reviewed.is_(True),
             EventRow.agency.in_(scope),
             EventRow.actor.in_(names),
-            or_(EventRow.source == "console", EventRow.kind == Kind.CALL_ANSWERED.value),
+            HANDLED,
         )
         .order_by(EventRow.seq)
     )

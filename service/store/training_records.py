@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from contract.kinds import Kind
+from service.store.own_calls import HANDLED
 from service.store.tables import CallRow, EventRow, TokenRow, TrainingRecordRow
 from service.training.needs import ReviewedCall
 
@@ -131,7 +131,7 @@ class TrainingRecords:
                     EventRow.actor.is_not(None),
                     EventRow.at >= since,
                     EventRow.at <= now,
-                    or_(EventRow.source == "console", EventRow.kind == Kind.CALL_ANSWERED.value),
+                    HANDLED,
                 )
                 .distinct()
             )

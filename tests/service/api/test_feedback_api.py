@@ -133,18 +133,20 @@ async def test_an_unnamed_token_has_no_feedback(server: Server) -> None:
         assert response.status_code == 200 and response.json() == []
 
 
-async def test_only_the_console_acknowledges_and_it_names_the_review(server: Server) -> None:
+async def test_an_acknowledgement_names_the_review(server: Server) -> None:
+    """The reader's console posts it, or an adapter relays it (DESIGN.md §8: an adapter posts
+    every kind but `qi.review`); either way it names the review it acknowledges."""
     adapter = await server.client("adapter", "A")
     tc = await server.client("telecommunicator", "A")
     async with adapter, tc:
         ack = acknowledgement("N1", "N1-rev", "test-telecommunicator")
-        refused = await adapter.post("/api/v1/events", json=ack)
-        assert refused.status_code == 403, refused.text
         missing = {**ack, "data": {}}
         response = await tc.post("/api/v1/events", json=missing)
         assert response.status_code == 422
         assert "review" in response.text
         assert (await tc.post("/api/v1/events", json=ack)).status_code == 200
+        relayed = {**ack, "event_id": "N1-ack-relayed"}
+        assert (await adapter.post("/api/v1/events", json=relayed)).status_code == 200
 
 
 async def test_nobody_acknowledges_a_colleagues_feedback(server: Server) -> None:
@@ -166,6 +168,8 @@ async def test_nobody_acknowledges_a_colleagues_feedback(server: Server) -> None
         assert (await alice.post("/api/v1/events", json=unnamed)).status_code == 403
         as_alice = {**as_bob, "event_id": "K1-ack-alice", "actor": "alice"}
         assert (await alice.post("/api/v1/events", json=as_alice)).status_code == 200
+        # Acknowledging is not handling the call: bob's feedback stays his alone.
+        assert (await alice.get("/api/v1/feedback")).json() == []
         assert [i["acknowledged"] for i in (await bob.get("/api/v1/feedback")).json()] == [False]
         assert (await bob.post("/api/v1/events", json=as_bob)).status_code == 200
         assert [i["acknowledged"] for i in (await bob.get("/api/v1/feedback")).json()] == [True]
@@ -191,6 +195,23 @@ async def test_a_console_acts_only_in_its_holders_name(server: Server) -> None:
         unnamed = {**as_bob, "event_id": "J1-c4"}
         del unnamed["actor"]
         assert (await alice.post("/api/v1/events", json=unnamed)).status_code == 200
+
+
+async def test_a_token_issued_without_a_name_posts_console_events_in_any_name(
+    server: Server,
+) -> None:
+    """`tcpr token create` takes `--name` as optional (DESIGN.md §8) and `actor` is optional
+    (§2): a console on a token that names nobody has only the events' `actor` to say who acts."""
+    unnamed = await server.services.tokens.create("telecommunicator", ["A"])
+    async with httpx.AsyncClient(
+        base_url=server.url, headers={"Authorization": f"Bearer {unnamed}"}, timeout=30
+    ) as console:
+        answer = event("Q1-c1", "triage.conscious", "2026-02-03T10:00:20+00:00", "Q1",
+                       source="console", actor="tc-114", data={"answer": "no"})  # fmt: skip
+        response = await console.post("/api/v1/events", json=answer)
+        assert response.status_code == 200, response.text
+    (stored,) = await server.services.store.call_events("A", "Q1")
+    assert stored.actor == "tc-114"
 
 
 async def test_only_reviewed_calls_are_read_for_my_reviews(server: Server) -> None:
