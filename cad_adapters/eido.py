@@ -134,6 +134,7 @@ def _call_facts(doc: dict[str, Any]) -> list[_Fact]:
     agents = _agent_agencies(doc)
     facts: list[_Fact] = []
     legs: list[_Leg] = []
+    answers: list[tuple[datetime, _Fact]] = []  # each leg's answer, by the leg's start
     ended: list[tuple[datetime, str]] = []
     for path, leg in _components(doc, "callComponent"):
         leg_id = _text(_required(leg, "$id", path), f"{path}.$id", None)
@@ -146,13 +147,19 @@ def _call_facts(doc: dict[str, Any]) -> list[_Fact]:
             answered = _time(leg["answerDate"], f"{path}.answerDate")
             if agent is not None and len(agent) > MAX_ACTOR:
                 raise ParseError(f"over {MAX_ACTOR} characters", f"{path}.agentReference[0].$ref")
-            facts.append(_Fact("call.answered", leg_id, answered, actor=agent))
+            answers.append((started, _Fact("call.answered", leg_id, answered, actor=agent)))
         state = _optional_text(leg, "callStateRegistryText", path)
         if state == CALL_END:
             last = _time(_required(leg, "lastUpdateTimeStamp", path), f"{path}.lastUpdateTimeStamp")
             ended.append((last, leg_id))
         legs.append(_Leg(path, leg_id, started, agents.get(agent or "") or owner))
-    facts.extend(_transfers(legs))
+    transfers = _transfers(legs)
+    facts.extend(transfers)
+    # `call.answered` is the answer of the agency that dispatches EMS (DESIGN.md §2), which the
+    # last transfer reached: a first PSAP's answer before it would hide the transfer's delay and
+    # credit the call to another agency's call-taker.
+    reached = max((t.at for t in transfers), default=None)
+    facts.extend(fact for started, fact in answers if reached is None or started >= reached)
     # Only when every leg is released: the first PSAP hanging up after a transfer does not end
     # the call the receiving agency is still on.
     if legs and len(ended) == len(legs):

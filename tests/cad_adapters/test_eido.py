@@ -61,8 +61,9 @@ def test_transfer_between_agencies_and_nature_code() -> None:
         ("2026-03-02T09:00:00-06:00", {"psap": "psap.city.gov"}),
         ("2026-03-02T09:00:40-06:00", {"psap": "psap.city.gov"}),
     ]
+    # Answered by the agency that dispatches EMS, which the transfer reached (DESIGN.md §2): the
+    # city PSAP's answer at 09:00:05 would hide the transfer's 40 s and credit its call-taker.
     assert [(e["at"], e["actor"]) for e in kinds["call.answered"]] == [
-        ("2026-03-02T09:00:05-06:00", "asmith@psap.city.gov"),
         ("2026-03-02T09:00:48-06:00", "jdoe@ems.county.gov"),
     ]
     # The second leg's agent belongs to the county: that is where the call went.
