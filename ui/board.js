@@ -114,12 +114,16 @@ function phaseCell(call) {
   return td;
 }
 
+// The alerts the call raised: coloured while they stand, greyed once what they asked for is done
+// (recognised, ruled out, compressions begun), so a call handled since is not shown as late.
 function alertsCell(call) {
   const td = document.createElement("td");
   for (const name of call.alerts) {
     const span = document.createElement("span");
-    span.className = "alert" + (name.endsWith("overdue") ? " overdue" : "");
+    const stands = alertStands(call, name);
+    span.className = "alert" + (name.endsWith("overdue") ? " overdue" : "") + (stands ? "" : " past");
     span.textContent = name.replace("_", " ");
+    if (!stands) span.title = "Raised earlier; what it asked for has been done since";
     td.append(span);
   }
   return td;
@@ -266,8 +270,9 @@ async function refreshToday() {
     medians = real.length === 1 ? figures : null; // medians do not add up across agencies
   }
   $("#fig-calls").textContent = totals.calls;
-  $("#fig-recognized").textContent = `${totals.recognized} (${totals.recognized_in_time})`;
-  $("#fig-compressions").textContent = `${totals.first_compressions} (${totals.first_compressions_in_time})`;
+  // "in time": within each agency's own benchmark (its profile's, 90 s / 150 s under aha-2020).
+  $("#fig-recognized").textContent = `${totals.recognized} · ${totals.recognized_in_time} in time`;
+  $("#fig-compressions").textContent = `${totals.first_compressions} · ${totals.first_compressions_in_time} in time`;
   $("#fig-median-recognition").textContent = medians ? seconds(medians.median_seconds_to_recognition) : "—";
   $("#fig-median-compression").textContent = medians ? seconds(medians.median_seconds_to_first_compression) : "—";
 }
@@ -422,7 +427,7 @@ async function refreshDebriefs() {
   $("#debriefs-count").textContent = outstanding;
   if (debriefsForm) return; // a supervisor is writing a note: the list waits
   found.sort((a, b) => Date.parse(b.t0) - Date.parse(a.t0));
-  const several = live.me.agencies.length > 1;
+  const several = live.realAgencies().length > 1;
   const items = found.map((d) => debriefItem(d, several));
   if (outstanding > found.length) {
     const more = document.createElement("li");
@@ -430,7 +435,17 @@ async function refreshDebriefs() {
     more.textContent = `and ${outstanding - found.length} more in the QI audits (qi.html)`;
     items.push(more);
   }
-  $("#debriefs-list").replaceChildren(...items);
+  // The list is drawn anew: the keyboard focus goes back to the same call's button, not the page.
+  const list = $("#debriefs-list");
+  const focusedItem = list.contains(document.activeElement) ? document.activeElement.closest("li") : null;
+  const focusedCall = focusedItem ? focusedItem.dataset.callId : null;
+  const focusedAgency = focusedItem ? focusedItem.dataset.agency : null;
+  list.replaceChildren(...items);
+  if (focusedCall) {
+    const again = [...list.querySelectorAll("li")].find((li) => li.dataset.callId === focusedCall && li.dataset.agency === focusedAgency);
+    const button = again && again.querySelector("button");
+    if (button) button.focus();
+  }
 }
 
 function askToSignIn(reason) {

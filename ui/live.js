@@ -8,6 +8,14 @@
 // have a call 24-0001, and neither may stand in for the other.
 function callKey(call) { return `${call.agency}/${call.call_id}`; }
 
+// Whether an alert a call raised still stands: what it asked for has not happened yet.
+function alertStands(call, name) {
+  if (name.startsWith("recognition")) return !call.recognized && !call.ruled_out;
+  if (name.startsWith("compression")) return Boolean(call.recognized) && !call.first_compression_at && !call.not_given_reason;
+  if (name === "dispatch_overdue") return Boolean(call.needs_dispatch);
+  return true;
+}
+
 class Live {
   constructor({ onChange = () => {}, onAlert = () => {}, onStatus = () => {}, onSignedOut = () => {} } = {}) {
     this.calls = new Map();
@@ -218,8 +226,10 @@ function clockState(live, call, doneAt, warnKey, lateKey) {
   const warn = Date.parse(call.deadlines[warnKey]);
   const late = Date.parse(call.deadlines[lateKey]);
   let cls = "";
-  // A ruled-out call still counts from T0 (arrest may yet come) but is racing no benchmark.
-  const racing = !(warnKey.startsWith("recognition") && call.ruled_out);
+  // A ruled-out call still counts from T0 (arrest may yet come) but is racing no benchmark; nor
+  // is the compression clock of a call where T-CPR was not given (a reason, not a miss).
+  const racing = !(warnKey.startsWith("recognition") && call.ruled_out)
+    && !(warnKey.startsWith("compression") && call.not_given_reason);
   if (doneAt) cls = end < late ? "met" : "late";
   else if (!racing) cls = "";
   else if (end >= late) cls = "late";

@@ -13,6 +13,7 @@ const VARIANTS = ["adult", "child", "infant"];
 // X's reasons. CPR a bystander or professional had already begun is B, a key of its own.
 const REASONS = ["caller_unable", "cannot_position", "caller_refused", "unsafe", "hung_up", "other"];
 // The key legend, most urgent first; any other key a pack has comes after.
+const STUCK_MS = 4000; // an action not yet stored after this long is shown as stuck
 const KEY_ORDER = ["answer", "verify", "arrest", "reopen", "next", "back", "compression", "cpr_in_progress",
   "not_given", "aed", "asphyxial", "variant", "metronome", "calls", "language"];
 const HINT_MS = 4000;
@@ -31,16 +32,17 @@ const shownPack = new Map(); // agency -> the pack last shown for it (kept while
 // mid-call comes back to the same step and the same drowning / AED marks.
 const kept = JSON.parse(sessionStorage.getItem("tcpr-script") || "{}");
 const steps = new Map(kept.steps || []); // call key -> current instruction step
-const variants = new Map();   // call key -> adult | child | infant
+const variants = new Map(kept.variants || []); // call key -> adult | child | infant (V)
 const aedArrived = new Set(kept.aed || []); // calls where an AED has arrived (E): its line is read
 const asphyxial = new Set(kept.asphyxial || []); // calls marked drowning / asphyxial (D)
 
 function keepScript() {
   sessionStorage.setItem("tcpr-script", JSON.stringify({
-    steps: [...steps], aed: [...aedArrived], asphyxial: [...asphyxial],
+    steps: [...steps], aed: [...aedArrived], asphyxial: [...asphyxial], variants: [...variants],
+    metronomeOff: [...metronomeOff],
   }));
 }
-const metronomeOff = new Set(); // calls whose metronome the telecommunicator stopped
+const metronomeOff = new Set(kept.metronomeOff || []); // calls whose metronome was stopped (M)
 
 const live = new Live({
   onChange: () => render(),
@@ -194,14 +196,24 @@ function yieldToCalls() {
   showHint(calls[0], reviews.t("yielded", { calls: calls.map((c) => c.call_id).join(", ") }));
 }
 
+// A call that is this console's own: answered by me (a trainee's scenario is answered in the
+// trainee's name, so it is theirs too).
+function own(call) {
+  const me = live.me && live.me.name;
+  return Boolean(call && me) && call.telecommunicator === me;
+}
+
 function focused() {
   const calls = orderedCalls();
-  const firstInScope = calls.find(listed);
+  const firstInScope = calls.find((c) => listed(c) && own(c)) || calls.find(listed);
   const current = focusId && live.calls.get(focusId);
   // An ended call stays on the card only while no live call is waiting: the next caller wins.
   const holds = current && (calls.includes(current) || !calls.length);
-  // A call set apart holds the focus only when picked: a listed one takes it otherwise.
-  if (holds && (focusChosen || listed(current) || !firstInScope)) return current;
+  // A call set apart holds the focus only when picked: a listed one takes it otherwise. A call
+  // the panel picked by itself gives way to one of my own as soon as there is one: my caller's
+  // keys must not land on a colleague's call (or, in training, on a real one).
+  const yields = !focusChosen && !own(current) && own(firstInScope);
+  if (holds && !yields && (focusChosen || listed(current) || !firstInScope)) return current;
   const first = firstInScope || calls[0] || null;
   focusId = first ? callKey(first) : null;
   focusChosen = false;
@@ -227,9 +239,14 @@ function choose(callId) {
 // -- actions ----------------------------------------------------------------------------------
 function pending(call, kind) { return outbox.pendingFor(call).some((e) => e.kind === kind); }
 
+// The card moves on only once the store has the answer: until then a second key is not a second
+// answer to the same question (it would replace the first, not answer the next one).
 function answer(call, value) {
-  if (call.phase === "ask_conscious") outbox.post(call, "triage.conscious", { answer: value });
-  else if (call.phase === "ask_breathing") outbox.post(call, "triage.breathing", { answer: value });
+  if (call.phase === "ask_conscious" && !pending(call, "triage.conscious")) {
+    outbox.post(call, "triage.conscious", { answer: value });
+  } else if (call.phase === "ask_breathing" && !pending(call, "triage.breathing")) {
+    outbox.post(call, "triage.breathing", { answer: value });
+  }
 }
 
 // The caller described the breathing (§3): agonal recognises arrest, normal rules it out.
@@ -284,8 +301,11 @@ function firstCompression(call) {
   outbox.post(call, "tcpr.first_compression");
 }
 
+// Not given is for a call with no directed compression (DESIGN §4): once the first one is in,
+// a caller hanging up is not T-CPR "not given".
 function mayNotGive(call) {
-  return RECOGNIZED_PHASES.has(call.phase) && !call.not_given_reason && !pending(call, "tcpr.not_given");
+  return RECOGNIZED_PHASES.has(call.phase) && !call.not_given_reason && !pending(call, "tcpr.not_given")
+    && !call.first_compression_at && !pending(call, "tcpr.first_compression");
 }
 
 function notGiven(call, reason) {
@@ -370,8 +390,12 @@ function beat() {
   setTimeout(() => el.classList.remove("on"), 90);
 }
 
+// The beat runs while compressions are coached, and where a bystander's CPR was already under way
+// (B): their rate still needs the beat.
 function driveMetronome(call) {
-  const wanted = call && call.live && ["tcpr_instructions", "compressions"].includes(call.phase) && !metronomeOff.has(callKey(call));
+  const coached = call && (["tcpr_instructions", "compressions"].includes(call.phase)
+    || (call.phase === "tcpr_not_given" && call.not_given_reason === "cpr_in_progress"));
+  const wanted = coached && call.live && !metronomeOff.has(callKey(call));
   if (wanted && !metronome.running) metronome.start();
   if (!wanted && metronome.running) metronome.stop();
   $("#metronome-rate").textContent = metronome.bpm;
@@ -581,9 +605,18 @@ function renderCard(call) {
   } else {
     say($("#card-hint"), "");
   }
-  const waiting = outbox.pendingFor(call).length;
-  $("#card-pending").hidden = !waiting;
-  $("#card-pending").textContent = waiting ? `${t("sending")} (${waiting})` : "";
+  renderPending(call);
+}
+
+// The focused call's actions not yet stored; not stored after a few seconds, said loudly, since
+// the card waits for the store.
+function renderPending(call) {
+  const queued = call ? outbox.pendingFor(call) : [];
+  const node = $("#card-pending");
+  node.hidden = !queued.length;
+  node.textContent = queued.length ? `${t("sending")} (${queued.length})` : "";
+  const oldest = queued.length ? Date.parse(queued[0].at) : NaN;
+  node.classList.toggle("stuck", live.serverNow() - oldest > STUCK_MS);
 }
 
 function renderKeys() {
@@ -696,7 +729,7 @@ function askToSignIn(reason) {
 }
 
 const signedIn = signInForLive(live, askToSignIn);
-setInterval(() => { const call = sync(); if (prompts) renderClocks(call); }, 200);
+setInterval(() => { const call = sync(); if (prompts) { renderClocks(call); renderPending(call); } }, 200);
 
 // Exposed for operators' consoles and the browser tests.
 window.tcpr = { live, outbox, metronome, packs, reviews };

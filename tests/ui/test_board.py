@@ -63,9 +63,9 @@ async def test_board_orders_by_urgency_and_marks_breaches(
     await expect(page.locator('tr[data-call-id="2026-000103"] .alert.overdue')).to_have_count(1)
     # Today's figures: five calls, one recognised (in time), one first compression (in time).
     await expect(page.locator("#fig-calls")).to_have_text("5")
-    await expect(page.locator("#fig-recognized")).to_have_text("1 (1)")
+    await expect(page.locator("#fig-recognized")).to_have_text("1 · 1 in time")
     await expect(page.locator("#fig-median-recognition")).to_have_text("45 s")
-    await expect(page.locator("#fig-compressions")).to_have_text("1 (1)")
+    await expect(page.locator("#fig-compressions")).to_have_text("1 · 1 in time")
     # The operator's rule for calls the CAD never ends, stated on the board.
     await expect(page.locator("#live-rule")).to_have_text(
         "A call the CAD never ends leaves this board 4 h after it was received "

@@ -1,0 +1,161 @@
+"""What keeps a telecommunicator's keys on the right call and the card honest, in a real Chromium:
+a call of one's own takes the card from one the panel picked by itself, a second key while an
+answer is still being saved is not a second answer, "not given" is not offered once compressions
+began, a not-given call's compression clock is not shown late, the beat keeps running for a
+bystander's CPR, the child / infant choice survives a reload, and the board greys alerts whose
+call has moved on."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from calls import call, open_panel, post_calls
+from playwright.async_api import Page, Route, expect
+from support.harness import Server
+
+from contract.kinds import Kind
+
+NewPage = Callable[..., Awaitable[Page]]
+ME = "test-telecommunicator"  # the name the harness gives this role's token
+
+
+async def console_events(server: Server, call_id: str) -> list[Any]:
+    stored = await server.services.store.call_events("A", call_id)
+    return [e for e in stored if e.source == "console"]
+
+
+async def test_my_new_call_takes_the_card_from_a_colleagues(
+    ui_server: Server, new_page: NewPage, console_errors: list[str]
+) -> None:
+    # Nothing of mine: the panel shows a colleague's call by itself.
+    await post_calls(ui_server, call("COLL", 30, "tc-555"))
+    page = await open_panel(ui_server, new_page)
+    await expect(page.locator("#call-id")).to_have_text("COLL")
+    # My call comes in: it takes the card, so my caller's answer lands on it.
+    await post_calls(ui_server, call("MINE", 3, ME))
+    await expect(page.locator("#call-id")).to_have_text("MINE")
+    await page.keyboard.press("n")
+    await expect(page.locator("#card")).to_have_attribute("data-phase", "ask_breathing")
+    assert [e.kind for e in await console_events(ui_server, "MINE")] == [Kind.TRIAGE_CONSCIOUS]
+    assert await console_events(ui_server, "COLL") == []
+    # A colleague's call chosen on purpose (]) keeps the card.
+    await page.keyboard.press("]")
+    await expect(page.locator("#call-id")).to_have_text("COLL")
+    await post_calls(ui_server, call("MINE2", 1, ME))
+    await asyncio.sleep(0.5)
+    await expect(page.locator("#call-id")).to_have_text("COLL")
+    assert console_errors == []
+
+
+async def test_a_second_key_while_an_answer_is_saving_is_not_a_second_answer(
+    ui_server: Server, new_page: NewPage, console_errors: list[str]
+) -> None:
+    await post_calls(ui_server, call("S1", 10, ME))
+    page = await open_panel(ui_server, new_page)
+    card = page.locator("#card")
+    await expect(card).to_have_attribute("data-phase", "ask_conscious")
+
+    async def unreachable(route: Route) -> None:
+        await route.abort()
+
+    await page.route("**/api/v1/events", unreachable)
+    await page.keyboard.press("n")
+    await page.keyboard.press("n")  # the caller's breathing "no", pressed before the card moved
+    pending = page.locator("#card-pending")
+    await expect(pending).to_contain_text("(1)")
+    await expect(pending).to_have_class("stuck", timeout=8_000)  # said loudly after 4 s
+    await page.unroute("**/api/v1/events", unreachable)
+    await page.evaluate("window.tcpr.outbox.flush()")
+    await expect(card).to_have_attribute("data-phase", "ask_breathing")
+    await expect(pending).to_be_hidden(timeout=10_000)
+    stored = await console_events(ui_server, "S1")
+    assert [(e.kind, e.data) for e in stored] == [(Kind.TRIAGE_CONSCIOUS, {"answer": "no"})]
+    assert [e for e in console_errors if "ERR_FAILED" not in e] == []  # only the cut-off posts
+
+
+RECOGNISED_AND_COACHED = (
+    ("triage.conscious", 10, {"answer": "no"}),
+    ("triage.breathing", 15, {"answer": "no"}),
+)
+
+
+async def test_not_given_is_not_offered_once_compressions_began(
+    ui_server: Server, new_page: NewPage, console_errors: list[str]
+) -> None:
+    await post_calls(ui_server, call("X1", 40, ME, *RECOGNISED_AND_COACHED))
+    page = await open_panel(ui_server, new_page)
+    card = page.locator("#card")
+    await expect(card).to_have_attribute("data-phase", "recognized")
+    await expect(page.locator("#card-answers [data-key='x']")).to_be_visible()
+    await page.keyboard.press("Space")  # instructions begin
+    await expect(card).to_have_attribute("data-phase", "tcpr_instructions")
+    await page.keyboard.press("c")  # the first directed compression
+    await expect(card).to_have_attribute("data-phase", "compressions")
+    await expect(page.locator("#card-answers [data-key='x']")).to_have_count(0)
+    await page.keyboard.press("x")
+    await page.keyboard.press("5")
+    await asyncio.sleep(0.5)
+    kinds = [e.kind for e in await console_events(ui_server, "X1")]
+    assert Kind.TCPR_NOT_GIVEN not in kinds
+    assert console_errors == []
+
+
+async def test_a_bystanders_cpr_keeps_the_beat_and_no_late_clock(
+    ui_server: Server, new_page: NewPage, console_errors: list[str]
+) -> None:
+    # Recognised 15 s in, 170 s ago: past the 150 s first-compression benchmark.
+    await post_calls(ui_server, call("B1", 170, ME, *RECOGNISED_AND_COACHED))
+    page = await open_panel(ui_server, new_page)
+    card = page.locator("#card")
+    await expect(card).to_have_attribute("data-phase", "recognized")
+    await expect(page.locator("#clock-compression")).to_have_class("clock late")
+    await page.keyboard.press("b")  # CPR already in progress when the call came
+    await expect(card).to_have_attribute("data-phase", "tcpr_not_given")
+    # A reason, not a miss: the clock counts on, uncoloured; the bystander's rate needs the beat.
+    await expect(page.locator("#clock-compression")).to_have_class("clock")
+    await expect(page.locator("#metronome-state")).to_have_text("on")
+    await page.keyboard.press("m")
+    await expect(page.locator("#metronome-state")).to_have_text("off")
+    assert console_errors == []
+
+
+async def test_the_child_or_infant_choice_survives_a_reload(
+    ui_server: Server, new_page: NewPage, console_errors: list[str]
+) -> None:
+    await post_calls(ui_server, call("V1", 40, ME, *RECOGNISED_AND_COACHED))
+    page = await open_panel(ui_server, new_page)
+    await expect(page.locator("#card")).to_have_attribute("data-phase", "recognized")
+    await expect(page.locator("#variant")).to_have_text(re.compile(r"^Adult"))
+    await page.keyboard.press("v")
+    await expect(page.locator("#variant")).to_have_text(re.compile(r"^Child"))
+    await page.reload()
+    await expect(page.locator("#status")).to_have_class("status live")
+    await expect(page.locator("#variant")).to_have_text(re.compile(r"^Child"))
+    assert console_errors == []
+
+
+async def test_the_board_greys_alerts_whose_call_has_moved_on(
+    ui_server: Server, new_page: NewPage, console_errors: list[str]
+) -> None:
+    # Unrecognised for 95 s: both recognition alerts fire and stand.
+    await post_calls(ui_server, call("R1", 95, ME))
+    token = await ui_server.token("supervisor", "A")
+    page = await new_page(viewport=(1280, 720))
+    await page.goto(f"{ui_server.url}/ui/#token={token}")
+    alerts = page.locator('#board tr[data-call-id="R1"] .alert')
+    await expect(alerts).to_have_count(2, timeout=10_000)
+    await expect(page.locator('#board tr[data-call-id="R1"] .alert.past')).to_have_count(0)
+    # Then recognised: what the alerts asked for is done, and they show as past.
+    await post_calls(
+        ui_server,
+        [
+            {"event_id": "R1-rec", "call_id": "R1", "agency": "A", "kind": "ohca.recognized",
+             "at": datetime.now(UTC).isoformat(), "source": "console", "actor": ME},
+        ],
+    )  # fmt: skip
+    await expect(page.locator('#board tr[data-call-id="R1"] .alert.past')).to_have_count(2)
+    assert console_errors == []
