@@ -610,6 +610,20 @@ function renderCard(call) {
 
 // The focused call's actions not yet stored; not stored after a few seconds, said loudly, since
 // the card waits for the store.
+// The browser keeps sound off until a key press or a click on the page (its autoplay rule), so
+// after a reload the metronome and the alert tones are silent: said plainly while calls are on.
+const SOUND_OFF = {
+  en: "Sound is off: press any key or click here for the metronome and alert tones.",
+  es: "Sonido apagado: pulse una tecla o haga clic aquí para el metrónomo y los tonos de alerta.",
+};
+function renderSound() {
+  const ctx = metronome.ctx;
+  const off = live.liveCalls().length > 0 && !(ctx && ctx.state === "running");
+  const node = $("#sound-off");
+  node.hidden = !off;
+  if (off) node.textContent = SOUND_OFF[document.documentElement.lang] || SOUND_OFF.en;
+}
+
 function renderPending(call) {
   const queued = call ? outbox.pendingFor(call) : [];
   const node = $("#card-pending");
@@ -729,7 +743,8 @@ function askToSignIn(reason) {
 }
 
 const signedIn = signInForLive(live, askToSignIn);
-setInterval(() => { const call = sync(); if (prompts) { renderClocks(call); renderPending(call); } }, 200);
+setInterval(() => { const call = sync(); if (prompts) { renderClocks(call); renderPending(call); renderSound(); } }, 200);
+document.addEventListener("pointerdown", () => metronome.ensureContext()); // a click is a gesture too
 
 // Exposed for operators' consoles and the browser tests.
 window.tcpr = { live, outbox, metronome, packs, reviews };

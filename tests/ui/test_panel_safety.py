@@ -159,3 +159,17 @@ async def test_the_board_greys_alerts_whose_call_has_moved_on(
     )  # fmt: skip
     await expect(page.locator('#board tr[data-call-id="R1"] .alert.past')).to_have_count(2)
     assert console_errors == []
+
+
+async def test_the_panel_says_when_the_browser_keeps_sound_off(
+    ui_server: Server, new_page: NewPage, console_errors: list[str]
+) -> None:
+    # After a reload no key has been pressed yet: the browser lets no sound play.
+    await post_calls(ui_server, call("A1", 20, ME))
+    page = await open_panel(ui_server, new_page)
+    notice = page.locator("#sound-off")
+    await expect(notice).to_be_visible()
+    await expect(notice).to_contain_text("Sound is off")
+    await page.keyboard.press("Escape")  # any key is the gesture that lets sound start
+    await expect(notice).to_be_hidden()
+    assert console_errors == []
