@@ -10,7 +10,7 @@ import {
 
 const $ = (sel) => document.querySelector(sel);
 // `sample`: the review sample drawn ({fraction, seed}), or null for the whole list.
-const state = { me: null, reasons: null, rows: [], cursor: null, selected: null, audit: null, sample: null };
+const state = { me: null, reasons: null, rows: [], cursor: null, selected: null, audit: null, sample: null, clockOffsetMs: 0 };
 // The period's debriefs by call id (GET /api/v1/debriefs?state=all): outstanding, or held by whom.
 let debriefs = new Map();
 
@@ -389,7 +389,7 @@ async function submitReview(e) {
     signed_off: signOff,
   };
   if (excluded && judged !== "") data.exclusion_valid = judged === "true";
-  const at = localIso();
+  const at = localIso(new Date(Date.now() + state.clockOffsetMs)); // by the service's clock
   const event = {
     event_id: `qi-${crypto.randomUUID()}`, call_id: audit.call_id, agency: audit.agency,
     kind: "qi.review", at, source: "qi", actor: reviewer, data,
@@ -433,6 +433,14 @@ async function start() {
     return signOut(err instanceof HttpError && err.status === 401 ? "Sign in with a QI or supervisor token." : "The service could not be reached.");
   }
   state.me = me;
+  // A review's time decides which is in force (the latest): stamped by the service's clock.
+  state.clockOffsetMs = me.server_time ? Date.parse(me.server_time) - Date.now() : 0;
+  // A named sign-in signs its reviews in its own name; a token issued without one types it.
+  if (me.reviewer) {
+    $("#reviewer").value = me.reviewer;
+    $("#reviewer").readOnly = true;
+    $("#reviewer").title = "Reviews are signed in the name you signed in with";
+  }
   // The measures are for QI staff: a supervisor's token could not read them.
   $('nav a[href="measures.html"]').hidden = me.may_read_measures === false;
   offerSignOut(true, () => signOut("Signed out."));

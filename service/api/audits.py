@@ -280,10 +280,14 @@ async def reasons(principal: PrincipalDep, services: ServicesDep, agency: Agency
 @router.get("/api/v1/qi/me")
 async def me(principal: PrincipalDep, services: ServicesDep) -> dict[str, Any]:
     """Who the token is: the QI pages offer its agencies (its training agencies apart, alone)
-    and may write reviews if its role can."""
+    and may write reviews if its role can, signed in the holder's own name (`reviewer`: the
+    token's name or OIDC subject; none for a token issued without a name). `server_time` lets
+    the page stamp a review by the service's clock, not the workstation's."""
     return {
         "role": principal.role,
         "name": principal.name,
+        "reviewer": principal.names[0] if principal.names else None,
+        "server_time": services.clock().isoformat(),
         "agencies": sorted(principal.agencies),
         "training_agencies": [
             a for a in services.settings.training_agencies() if a in principal.agencies

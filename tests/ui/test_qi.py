@@ -126,7 +126,7 @@ async def test_review_from_list_to_signed_off_audit(
     ui_server: Server, new_page: NewPage, console_errors: list[str], screenshot: Screenshot
 ) -> None:
     await seed(ui_server)
-    token = await ui_server.token("qi", "A")
+    token = await ui_server.services.tokens.create("qi", ["A"], "qi-ana")
     page = await new_page(viewport=(1600, 1000))
     await page.goto(f"{ui_server.url}/ui/qi.html#token={token}")
     rows = page.locator("#audits tbody tr")
@@ -185,7 +185,8 @@ async def test_review_from_list_to_signed_off_audit(
 
     # The review: recognizable, two coded delay reasons plus free text, the recognition time from
     # the recording (80 s instead of 95 s), feedback, then sign off.
-    await page.fill("#reviewer", "qi-ana")
+    await expect(page.locator("#reviewer")).to_have_value("qi-ana")  # the sign-in's name
+    assert await page.locator("#reviewer").evaluate("(input) => input.readOnly") is True
     await page.keyboard.press("Tab")
     await page.check('input[name="recognizable"][value="yes"]')
     await page.check('#delay input[value="unnecessary_questions"]')
@@ -414,7 +415,7 @@ async def test_a_supervisor_judges_exclusions(
     ui_server: Server, new_page: NewPage, console_errors: list[str], screenshot: Screenshot
 ) -> None:
     await seed_rules(ui_server)
-    token = await ui_server.token("supervisor", "A")
+    token = await ui_server.services.tokens.create("supervisor", ["A"], "sup-kim")
     page = await new_page(viewport=(1600, 1000))
     await page.goto(f"{ui_server.url}/ui/qi.html#token={token}")
     rows = page.locator("#audits tbody tr")
@@ -480,7 +481,8 @@ async def test_a_supervisor_judges_exclusions(
     await expect(stamp.locator("th .mark")).to_contain_text("recognised after EMS arrival")
 
     # E2 by keyboard: the form shows the exclusion and asks for a judgement.
-    await page.fill("#reviewer", "sup-kim")
+    await expect(page.locator("#reviewer")).to_have_value("sup-kim")
+    await page.locator("#reviewer").focus()
     await page.keyboard.press("Tab")
     await row(page, "E2").focus()
     await page.keyboard.press("Enter")

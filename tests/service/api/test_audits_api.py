@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -340,9 +340,11 @@ async def test_reasons_and_me(server: Server) -> None:
         assert body["free_text_prefix"] == "other:"
         assert body["thresholds"] == {"recognition_s": 90, "first_compression_s": 150}
         me = (await qi.get("/api/v1/qi/me")).json()
+        assert datetime.fromisoformat(me.pop("server_time")).tzinfo is not None
         assert me == {
             "role": "qi",
             "name": "test-qi",
+            "reviewer": "test-qi",
             "agencies": ["A", "B"],
             "training_agencies": [],
             "may_review": True,
@@ -455,3 +457,20 @@ async def test_the_form_offers_the_agency_own_reason_codes(sqlite_url: str) -> N
     assert a["delay_reasons"][-1] == "cad_down" and len(a["delay_reasons"]) == 9
     assert a["nonrecognition_reasons"][-1] == "x_y" and len(a["nonrecognition_reasons"]) == 7
     assert "cad_down" not in b["delay_reasons"] and len(b["delay_reasons"]) == 8
+
+
+async def test_qi_me_gives_the_reviewers_own_name_and_the_services_time(server: Server) -> None:
+    """The QI page signs a review in the sign-in's own name and stamps it by the service's
+    clock; a token issued without a name has no reviewer name to offer."""
+    named = await server.services.tokens.create("qi", ["A"], "qi-ana")
+    unnamed = await server.services.tokens.create("qi", ["A"])
+    answers = {}
+    for label, token in (("named", named), ("unnamed", unnamed)):
+        async with httpx.AsyncClient(
+            base_url=server.url, headers={"Authorization": f"Bearer {token}"}, timeout=30
+        ) as client:
+            answers[label] = (await client.get("/api/v1/qi/me")).json()
+    assert answers["named"]["reviewer"] == "qi-ana"
+    assert answers["unnamed"]["reviewer"] is None
+    told = datetime.fromisoformat(answers["named"]["server_time"])
+    assert abs((told - datetime.now(UTC)).total_seconds()) < 60
