@@ -193,7 +193,7 @@ function yieldToCalls() {
   if (!calls) return;
   focusId = callKey(calls[0]);
   focusChosen = false;
-  showHint(calls[0], reviews.t("yielded", { calls: calls.map((c) => c.call_id).join(", ") }));
+  showHint(calls[0], reviews.t(calls.length > 1 ? "yielded_many" : "yielded", { calls: calls.map((c) => c.call_id).join(", ") }));
 }
 
 // A call that is this console's own: answered by me (a trainee's scenario is answered in the

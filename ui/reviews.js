@@ -24,6 +24,8 @@ const REVIEW_TEXTS = {
     not_saved: "Not saved: the store did not take your acknowledgement. Press Enter to try again.",
     blocked: "My reviews open between calls: {calls} needs you now.",
     yielded: "My reviews closed: {calls} needs you.",
+    blocked_many: "My reviews open between calls: {calls} need you now.",
+    yielded_many: "My reviews closed: {calls} need you.",
     recognition: "Recognition",
     compression: "First compression",
     met: "met",
@@ -61,6 +63,8 @@ const REVIEW_TEXTS = {
     not_saved: "No guardado: el registro no aceptó su confirmación. Pulse Enter para reintentar.",
     blocked: "Mis revisiones se abren entre llamadas: {calls} le necesita ahora.",
     yielded: "Mis revisiones cerradas: {calls} le necesita.",
+    blocked_many: "Mis revisiones se abren entre llamadas: {calls} le necesitan ahora.",
+    yielded_many: "Mis revisiones cerradas: {calls} le necesitan.",
     recognition: "Reconocimiento",
     compression: "Primera compresión",
     met: "cumplido",
@@ -190,7 +194,7 @@ class MyReviews {
     if (this.open) { this.open = false; return null; }
     if (!this.live.signedIn) return null; // signed out: nobody's reviews to show
     const calls = this.blocking();
-    if (calls.length) return this.t("blocked", { calls: calls.map((c) => c.call_id).join(", ") });
+    if (calls.length) return this.t(calls.length > 1 ? "blocked_many" : "blocked", { calls: calls.map((c) => c.call_id).join(", ") });
     this.open = true;
     this.refresh();
     return null;
@@ -253,7 +257,7 @@ class MyReviews {
   benchmark(name, seconds, limit, met) {
     const h = MyReviews.node;
     const state = met === true ? "met" : met === false ? "missed" : "not_reached";
-    const mark = met === true ? "✓" : met === false ? "✗" : "—";
+    const mark = met === true ? "✓" : met === false ? "✗" : ""; // not reached: said in words
     const bar = h("div", { class: "bench-fill" });
     // Through the CSSOM: the content security policy refuses style attributes.
     bar.style.width = `${seconds == null ? 0 : Math.min(100, (seconds / (2 * limit)) * 100).toFixed(1)}%`;
