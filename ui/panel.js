@@ -610,6 +610,21 @@ function renderCard(call) {
 
 // The focused call's actions not yet stored; not stored after a few seconds, said loudly, since
 // the card waits for the store.
+// Keys that record an event on the call. On a colleague's call they act only once that call was
+// chosen ([ ] or a click): a stray key must not answer for a caller somebody else is talking to.
+const RECORDING_KEYS = new Set(["y", "n", "u", "g", "k", "a", "r", "c", "b", "x", " ", "enter", "backspace"]);
+function mayAct(call) {
+  const me = live.me && live.me.name;
+  return focusChosen || !call.telecommunicator || !me || call.telecommunicator === me;
+}
+const NOT_YOURS = {
+  en: "{who}'s call: choose it with [ ] or a click to act on it.",
+  es: "Llamada de {who}: elíjala con [ ] o un clic para actuar en ella.",
+};
+function notYours(call) {
+  return fill(NOT_YOURS[document.documentElement.lang] || NOT_YOURS.en, { who: call.telecommunicator });
+}
+
 // The browser keeps sound off until a key press or a click on the page (its autoplay rule), so
 // after a reload the metronome and the alert tones are silent: said plainly while calls are on.
 const SOUND_OFF = {
@@ -699,6 +714,7 @@ document.addEventListener("keydown", (e) => {
   else if (key === "[" || key === "]") move(key === "]" ? 1 : -1);
   else if (key === "l") switchLanguage();
   else if (!call) return;
+  else if (RECORDING_KEYS.has(key) && !mayAct(call)) showHint(call, notYours(call));
   else if (reasonPicker && /^[1-9]$/.test(key) && Number(key) <= REASONS.length) notGiven(call, REASONS[Number(key) - 1]);
   else if (key === "escape") reasonPicker = false;
   else if (key === "y") answer(call, "yes");

@@ -173,3 +173,26 @@ async def test_the_panel_says_when_the_browser_keeps_sound_off(
     await page.keyboard.press("Escape")  # any key is the gesture that lets sound start
     await expect(notice).to_be_hidden()
     assert console_errors == []
+
+
+async def test_a_stray_key_does_not_answer_for_a_colleagues_caller(
+    ui_server: Server, new_page: NewPage, console_errors: list[str]
+) -> None:
+    # Nothing of mine: the card shows tc-555's call, which I have not chosen.
+    await post_calls(ui_server, call("THEIRS", 20, "tc-555"))
+    page = await open_panel(ui_server, new_page)
+    card = page.locator("#card")
+    await expect(page.locator("#call-id")).to_have_text("THEIRS")
+    await page.keyboard.press("n")
+    await expect(page.locator("#card-hint")).to_have_text(
+        "tc-555's call: choose it with [ ] or a click to act on it."
+    )
+    await asyncio.sleep(0.5)
+    assert await console_events(ui_server, "THEIRS") == []
+    await expect(card).to_have_attribute("data-phase", "ask_conscious")
+    # Chosen on purpose (say, to help a colleague), the keys act on it.
+    await page.keyboard.press("]")
+    await page.keyboard.press("n")
+    await expect(card).to_have_attribute("data-phase", "ask_breathing")
+    assert [e.kind for e in await console_events(ui_server, "THEIRS")] == [Kind.TRIAGE_CONSCIOUS]
+    assert console_errors == []
