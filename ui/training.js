@@ -96,15 +96,24 @@ function failed(err) {
   $("#error").hidden = false;
 }
 
+// Each load is numbered: an answer that comes back after a newer load began (the page's first
+// look, as of today, overtaken by a date typed meanwhile) is not shown over the newer one.
+let loads = 0;
+
 async function load() {
+  const mine = ++loads;
   $("#status").textContent = "Loading…";
   $("#error").hidden = true;
+  let answer;
   try {
-    state.answer = await (await request(`/api/v1/training/hours?${params()}`)).json();
+    answer = await (await request(`/api/v1/training/hours?${params()}`)).json();
   } catch (err) {
+    if (mine !== loads) return;
     $("#status").textContent = "";
     return failed(err);
   }
+  if (mine !== loads) return;
+  state.answer = answer;
   history.replaceState(null, "", `${location.pathname}?${new URLSearchParams({ agency: $("#agency").value })}`);
   render();
   $("#status").textContent = `As of ${day(state.answer.as_of)}.`;
