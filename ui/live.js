@@ -154,6 +154,7 @@ class Outbox {
   constructor(live, { onChange = () => {}, onRefused = () => {} } = {}) {
     this.live = live;
     this.items = JSON.parse(sessionStorage.getItem("tcpr-outbox") || "[]");
+    this.stored = []; // stored and acknowledged, not yet in the call's view: {...event, seq}
     this.sending = false;
     this.handlers = { onChange, onRefused };
     setInterval(() => this.flush(), 2000);
@@ -178,7 +179,15 @@ class Outbox {
     return event;
   }
 
-  pendingFor(call) { return this.items.filter((e) => callKey(e) === callKey(call)); }
+  // This console's actions on the call not yet in its view: waiting to be sent, or stored with a
+  // sequence number the call's view has not reached yet (a slow broker, another replica).
+  pendingFor(call) {
+    const key = callKey(call);
+    const known = this.live.calls.get(key);
+    const seen = known ? known._seq : Infinity; // a call gone from the view waits for nothing
+    this.stored = this.stored.filter((e) => { const view = this.live.calls.get(callKey(e)); return view && view._seq < e.seq; });
+    return [...this.items, ...this.stored].filter((e) => callKey(e) === key && !(e.seq !== undefined && seen >= e.seq));
+  }
 
   async flush() {
     if (this.sending || !this.items.length || !this.live.signedIn) return;
@@ -201,6 +210,11 @@ class Outbox {
         if (response.status !== 200) {
           const body = await response.json().catch(() => ({}));
           this.handlers.onRefused(event, body.detail || response.statusText);
+        } else {
+          // Stored, but the card moves on only when the call's view shows it: until then the
+          // action still counts as waiting, so a second key is not a second answer.
+          const body = await response.json().catch(() => ({}));
+          if (Number.isInteger(body.seq)) this.stored.push({ ...event, seq: body.seq });
         }
         this.items.shift();
         this.save();

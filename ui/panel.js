@@ -203,6 +203,8 @@ function own(call) {
   return Boolean(call && me) && call.telecommunicator === me;
 }
 
+const ownSeen = new Set(); // calls seen as mine: a call newly mine takes the card
+
 function focused() {
   const calls = orderedCalls();
   const firstInScope = calls.find((c) => listed(c) && own(c)) || calls.find(listed);
@@ -212,6 +214,14 @@ function focused() {
   // A call set apart holds the focus only when picked: a listed one takes it otherwise. A call
   // the panel picked by itself gives way to one of my own as soon as there is one: my caller's
   // keys must not land on a colleague's call (or, in training, on a real one).
+  // A call newly mine (my caller is on the line) takes it even from a call I chose.
+  const fresh = calls.find((c) => own(c) && !ownSeen.has(callKey(c)));
+  for (const c of calls) if (own(c)) ownSeen.add(callKey(c));
+  if (fresh && !own(current)) {
+    focusId = callKey(fresh);
+    focusChosen = false;
+    return fresh;
+  }
   const yields = !focusChosen && !own(current) && own(firstInScope);
   if (holds && !yields && (focusChosen || listed(current) || !firstInScope)) return current;
   const first = firstInScope || calls[0] || null;
@@ -474,8 +484,16 @@ function localTime(iso) {
   return [when.getHours(), when.getMinutes(), when.getSeconds()].map((n) => String(n).padStart(2, "0")).join(":");
 }
 
+// A card button is its key: one that records acts on a call that is not mine only once chosen.
+const LOCAL_KEYS = new Set(["e", "d", "v", "m"]); // what only this console keeps
 function keyButton(key, label, action, attrs = {}) {
-  return el("button", { type: "button", ...attrs, onclick: () => { action(); render(); } }, el("kbd", {}, key), label);
+  const onclick = () => {
+    const call = focused();
+    if (call && !LOCAL_KEYS.has(key.toLowerCase()) && !mayAct(call)) showHint(call, notYours(call));
+    else action();
+    render();
+  };
+  return el("button", { type: "button", ...attrs, onclick }, el("kbd", {}, key), label);
 }
 
 function answerButtons(call) {
@@ -615,14 +633,21 @@ function renderCard(call) {
 const RECORDING_KEYS = new Set(["y", "n", "u", "g", "k", "a", "r", "c", "b", "x", " ", "enter", "backspace"]);
 function mayAct(call) {
   const me = live.me && live.me.name;
-  return focusChosen || !call.telecommunicator || !me || call.telecommunicator === me;
+  if (focusChosen || !me || own(call)) return true;
+  if (call.telecommunicator) return false; // a colleague's
+  // Nobody has answered it yet: whoever picks it up acts at once (the CAD's answer may lag), but
+  // a trainee's console acts on a real call only once it is chosen: their keys are for the scenario.
+  return call.training === true || !live.me.trainingAgencies.length;
 }
 const NOT_YOURS = {
-  en: "{who}'s call: choose it with [ ] or a click to act on it.",
-  es: "Llamada de {who}: elíjala con [ ] o un clic para actuar en ella.",
+  en: { colleague: "{who}'s call: choose it with [ ] or a click to act on it.",
+        unanswered: "A real call you have not chosen: choose it with [ ] or a click to act on it." },
+  es: { colleague: "Llamada de {who}: elíjala con [ ] o un clic para actuar en ella.",
+        unanswered: "Una llamada real que no ha elegido: elíjala con [ ] o un clic para actuar en ella." },
 };
 function notYours(call) {
-  return fill(NOT_YOURS[document.documentElement.lang] || NOT_YOURS.en, { who: call.telecommunicator });
+  const texts = NOT_YOURS[document.documentElement.lang] || NOT_YOURS.en;
+  return fill(call.telecommunicator ? texts.colleague : texts.unanswered, { who: call.telecommunicator });
 }
 
 // The browser keeps sound off until a key press or a click on the page (its autoplay rule), so

@@ -415,6 +415,10 @@ async function submitReview(e) {
 function signOut(message) {
   offerSignOut(false, signOut);
   $("#me").textContent = "";
+  // The next sign-in on this workstation is somebody else, perhaps: not signed in this name.
+  $("#reviewer").readOnly = false;
+  $("#reviewer").title = "";
+  $("#reviewer").value = localStorage.getItem("tcpr-reviewer") || "";
   $("#layout").hidden = true;
   $("#signin").hidden = false;
   $("#signin-error").textContent = message || "";

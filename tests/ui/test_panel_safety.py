@@ -15,7 +15,7 @@ from typing import Any
 
 from calls import call, open_panel, post_calls
 from playwright.async_api import Page, expect
-from support.harness import Server
+from support.harness import Server, service_settings, start_server
 
 from contract.kinds import Kind
 
@@ -42,12 +42,15 @@ async def test_my_new_call_takes_the_card_from_a_colleagues(
     await expect(page.locator("#card")).to_have_attribute("data-phase", "ask_breathing")
     assert [e.kind for e in await console_events(ui_server, "MINE")] == [Kind.TRIAGE_CONSCIOUS]
     assert await console_events(ui_server, "COLL") == []
-    # A colleague's call chosen on purpose (]) keeps the card.
+    # A colleague's call chosen on purpose (]) keeps the card against calls that are not mine...
     await page.keyboard.press("]")
     await expect(page.locator("#call-id")).to_have_text("COLL")
-    await post_calls(ui_server, call("MINE2", 1, ME))
+    await post_calls(ui_server, call("OTHER", 1, "tc-777"))
     await asyncio.sleep(0.5)
     await expect(page.locator("#call-id")).to_have_text("COLL")
+    # ...but a call newly mine takes it: my caller is on the line.
+    await post_calls(ui_server, call("MINE2", 1, ME))
+    await expect(page.locator("#call-id")).to_have_text("MINE2")
     assert console_errors == []
 
 
@@ -195,3 +198,80 @@ async def test_a_stray_key_does_not_answer_for_a_colleagues_caller(
     await expect(card).to_have_attribute("data-phase", "ask_breathing")
     assert [e.kind for e in await console_events(ui_server, "THEIRS")] == [Kind.TRIAGE_CONSCIOUS]
     assert console_errors == []
+
+
+async def test_a_card_button_on_a_colleagues_call_needs_the_call_chosen(
+    ui_server: Server, new_page: NewPage, console_errors: list[str]
+) -> None:
+    await post_calls(ui_server, call("THEIRS", 40, "tc-500", *RECOGNISED_AND_COACHED))
+    page = await open_panel(ui_server, new_page)
+    await expect(page.locator("#card")).to_have_attribute("data-phase", "recognized")
+    await page.locator("#card-answers button", has_text="Space").click()
+    await expect(page.locator("#card-hint")).to_contain_text("tc-500's call")
+    await asyncio.sleep(0.5)
+    assert await console_events(ui_server, "THEIRS") == []
+    assert console_errors == []
+
+
+async def test_a_stored_answer_not_yet_in_the_calls_view_still_holds_the_next_key(
+    ui_server: Server, new_page: NewPage, console_errors: list[str]
+) -> None:
+    """A slow broker or another replica: the store took my answer, the call's view has not shown
+    it yet. A second key then is not a second answer to the same question."""
+    await post_calls(ui_server, call("W1", 10, ME))
+    page = await open_panel(ui_server, new_page)
+    card = page.locator("#card")
+    await expect(card).to_have_attribute("data-phase", "ask_conscious")
+    await page.evaluate(
+        """() => {
+            const view = window.tcpr.live.calls.get('A/W1');
+            window.tcpr.outbox.stored.push({ event_id: 'con-test', call_id: 'W1', agency: 'A',
+              kind: 'triage.conscious', at: new Date().toISOString(), seq: view._seq + 1000 });
+        }"""
+    )
+    await page.keyboard.press("n")
+    await asyncio.sleep(0.5)
+    assert await console_events(ui_server, "W1") == []
+    await page.evaluate("() => { window.tcpr.outbox.stored.length = 0; }")
+    await page.keyboard.press("n")
+    await expect(card).to_have_attribute("data-phase", "ask_breathing")
+    assert console_errors == []
+
+
+TRAINING_AGENCIES = '{"A": {}, "A-TRAIN": {"training": true}}'
+
+
+async def test_a_trainees_keys_never_act_on_a_real_call_they_did_not_choose(
+    sqlite_url: str, new_page: NewPage, console_errors: list[str]
+) -> None:
+    server = await start_server(service_settings(sqlite_url, agencies=TRAINING_AGENCIES))
+    try:
+        # A real call ringing, answered by nobody yet, is on the trainee's card.
+        ring = [e for e in call("REAL-1", 5, "x") if e["kind"] == "call.received"]
+        await post_calls(server, ring)
+        trainee = await server.services.tokens.create(
+            "telecommunicator", ["A", "A-TRAIN"], "trainee-1"
+        )
+        page = await new_page(viewport=(1280, 720))
+        await page.goto(f"{server.url}/ui/panel.html#token={trainee}")
+        await expect(page.locator("#call-id")).to_have_text("REAL-1")
+        await page.keyboard.press("n")
+        await expect(page.locator("#card-hint")).to_contain_text("A real call you have not chosen")
+        await asyncio.sleep(0.5)
+        assert await console_events(server, "REAL-1") == []
+        # The scenario is answered in the trainee's name: it takes the card, and the keys act there.
+        scenario = [
+            {**e, "agency": "A-TRAIN", "event_id": f"T-{e['event_id']}"}
+            for e in call("TRN-1", 3, "trainee-1")
+        ]
+        async with await server.client("adapter", "A-TRAIN") as adapter:
+            assert (await adapter.post("/api/v1/events", json=scenario)).status_code == 200
+        await expect(page.locator("#call-id")).to_have_text("TRN-1")
+        await page.keyboard.press("n")
+        await expect(page.locator("#card")).to_have_attribute("data-phase", "ask_breathing")
+        stored = await server.services.store.call_events("A-TRAIN", "TRN-1")
+        assert [e.kind for e in stored if e.source == "console"] == [Kind.TRIAGE_CONSCIOUS]
+        assert await console_events(server, "REAL-1") == []
+        assert console_errors == []
+    finally:
+        await server.stop()
