@@ -153,7 +153,9 @@ function racingRow(call, now) {
     callCell(call), cell(call.telecommunicator), phaseCell(call),
     clockCell(call, call.recognized_at, "recognition_due", "recognition_overdue", true),
     call.not_given_reason && !call.first_compression_at
-      ? cell(`not given: ${call.not_given_reason.replaceAll("_", " ")}`)
+      ? cell(call.not_given_reason === "cpr_in_progress"
+        ? "CPR already in progress" // as the panel says it: a bystander began, not a failure
+        : `not given: ${call.not_given_reason.replaceAll("_", " ")}`)
       : clockCell(call, call.first_compression_at, "compression_due", "compression_overdue", call.recognized),
     alertsCell(call),
   );
