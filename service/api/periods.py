@@ -42,8 +42,9 @@ def period_bound(value: str | None, name: str) -> datetime | None:
         raise unprocessable(name, str(exc)) from None
 
 
-def local_bound(value: str | None, name: str, zone: str) -> datetime | None:
-    """An RFC 3339 datetime with offset, or a date meaning midnight in `zone`."""
+def local_bound(value: str | None, name: str, zone: str, expected: str = "") -> datetime | None:
+    """An RFC 3339 datetime with offset, or a date meaning midnight in `zone`; a refusal names
+    `name` and says what was `expected` before why the value is not it."""
     if value is None or value == "":
         return None
     try:
@@ -53,7 +54,7 @@ def local_bound(value: str | None, name: str, zone: str) -> datetime | None:
             return local
         return parse_rfc3339(value)
     except ValueError as exc:
-        raise unprocessable(name, str(exc)) from None
+        raise unprocessable(name, f"{expected}: {exc}" if expected else str(exc)) from None
     except OverflowError:
         raise unprocessable(name, f"{value!r} falls outside the years 1 to 9999 in UTC") from None
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -28,10 +28,10 @@ from fastapi import APIRouter, HTTPException, Path, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
 
 from contract import policy
-from contract.times import parse_rfc3339
 from service.api.access import Reads, ReadsDep
 from service.api.deps import PrincipalDep, Services, ServicesDep, require
 from service.api.kept import KeepsRefusals
+from service.api.periods import local_bound
 from service.api.refusals import AUTHENTICATED, document, refusals, unprocessable
 from service.api.reports import csv_response
 from service.qi.audit_csv import cell
@@ -65,16 +65,18 @@ AsOf = Annotated[str | None, Query(max_length=40)]
 RecordId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
+A_TIME = "a date (YYYY-MM-DD) or an RFC 3339 time with offset"
+
+
 def when(value: str, name: str, zone: ZoneInfo) -> datetime:
-    """An RFC 3339 datetime with offset, or a date meaning midnight in the agency's zone."""
-    try:
-        if len(value) == 10:
-            return datetime.combine(date.fromisoformat(value), time(0), zone)
-        return parse_rfc3339(value)
-    except ValueError as exc:
-        raise unprocessable(
-            name, f"a date (YYYY-MM-DD) or an RFC 3339 time with offset: {exc}"
-        ) from None
+    """An RFC 3339 datetime with offset, or a date meaning midnight in the agency's zone (the
+    reports' `local_bound`, for a value the request always carries)."""
+    found = local_bound(
+        value, name, zone.key, "a date (YYYY-MM-DD) or an RFC 3339 time with offset"
+    )
+    if found is None:
+        raise unprocessable(name, "a date (YYYY-MM-DD) or an RFC 3339 time with offset is required")
+    return found
 
 
 @dataclass(frozen=True, slots=True)
