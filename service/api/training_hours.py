@@ -64,18 +64,16 @@ Person = Annotated[str | None, Query(min_length=1, max_length=128)]
 AsOf = Annotated[str | None, Query(max_length=40)]
 RecordId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
-
+# What a date field of these routes takes, as their refusals say.
 A_TIME = "a date (YYYY-MM-DD) or an RFC 3339 time with offset"
 
 
 def when(value: str, name: str, zone: ZoneInfo) -> datetime:
     """An RFC 3339 datetime with offset, or a date meaning midnight in the agency's zone (the
     reports' `local_bound`, for a value the request always carries)."""
-    found = local_bound(
-        value, name, zone.key, "a date (YYYY-MM-DD) or an RFC 3339 time with offset"
-    )
+    found = local_bound(value, name, zone.key, A_TIME)
     if found is None:
-        raise unprocessable(name, "a date (YYYY-MM-DD) or an RFC 3339 time with offset is required")
+        raise unprocessable(name, f"{A_TIME} is required")
     return found
 
 
