@@ -80,7 +80,8 @@ def authorize(principal: Principal, events: list[Event]) -> None:
             and e.actor not in principal.names
         ):
             # Only the reader acknowledges reading: never in a colleague's name, nor in none.
-            # (An adapter relays a console's acknowledgement, in the reader's name.)
+            # (An adapter relays a console's acknowledgement in the reader's name; a token
+            # issued without a name, like its console events, has only the `actor` it sends.)
             raise NotAllowed(
                 f"event {i}: an acknowledgement's actor is the token holder's own name", "actor"
             )

@@ -27,6 +27,16 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
+_log = logging.getLogger(__name__)
+
+# Each aiosqlite connection runs on a thread of its own. One the pool terminated (its task was
+# cancelled mid-statement, as the background loops are at shutdown) is only told to stop: its
+# thread finishes the statement first and then answers the event loop, which must still be open.
+_workers: weakref.WeakKeyDictionary[Engine, weakref.WeakSet[threading.Thread]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def create_engine(url: str) -> AsyncEngine:
     # A database error's message would otherwise quote the statement's parameters (event data,
     # bodies) into the traceback that gets logged.
@@ -40,16 +50,6 @@ def create_engine(url: str) -> AsyncEngine:
     return create_async_engine(
         url, pool_size=10, max_overflow=20, pool_pre_ping=True, hide_parameters=True
     )
-
-
-_log = logging.getLogger(__name__)
-
-# Each aiosqlite connection runs on a thread of its own. One the pool terminated (its task was
-# cancelled mid-statement, as the background loops are at shutdown) is only told to stop: its
-# thread finishes the statement first and then answers the event loop, which must still be open.
-_workers: weakref.WeakKeyDictionary[Engine, weakref.WeakSet[threading.Thread]] = (
-    weakref.WeakKeyDictionary()
-)
 
 
 def _track(dbapi_connection: Any, workers: weakref.WeakSet[threading.Thread]) -> None:
