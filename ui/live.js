@@ -182,11 +182,10 @@ class Outbox {
   // This console's actions on the call not yet in its view: waiting to be sent, or stored with a
   // sequence number the call's view has not reached yet (a slow broker, another replica).
   pendingFor(call) {
-    const key = callKey(call);
-    const known = this.live.calls.get(key);
-    const seen = known ? known._seq : Infinity; // a call gone from the view waits for nothing
+    // A stored action waits no more once its call's view has reached it (or left the view).
     this.stored = this.stored.filter((e) => { const view = this.live.calls.get(callKey(e)); return view && view._seq < e.seq; });
-    return [...this.items, ...this.stored].filter((e) => callKey(e) === key && !(e.seq !== undefined && seen >= e.seq));
+    const key = callKey(call);
+    return [...this.items, ...this.stored].filter((e) => callKey(e) === key);
   }
 
   async flush() {

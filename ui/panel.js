@@ -193,7 +193,7 @@ function yieldToCalls() {
   if (!calls) return;
   focusId = callKey(calls[0]);
   focusChosen = false;
-  showHint(calls[0], reviews.t(calls.length > 1 ? "yielded_many" : "yielded", { calls: calls.map((c) => c.call_id).join(", ") }));
+  showHint(calls[0], reviews.needing("yielded", calls));
 }
 
 // A call that is this console's own: answered by me (a trainee's scenario is answered in the
@@ -207,7 +207,7 @@ const ownSeen = new Set(); // calls seen as mine: a call newly mine takes the ca
 
 function focused() {
   const calls = orderedCalls();
-  const firstInScope = calls.find((c) => listed(c) && own(c)) || calls.find(listed);
+  const firstInScope = calls.find(listed); // mine first (orderedCalls)
   const current = focusId && live.calls.get(focusId);
   // An ended call stays on the card only while no live call is waiting: the next caller wins.
   const holds = current && (calls.includes(current) || !calls.length);
@@ -367,13 +367,10 @@ function stepList(call) {
 }
 
 // -- alerts and the metronome ----------------------------------------------------------------
+// The latest recognition or compression alert that still stands (live.js `alertStands`).
 function activeAlert(call) {
   const names = call.alerts || [];
-  if (!call.recognized && !call.ruled_out) return names.filter((n) => n.startsWith("recognition")).pop();
-  if (call.recognized && !call.first_compression_at && !call.not_given_reason) {
-    return names.filter((n) => n.startsWith("compression")).pop();
-  }
-  return undefined;
+  return names.filter((n) => !n.startsWith("dispatch") && alertStands(call, n)).pop();
 }
 
 function alerted(msg) {
@@ -485,11 +482,10 @@ function localTime(iso) {
 }
 
 // A card button is its key: one that records acts on a call that is not mine only once chosen.
-const LOCAL_KEYS = new Set(["e", "d", "v", "m"]); // what only this console keeps
 function keyButton(key, label, action, attrs = {}) {
   const onclick = () => {
     const call = focused();
-    if (call && !LOCAL_KEYS.has(key.toLowerCase()) && !mayAct(call)) showHint(call, notYours(call));
+    if (call && records(key === "Space" ? " " : key.toLowerCase()) && !mayAct(call)) showHint(call, notYours(call));
     else action();
     render();
   };
@@ -631,6 +627,9 @@ function renderCard(call) {
 // Keys that record an event on the call. On a colleague's call they act only once that call was
 // chosen ([ ] or a click): a stray key must not answer for a caller somebody else is talking to.
 const RECORDING_KEYS = new Set(["y", "n", "u", "g", "k", "a", "r", "c", "b", "x", " ", "enter", "backspace"]);
+// A key (as `KeyboardEvent.key`, lower case) that records: one of those, or a reason's number
+// while X's reasons are open.
+function records(key) { return RECORDING_KEYS.has(key) || (reasonPicker && /^[1-9]$/.test(key)); }
 function mayAct(call) {
   const me = live.me && live.me.name;
   if (focusChosen || !me || own(call)) return true;
@@ -739,7 +738,7 @@ document.addEventListener("keydown", (e) => {
   else if (key === "[" || key === "]") move(key === "]" ? 1 : -1);
   else if (key === "l") switchLanguage();
   else if (!call) return;
-  else if (RECORDING_KEYS.has(key) && !mayAct(call)) showHint(call, notYours(call));
+  else if (records(key) && !mayAct(call)) showHint(call, notYours(call));
   else if (reasonPicker && /^[1-9]$/.test(key) && Number(key) <= REASONS.length) notGiven(call, REASONS[Number(key) - 1]);
   else if (key === "escape") reasonPicker = false;
   else if (key === "y") answer(call, "yes");

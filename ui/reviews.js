@@ -123,6 +123,11 @@ class MyReviews {
     return this.texts()[name].replace(/\{(\w+)\}/g, (m, key) => (key in values ? values[key] : m));
   }
 
+  // `name`'s text about the calls that need the telecommunicator ("L1 needs", "L1, L2 need").
+  needing(name, calls) {
+    return this.t(calls.length > 1 ? `${name}_many` : name, { calls: calls.map((c) => c.call_id).join(", ") });
+  }
+
   // Unacknowledged first, then the read ones, each newest review first (the answer's order).
   ordered() {
     const items = this.items || [];
@@ -194,7 +199,7 @@ class MyReviews {
     if (this.open) { this.open = false; return null; }
     if (!this.live.signedIn) return null; // signed out: nobody's reviews to show
     const calls = this.blocking();
-    if (calls.length) return this.t(calls.length > 1 ? "blocked_many" : "blocked", { calls: calls.map((c) => c.call_id).join(", ") });
+    if (calls.length) return this.needing("blocked", calls);
     this.open = true;
     this.refresh();
     return null;
