@@ -6,25 +6,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import httpx
-from prometheus_client.parser import text_string_to_metric_families
 from support.cluster import Cluster, Panel, Replica
-
-Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
+from support.metrics import Samples, samples_of, value
 
 
 async def scrape(replica: Replica) -> Samples:
     async with httpx.AsyncClient() as client:  # from loopback: allowed without a token
         response = await client.get(f"{replica.url}/metrics")
     assert response.status_code == 200, response.text
-    return {
-        (s.name, tuple(sorted(s.labels.items()))): s.value
-        for family in text_string_to_metric_families(response.text)
-        for s in family.samples
-    }
-
-
-def value(samples: Samples, name: str, **labels: str) -> float:
-    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+    return samples_of(response.text)
 
 
 async def test_each_replica_counts_what_it_did(cluster: Cluster, panels: list[Panel]) -> None:

@@ -9,8 +9,8 @@ from ipaddress import ip_network
 
 import httpx
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 from support.harness import FakeClock, Panel, Server, at, event, service_settings, start_server
+from support.metrics import Samples, samples_of, value
 
 from contract.wire import CanonicalEvent
 from service.api.metrics import allowed
@@ -19,8 +19,6 @@ from service.settings import Settings
 from service.store.db import create_engine, is_sqlite, sessionmaker
 from service.store.events import EventStore
 
-Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
-
 
 async def scrape(server: Server, **headers: str) -> Samples:
     """Every sample of the exposition, by name and labels."""
@@ -28,15 +26,7 @@ async def scrape(server: Server, **headers: str) -> Samples:
         response = await client.get("/metrics", headers=headers)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
-    return {
-        (s.name, tuple(sorted(s.labels.items()))): s.value
-        for family in text_string_to_metric_families(response.text)
-        for s in family.samples
-    }
-
-
-def value(samples: Samples, name: str, **labels: str) -> float:
-    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+    return samples_of(response.text)
 
 
 def moved(before: Samples, after: Samples) -> dict[str, float]:
