@@ -9,16 +9,15 @@ from collections.abc import Sequence
 
 from hypothesis import HealthCheck, given, settings
 from sqlalchemy import delete, insert
+from support.databases import migrated_if_new
 from test_measure_store import row, summaries
 
 from service.qi.debriefs import debrief_reasons
 from service.qi.summary import CallSummary
-from service.store.db import create_engine, migrate, sessionmaker
+from service.store.db import create_engine, sessionmaker
 from service.store.debriefs import DebriefStore
 from service.store.tables import CallRow, DebriefRow
 from service.triage.profiles import AHA_2020
-
-_MIGRATED: set[str] = set()
 
 
 async def check(url: str, calls: Sequence[tuple[str, CallSummary]]) -> None:
@@ -52,9 +51,7 @@ async def check(url: str, calls: Sequence[tuple[str, CallSummary]]) -> None:
 )
 @given(calls=summaries())
 def test_the_sql_rule_equals_the_pure_one(
-    database_url: str, calls: list[tuple[str, CallSummary]]
+    migrated_database_url: str, calls: list[tuple[str, CallSummary]]
 ) -> None:
-    if database_url not in _MIGRATED:
-        migrate(database_url)
-        _MIGRATED.add(database_url)
-    asyncio.run(check(database_url, calls))
+    migrated_if_new(migrated_database_url)  # a SQLite file is made on first use
+    asyncio.run(check(migrated_database_url, calls))

@@ -16,13 +16,14 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, insert
+from support.databases import migrated_if_new
 from support.measures_oracle import oracle as measures
 
 from contract.kinds import NOT_GIVEN_REASONS
 from service.qi.cohorts import cohorts
 from service.qi.measures import measures_from_cohorts
 from service.qi.summary import CallSummary
-from service.store.db import create_engine, migrate, sessionmaker
+from service.store.db import create_engine, sessionmaker
 from service.store.measures import MeasureStore
 from service.store.tables import CallRow
 from service.triage.profiles import AHA_2020
@@ -149,9 +150,6 @@ async def check(url: str, calls: Sequence[tuple[str, CallSummary]]) -> None:
         await engine.dispose()
 
 
-_MIGRATED: set[str] = set()
-
-
 @settings(
     max_examples=40,
     deadline=None,
@@ -159,12 +157,10 @@ _MIGRATED: set[str] = set()
 )
 @given(calls=summaries())
 def test_sql_aggregates_equal_the_reference(
-    database_url: str, calls: list[tuple[str, CallSummary]]
+    migrated_database_url: str, calls: list[tuple[str, CallSummary]]
 ) -> None:
-    if database_url not in _MIGRATED:
-        migrate(database_url)
-        _MIGRATED.add(database_url)
-    asyncio.run(check(database_url, calls))
+    migrated_if_new(migrated_database_url)  # a SQLite file is made on first use
+    asyncio.run(check(migrated_database_url, calls))
 
 
 @given(calls=summaries())
